@@ -1,0 +1,382 @@
+"""``LocalSource``: a workspace directory on this machine, read-only.
+
+Blocking work runs on threads (``asyncio.to_thread`` or a producer thread for
+streams), so the event loop of the TUI or of the HTTP server never stalls. No
+method writes anything: every file is opened ``"rb"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import os
+import threading
+from typing import AsyncIterator, Iterator, NoReturn
+
+import orjson
+
+from backends.errors import ForbiddenError, NotFoundError, UnreadableError, UnsupportedError
+from backends.globwalk import is_wildcard, walk_glob
+from backends.jsonread import loads_located
+from backends.layout import Layout, load_config
+from backends.errors import MalformedError
+from backends.models import (
+    ArtifactPreview,
+    FileEntry,
+    Page,
+    Problem,
+    RunDetail,
+    RunEvent,
+    RunQuery,
+    RunSummary,
+    SnapshotInfo,
+    SourceInfo,
+    WalPair,
+)
+from backends.runs import (
+    MAX_ARTIFACT_PARSE_BYTES,
+    discover_runs,
+    list_artifacts,
+    load_status,
+    os_reason,
+    read_bounded,
+    read_events,
+    summarize_run,
+)
+from backends.source import CAP_FILES, CAP_INVENTORY, CAP_RUNS
+from backends.threadstream import iterate_in_thread
+
+MAX_READ_RANGE = 16 << 20
+MAX_EVENTS_PAGE = 5000
+
+
+class LocalSource:
+    """A workspace on the local filesystem.
+
+    Args:
+        spec: A directory path, or ``file://`` followed by one.
+
+    Raises:
+        NotFoundError: When the path does not exist or is not a directory.
+        MalformedError: When its ``driftdeck.yaml`` is broken.
+    """
+
+    kind = "local"
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        path = spec[len("file://"):] if spec.startswith("file://") else spec
+        root = os.path.abspath(os.path.expanduser(path))
+        if not os.path.exists(root):
+            raise NotFoundError(f"{path}: no such directory", path=path)
+        if not os.path.isdir(root):
+            raise NotFoundError(f"{path}: not a directory", path=path)
+        self.root = root
+        self._real_root = os.path.realpath(root)
+        self.layout, self.config = load_config(root)
+
+    def __repr__(self) -> str:
+        return f"LocalSource({self.root!r})"
+
+    async def describe(self) -> SourceInfo:
+        return SourceInfo(
+            spec=self.spec,
+            kind=self.kind,
+            root=self.root,
+            read_only=True,
+            capabilities=frozenset({CAP_RUNS, CAP_FILES, CAP_INVENTORY}),
+            layout=self.layout.to_json(),
+        )
+
+    async def aclose(self) -> None:
+        return None
+
+    # Runs ------------------------------------------------------------------
+
+    def iter_runs(self, query: RunQuery = RunQuery(), batch: int = 500) -> AsyncIterator[list[RunSummary]]:
+        def produce(stop: threading.Event) -> Iterator[list[RunSummary]]:
+            chunk: list[RunSummary] = []
+            for run in discover_runs(self.root, self.layout, query):
+                chunk.append(run)
+                if len(chunk) >= batch:
+                    yield chunk
+                    chunk = []
+                if stop.is_set():
+                    return
+            if chunk:
+                yield chunk
+
+        return iterate_in_thread(produce, name="driftdeck-runs")
+
+    async def list_runs(
+        self, query: RunQuery = RunQuery(), cursor: str | None = None, limit: int = 500
+    ) -> Page[RunSummary]:
+        return await asyncio.to_thread(self._list_runs, query, cursor, max(1, limit))
+
+    def _list_runs(self, query: RunQuery, cursor: str | None, limit: int) -> Page[RunSummary]:
+        after = cursor.split("/") if cursor else None
+        items: list[RunSummary] = []
+        for run in discover_runs(self.root, self.layout, query):
+            if after is not None and run.key.split("/") <= after:
+                continue
+            if len(items) == limit:
+                return Page(tuple(items), items[-1].key)
+            items.append(run)
+        return Page(tuple(items), None)
+
+    async def get_run(self, run: str) -> RunDetail:
+        return await asyncio.to_thread(self._get_run, run)
+
+    def _find_run(self, run: str) -> RunSummary:
+        for key in self._candidate_keys(run):
+            summary = summarize_run(self.root, key, key.rsplit("/", 1)[-1], self.layout)
+            if run in (summary.run_id, summary.key):
+                return summary
+        for summary in discover_runs(self.root, self.layout):
+            if run in (summary.run_id, summary.key):
+                return summary
+        raise NotFoundError(f"{run}: no such run in {self.root}")
+
+    def _candidate_keys(self, run: str) -> Iterator[str]:
+        """Run directories that may hold ``run`` without a full scan."""
+        if "\x00" in run or run.startswith("/") or ".." in run.split("/"):
+            return
+        segments = self.layout.runs.strip("/").split("/")
+        if len(run.split("/")) == len(segments) and fnmatch.fnmatchcase(run, self.layout.runs.strip("/")):
+            if os.path.isdir(os.path.join(self.root, run)):
+                yield run
+        wild = [i for i, s in enumerate(segments) if is_wildcard(s)]
+        if len(wild) == 1 and "/" not in run and fnmatch.fnmatchcase(run, segments[wild[0]]):
+            segments[wild[0]] = run
+            key = "/".join(segments)
+            if os.path.isdir(os.path.join(self.root, key)):
+                yield key
+
+    def _get_run(self, run: str) -> RunDetail:
+        summary = self._find_run(run)
+        key = summary.key
+        status_rel = f"{key}/{self.layout.status}"
+        status, _ = load_status(self.root, status_rel)
+        problems: list[Problem] = [summary.problem] if summary.problem else []
+        record_rel = f"{key}/{self.layout.record}"
+        try:
+            record_size = os.stat(os.path.join(self.root, record_rel)).st_size
+        except FileNotFoundError:
+            record_rel, record_size = None, 0
+        except OSError as exc:
+            problems.append(Problem(record_rel, None, f"unreadable: {os_reason(exc)}"))
+            record_size = 0
+        artifacts, artifact_problems = list_artifacts(self.root, key, self.layout)
+        problems.extend(artifact_problems)
+        problems.extend(a.problem for a in artifacts if a.problem is not None)
+        wal_files = tuple(
+            f"{key}/{rel}"
+            for rel, _ in walk_glob(os.path.join(self.root, key), self.layout.wal, want_dirs=False)
+        )
+        return RunDetail(summary, status, status_rel, record_rel, record_size, tuple(artifacts), wal_files, tuple(problems))
+
+    async def run_events(self, run: str, cursor: str | None = None, limit: int = 200) -> Page[RunEvent]:
+        return await asyncio.to_thread(self._run_events, run, cursor, min(max(1, limit), MAX_EVENTS_PAGE))
+
+    def _run_events(self, run: str, cursor: str | None, limit: int) -> Page[RunEvent]:
+        summary = self._find_run(run)
+        rel = f"{summary.key}/{self.layout.record}"
+        offset, line = _parse_event_cursor(cursor)
+        try:
+            events, offset, line, at_end = read_events(os.path.join(self.root, rel), rel, offset, line, limit)
+        except FileNotFoundError:
+            return Page((), None)
+        except OSError as exc:
+            raise UnreadableError(f"{rel}: unreadable: {os_reason(exc)}", path=rel) from None
+        return Page(tuple(events), None if at_end else f"{offset}:{line}")
+
+    async def artifact_preview(self, path: str, max_bytes: int = 65536) -> ArtifactPreview:
+        return await asyncio.to_thread(self._artifact_preview, path, max(256, max_bytes))
+
+    def _artifact_preview(self, path: str, max_bytes: int) -> ArtifactPreview:
+        abs_path = self._resolve(path)
+        try:
+            data, size = read_bounded(abs_path, MAX_ARTIFACT_PARSE_BYTES + 1)
+        except OSError as exc:
+            raise UnreadableError(f"{path}: unreadable: {os_reason(exc)}", path=path) from None
+        problem = None
+        if size <= MAX_ARTIFACT_PARSE_BYTES:
+            try:
+                body = loads_located(data, path)
+            except MalformedError as exc:
+                problem = Problem(path, exc.line, exc.reason)
+            else:
+                pretty = orjson.dumps(body, option=orjson.OPT_INDENT_2).decode("utf-8")
+                text, cut = _cut(pretty, max_bytes)
+                return ArtifactPreview(path, size, text, "json", cut)
+        else:
+            problem = Problem(path, None, f"too large to pretty-print ({size / 1e6:.1f} MB); showing its head")
+        head = data[:max_bytes].decode("utf-8", errors="replace")
+        text, cut = _cut(head, max_bytes)
+        return ArtifactPreview(path, size, text, "text", cut or size > max_bytes, problem)
+
+    # Files -----------------------------------------------------------------
+
+    def _resolve(self, path: str, *, follow: bool = True) -> str:
+        """Absolute path of ``path`` under the root; refuse anything outside."""
+        if "\x00" in path or path.startswith("/") or os.path.isabs(path):
+            raise ForbiddenError(f"{path}: absolute paths are refused", path=path)
+        joined = os.path.normpath(os.path.join(self.root, path))
+        real = os.path.realpath(joined if follow else os.path.dirname(joined))
+        if os.path.commonpath([real, self._real_root]) != self._real_root:
+            raise ForbiddenError(f"{path}: resolves outside the source root", path=path)
+        return joined
+
+    async def list_dir(self, path: str = "") -> list[FileEntry]:
+        return await asyncio.to_thread(self._list_dir, path)
+
+    def _list_dir(self, path: str) -> list[FileEntry]:
+        abs_path = self._resolve(path or ".")
+        rel = "" if path in ("", ".") else path.strip("/")
+        try:
+            with os.scandir(abs_path) as it:
+                names = sorted(entry.name for entry in it)
+        except FileNotFoundError:
+            raise NotFoundError(f"{path or '.'}: no such directory", path=path) from None
+        except OSError as exc:
+            raise UnreadableError(f"{path or '.'}: cannot list: {os_reason(exc)}", path=path) from None
+        return [self._entry(os.path.join(abs_path, n), f"{rel}/{n}" if rel else n) for n in names]
+
+    async def stat(self, path: str) -> FileEntry:
+        return await asyncio.to_thread(self._stat, path)
+
+    def _stat(self, path: str) -> FileEntry:
+        abs_path = self._resolve(path, follow=False)
+        if not os.path.lexists(abs_path):
+            raise NotFoundError(f"{path}: no such file", path=path)
+        return self._entry(abs_path, path.strip("/"))
+
+    @staticmethod
+    def _entry(abs_path: str, rel: str) -> FileEntry:
+        try:
+            st = os.lstat(abs_path)
+        except OSError as exc:
+            return FileEntry(rel, "other", 0, 0.0, error=os_reason(exc))
+        import stat as stat_mod
+
+        if stat_mod.S_ISLNK(st.st_mode):
+            try:
+                target = os.readlink(abs_path)
+            except OSError:
+                target = None
+            return FileEntry(rel, "symlink", st.st_size, st.st_mtime, target=target)
+        kind = "dir" if stat_mod.S_ISDIR(st.st_mode) else "file" if stat_mod.S_ISREG(st.st_mode) else "other"
+        return FileEntry(rel, kind, st.st_size, st.st_mtime)
+
+    async def read_range(self, path: str, offset: int, length: int) -> bytes:
+        return await asyncio.to_thread(self._read_range, path, max(0, offset), min(max(0, length), MAX_READ_RANGE))
+
+    def _read_range(self, path: str, offset: int, length: int) -> bytes:
+        abs_path = self._resolve(path)
+        try:
+            fd = os.open(abs_path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise NotFoundError(f"{path}: no such file", path=path) from None
+        except OSError as exc:
+            raise UnreadableError(f"{path}: unreadable: {os_reason(exc)}", path=path) from None
+        try:
+            return os.pread(fd, length, offset)
+        except OSError as exc:
+            raise UnreadableError(f"{path}: unreadable: {os_reason(exc)}", path=path) from None
+        finally:
+            os.close(fd)
+
+    # Inventory -------------------------------------------------------------
+
+    async def list_manifests(self) -> list[str]:
+        return await asyncio.to_thread(self._list_manifests)
+
+    def _list_manifests(self) -> list[str]:
+        found: set[str] = set()
+        for glob in self.layout.manifests:
+            found.update(rel for rel, _ in walk_glob(self.root, glob, want_dirs=False))
+        return sorted(found)
+
+    async def list_snapshots(self) -> list[SnapshotInfo]:
+        return await asyncio.to_thread(self._list_snapshots)
+
+    def _list_snapshots(self) -> list[SnapshotInfo]:
+        snapshots = []
+        for rel, _ in walk_glob(self.root, self.layout.snapshots, want_dirs=True):
+            files = size = 0
+            newest = 0.0
+            for dirpath, _, filenames in os.walk(os.path.join(self.root, rel)):
+                for name in filenames:
+                    try:
+                        st = os.lstat(os.path.join(dirpath, name))
+                    except OSError:
+                        continue
+                    files += 1
+                    size += st.st_size
+                    newest = max(newest, st.st_mtime)
+            snapshots.append(SnapshotInfo(rel.rsplit("/", 1)[-1], rel, files, size, newest))
+        snapshots.sort(key=lambda s: (s.mtime, s.name))
+        return snapshots
+
+    async def list_wal_pairs(self) -> list[WalPair]:
+        return await asyncio.to_thread(self._list_wal_pairs)
+
+    def _list_wal_pairs(self) -> list[WalPair]:
+        pairs = []
+        for key, captures in walk_glob(self.root, self.layout.runs, want_dirs=True):
+            files = [rel for rel, _ in walk_glob(os.path.join(self.root, key), self.layout.wal, want_dirs=False)]
+            if not files:
+                continue
+            run_id = summarize_run(self.root, key, captures[-1] if captures else key, self.layout).run_id
+            names = set(files)
+            for rel in files:
+                base = rel.rsplit("/", 1)[-1]
+                if "record" not in base:
+                    continue
+                partner = rel[: len(rel) - len(base)] + base.replace("record", "replay")
+                pairs.append(WalPair(run_id, f"{key}/{rel}", f"{key}/{partner}" if partner in names else None))
+        return pairs
+
+    # Engines of later panes --------------------------------------------------
+
+    def _unsupported(self, what: str) -> NoReturn:
+        raise UnsupportedError(f"{self.root}: this version of the local source cannot {what} yet")
+
+    def verify_checksums(self, manifest: str):  # type: ignore[no-untyped-def]
+        self._unsupported("verify checksums")
+
+    async def validate_wal(self, path: str):  # type: ignore[no-untyped-def]
+        self._unsupported("validate WAL files")
+
+    def diff_wal(self, record: str, replay: str, rules=None):  # type: ignore[no-untyped-def]
+        self._unsupported("diff WAL files")
+
+    def diff_snapshots(self, a: str, b: str, rules=None):  # type: ignore[no-untyped-def]
+        self._unsupported("diff snapshots")
+
+    async def diff_file(self, a: str, b: str) -> str:
+        self._unsupported("diff files")
+
+    def watch(self, path: str = "", filters=None):  # type: ignore[no-untyped-def]
+        self._unsupported("watch for live events")
+
+
+def _parse_event_cursor(cursor: str | None) -> tuple[int, int]:
+    if not cursor:
+        return 0, 1
+    try:
+        offset, line = (int(part) for part in cursor.split(":", 1))
+    except ValueError:
+        raise MalformedError("cursor", None, f"invalid event cursor {cursor!r}") from None
+    if offset < 0 or line < 1:
+        raise MalformedError("cursor", None, f"invalid event cursor {cursor!r}")
+    return offset, line
+
+
+def _cut(text: str, max_bytes: int) -> tuple[str, bool]:
+    """Cut ``text`` to about ``max_bytes`` UTF-8 bytes at a line boundary."""
+    if len(text) <= max_bytes // 4 or len(text.encode("utf-8")) <= max_bytes:
+        return text, False
+    cut = text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
+    newline = cut.rfind("\n")
+    return (cut[:newline] if newline > 0 else cut), True

@@ -1,0 +1,269 @@
+"""Run and quarantine discovery and parsing over a local tree (synchronous).
+
+These are the plain, terminal-free engines behind ``LocalSource``: they read
+only, bound every read, and turn every kind of bad input into a ``Problem`` on
+the affected run instead of an exception, so the rest is still listed.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any, Iterator
+
+from backends.errors import MalformedError
+from backends.globwalk import OnProblem, walk_glob
+from backends.jsonread import loads_located
+from backends.layout import Layout
+from backends.models import (
+    ArtifactInfo,
+    EvidenceRef,
+    Problem,
+    RunEvent,
+    RunQuery,
+    RunSummary,
+    text_matches,
+)
+
+MAX_STATUS_BYTES = 1 << 20
+"""Status files larger than this are reported, not parsed."""
+
+MAX_ARTIFACT_PARSE_BYTES = 8 << 20
+"""Artifacts larger than this are listed and previewed from their head only."""
+
+MAX_RECORD_LINE_BYTES = 1 << 20
+"""Record lines longer than this are reported and skipped."""
+
+
+def parse_timestamp(value: Any) -> float:
+    """Epoch seconds of an ISO 8601 string (``Z`` allowed), or 0.0."""
+    if not isinstance(value, str) or not value:
+        return 0.0
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def read_bounded(abs_path: str, limit: int) -> tuple[bytes, int]:
+    """Read at most ``limit`` bytes of a file; return them and the file size.
+
+    Raises:
+        OSError: As ``open``/``read`` raise it.
+    """
+    with open(abs_path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        return handle.read(limit), size
+
+
+def os_reason(exc: OSError) -> str:
+    """A short human reason for an ``OSError`` (``symlink loop`` for ELOOP)."""
+    import errno
+
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if exc.errno == errno.EISDIR:
+        return "is a directory"
+    return exc.strerror or str(exc)
+
+
+def summarize_run(root: str, key: str, fallback_id: str, layout: Layout) -> RunSummary:
+    """Read one run directory's status into a ``RunSummary``; never raises.
+
+    Args:
+        root: Absolute workspace root.
+        key: Run directory relative to the root.
+        fallback_id: Id to use when the status has no ``run_id``.
+        layout: Where the status file lives inside the run directory.
+    """
+    status_rel = f"{key}/{layout.status}"
+    status, problem = load_status(root, status_rel)
+    if problem is not None:
+        return RunSummary(fallback_id, key, None, None, None, 0.0, problem)
+    run_id = status.get("run_id")
+    if not isinstance(run_id, str) or not run_id:
+        run_id = fallback_id
+    state = status.get("state")
+    if not isinstance(state, str) or not state:
+        problem = Problem(status_rel, None, "missing or non-string field 'state'")
+        state = None
+    reason = status.get("reason_code")
+    reason = reason if isinstance(reason, str) and reason else None
+    updated = status.get("updated_at")
+    updated = updated if isinstance(updated, str) else None
+    return RunSummary(run_id, key, state, reason, updated, parse_timestamp(updated), problem)
+
+
+def load_status(root: str, status_rel: str) -> tuple[dict[str, Any], Problem | None]:
+    """Parse a status file; return ``({}, problem)`` when it cannot be used."""
+    try:
+        data, size = read_bounded(os.path.join(root, status_rel), MAX_STATUS_BYTES + 1)
+    except FileNotFoundError:
+        return {}, Problem(status_rel, None, "no status file in this run directory")
+    except OSError as exc:
+        return {}, Problem(status_rel, None, f"unreadable: {os_reason(exc)}")
+    if size > MAX_STATUS_BYTES:
+        return {}, Problem(status_rel, None, f"status file too large ({size} bytes > {MAX_STATUS_BYTES})")
+    try:
+        status = loads_located(data, status_rel)
+    except MalformedError as exc:
+        return {}, Problem(status_rel, exc.line, exc.reason)
+    if not isinstance(status, dict):
+        return {}, Problem(status_rel, 1, f"expected a JSON object, found {type(status).__name__}")
+    return status, None
+
+
+def discover_runs(
+    root: str, layout: Layout, query: RunQuery = RunQuery(), on_problem: OnProblem | None = None
+) -> Iterator[RunSummary]:
+    """Yield every run directory's summary that matches ``query``, in path order.
+
+    Runs whose status cannot be read pass the state and reason filters (both
+    are unknown), so a state filter never hides a broken run.
+    """
+    def report(problem: Problem) -> None:
+        if on_problem is not None:
+            on_problem(problem)
+
+    for key, captures in walk_glob(root, layout.runs, want_dirs=True, on_problem=report):
+        fallback = captures[-1] if captures else key.rsplit("/", 1)[-1]
+        run = summarize_run(root, key, fallback, layout)
+        if run.state is None:
+            if text_matches(query.text, (run.run_id, run.key)):
+                yield run
+        elif query.matches(run):
+            yield run
+
+
+def list_artifacts(root: str, key: str, layout: Layout) -> tuple[list[ArtifactInfo], list[Problem]]:
+    """Parse a run's quarantine artifacts (bounded) for their headline fields."""
+    problems: list[Problem] = []
+    artifacts = []
+    for rel, _ in walk_glob(os.path.join(root, key), layout.quarantine, want_dirs=False, on_problem=problems.append):
+        artifacts.append(read_artifact(root, f"{key}/{rel}"))
+    return artifacts, [Problem(f"{key}/{p.path}", p.line, p.message) for p in problems]
+
+
+def read_artifact(root: str, rel: str) -> ArtifactInfo:
+    """One artifact's headline fields; problems are recorded on it, not raised."""
+    name = rel.rsplit("/", 1)[-1]
+    abs_path = os.path.join(root, rel)
+    try:
+        data, size = read_bounded(abs_path, MAX_ARTIFACT_PARSE_BYTES + 1)
+    except OSError as exc:
+        return ArtifactInfo(name, rel, 0, problem=Problem(rel, None, f"unreadable: {os_reason(exc)}"))
+    if size > MAX_ARTIFACT_PARSE_BYTES:
+        reason = f"too large to parse ({size / 1e6:.1f} MB > {MAX_ARTIFACT_PARSE_BYTES >> 20} MiB); preview shows its head"
+        return ArtifactInfo(name, rel, size, problem=Problem(rel, None, reason))
+    try:
+        body = loads_located(data, rel)
+    except MalformedError as exc:
+        return ArtifactInfo(name, rel, size, problem=Problem(rel, exc.line, exc.reason))
+    if not isinstance(body, dict):
+        return ArtifactInfo(name, rel, size, problem=Problem(rel, 1, "expected a JSON object"))
+    detail = body.get("detail")
+    return ArtifactInfo(
+        name=name,
+        path=rel,
+        size=size,
+        reason_code=_str_or_none(body.get("reason_code")),
+        quarantined_at=_str_or_none(body.get("quarantined_at")),
+        detail=detail if isinstance(detail, str) else (None if detail is None else str(detail)),
+        evidence=tuple(parse_evidence(root, body.get("evidence"))),
+    )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def parse_evidence(root: str, evidence: Any) -> Iterator[EvidenceRef]:
+    """Evidence entries as ``EvidenceRef``: strings or objects with ref/path/uri."""
+    if evidence is None:
+        return
+    items = evidence if isinstance(evidence, list) else [evidence]
+    for item in items[:1000]:
+        if isinstance(item, str):
+            ref, kind, note = item, "ref", None
+        elif isinstance(item, dict):
+            ref = item.get("ref") or item.get("path") or item.get("uri") or item.get("url")
+            if not isinstance(ref, str):
+                continue
+            kind = str(item.get("kind") or "ref")
+            note = item.get("note")
+            note = note if isinstance(note, str) else None
+        else:
+            continue
+        yield EvidenceRef(ref=ref, kind=kind, note=note, exists=evidence_exists(root, ref))
+
+
+def evidence_exists(root: str, ref: str) -> bool | None:
+    """Whether a relative evidence path exists under the root; ``None`` for URIs
+    and for paths that would leave the root (never looked at)."""
+    if "://" in ref:
+        return None
+    target = ref.split("#", 1)[0]
+    if not target or target.startswith("/") or ".." in target.split("/"):
+        return None
+    return os.path.lexists(os.path.join(root, target))
+
+
+def read_events(abs_path: str, rel: str, offset: int, line: int, limit: int) -> tuple[list[RunEvent], int, int, bool]:
+    """Read up to ``limit`` record events starting at byte ``offset``.
+
+    Args:
+        abs_path: The record file.
+        rel: Its path relative to the root (for problems).
+        offset: Byte offset of the first line to read.
+        line: 1-based line number of that line.
+        limit: Maximum events to return.
+
+    Returns:
+        ``(events, next_offset, next_line, at_end)``.
+    """
+    events: list[RunEvent] = []
+    with open(abs_path, "rb") as handle:
+        handle.seek(offset)
+        while len(events) < limit:
+            raw = handle.readline(MAX_RECORD_LINE_BYTES + 1)
+            if not raw:
+                return events, offset, line, True
+            if len(raw) > MAX_RECORD_LINE_BYTES and not raw.endswith(b"\n"):
+                skipped = len(raw)
+                while raw and not raw.endswith(b"\n"):
+                    raw = handle.readline(MAX_RECORD_LINE_BYTES + 1)
+                    skipped += len(raw)
+                events.append(_bad_event(rel, line, f"line longer than {MAX_RECORD_LINE_BYTES} bytes; skipped"))
+                offset += skipped
+                line += 1
+                continue
+            offset += len(raw)
+            text = raw.rstrip(b"\r\n")
+            if text.strip():
+                events.append(parse_event(text, rel, line, torn=not raw.endswith(b"\n")))
+            line += 1
+        at_end = handle.read(1) == b""
+    return events, offset, line, at_end
+
+
+def parse_event(text: bytes, rel: str, line: int, *, torn: bool = False) -> RunEvent:
+    """Parse one record line into a ``RunEvent`` (a problem event when broken)."""
+    try:
+        body = loads_located(text, rel, first_line=line)
+    except MalformedError as exc:
+        reason = exc.reason + (" (last line, no newline: torn tail)" if torn else "")
+        return _bad_event(rel, line, reason)
+    if not isinstance(body, dict):
+        return _bad_event(rel, line, "expected a JSON object")
+    event_id = body.get("event_id")
+    return RunEvent(
+        line=line,
+        event_id=None if event_id is None else str(event_id),
+        ts=_str_or_none(body.get("ts")),
+        kind=_str_or_none(body.get("kind")),
+        fields=body,
+    )
+
+
+def _bad_event(rel: str, line: int, reason: str) -> RunEvent:
+    return RunEvent(line, None, None, None, {}, Problem(rel, line, reason))

@@ -1,0 +1,178 @@
+"""The ``DataSource`` protocol and ``open_source(spec)``.
+
+Every pane and every CLI command talks to exactly one ``DataSource``. A source
+is chosen by a spec string: a filesystem path opens a ``LocalSource``, an
+``http(s)://`` URL an HTTP source, and third parties register more schemes in
+the ``driftdeck.sources`` entry-point group (the entry-point name is the URL
+scheme, the object a class taking ``(spec)``).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import AsyncIterator, Protocol, runtime_checkable
+
+from backends.errors import SourceSpecError
+from backends.models import (
+    ArtifactPreview,
+    ChecksumResult,
+    FileEntry,
+    FsEvent,
+    Page,
+    Progress,
+    RunDetail,
+    RunEvent,
+    RunQuery,
+    RunSummary,
+    SnapshotEntryDiff,
+    SnapshotInfo,
+    SnapshotRules,
+    SourceInfo,
+    WalDivergence,
+    WalPair,
+    WalProblem,
+    WalRules,
+    WatchFilter,
+)
+
+ENTRY_POINT_GROUP = "driftdeck.sources"
+
+CAP_RUNS = "runs"
+CAP_FILES = "files"
+CAP_INVENTORY = "inventory"
+CAP_CHECKSUMS = "checksums"
+CAP_WAL = "wal"
+CAP_SNAPSHOTS = "snapshots"
+CAP_WATCH = "watch"
+
+
+@runtime_checkable
+class DataSource(Protocol):
+    """What every source offers. All paths are POSIX, relative to the root.
+
+    Operations a source does not support raise ``UnsupportedError``; its
+    ``describe().capabilities`` says which ones it does support.
+    """
+
+    spec: str
+
+    async def describe(self) -> SourceInfo:
+        """Cheap description: root, kind, capabilities, layout."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections, threads and watches."""
+        ...
+
+    # Runs and quarantine -------------------------------------------------
+    def iter_runs(self, query: RunQuery = RunQuery(), batch: int = 500) -> AsyncIterator[list[RunSummary]]:
+        """Stream runs matching ``query`` in batches, as they are discovered."""
+        ...
+
+    async def list_runs(
+        self, query: RunQuery = RunQuery(), cursor: str | None = None, limit: int = 500
+    ) -> Page[RunSummary]:
+        """One page of runs in discovery order; pass ``next_cursor`` back for more."""
+        ...
+
+    async def get_run(self, run: str) -> RunDetail:
+        """One run by id or key, with its artifacts. Raises ``NotFoundError``."""
+        ...
+
+    async def run_events(self, run: str, cursor: str | None = None, limit: int = 200) -> Page[RunEvent]:
+        """A page of a run's record events, oldest first."""
+        ...
+
+    async def artifact_preview(self, path: str, max_bytes: int = 65536) -> ArtifactPreview:
+        """A bounded, pretty-printed preview of an artifact file."""
+        ...
+
+    # Files ----------------------------------------------------------------
+    async def list_dir(self, path: str = "") -> list[FileEntry]:
+        """Entries of one directory, sorted by name."""
+        ...
+
+    async def stat(self, path: str) -> FileEntry:
+        """One entry without following a final symlink."""
+        ...
+
+    async def read_range(self, path: str, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes of a file starting at ``offset``."""
+        ...
+
+    # Inventory for the other panes ---------------------------------------
+    async def list_manifests(self) -> list[str]:
+        """Checksum manifests the source holds, sorted."""
+        ...
+
+    async def list_snapshots(self) -> list[SnapshotInfo]:
+        """Trace snapshots, oldest first."""
+        ...
+
+    async def list_wal_pairs(self) -> list[WalPair]:
+        """Record/replay WAL pairs, by run."""
+        ...
+
+    # Engines --------------------------------------------------------------
+    def verify_checksums(self, manifest: str) -> AsyncIterator[ChecksumResult | Progress]:
+        """Stream per-entry verdicts and progress for one manifest."""
+        ...
+
+    async def validate_wal(self, path: str) -> list[WalProblem]:
+        """Validation findings of one WAL file."""
+        ...
+
+    def diff_wal(self, record: str, replay: str, rules: WalRules = WalRules()) -> AsyncIterator[WalDivergence | Progress]:
+        """Stream divergences between a record and its replay."""
+        ...
+
+    def diff_snapshots(
+        self, a: str, b: str, rules: SnapshotRules = SnapshotRules()
+    ) -> AsyncIterator[SnapshotEntryDiff | Progress]:
+        """Stream entry diffs between two snapshots."""
+        ...
+
+    async def diff_file(self, a: str, b: str) -> str:
+        """Unified diff of two files."""
+        ...
+
+    def watch(self, path: str = "", filters: WatchFilter = WatchFilter()) -> AsyncIterator[list[FsEvent]]:
+        """Stream batches of live filesystem events, losses reported explicitly."""
+        ...
+
+
+def _plugin_sources() -> dict[str, object]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def open_source(spec: str) -> DataSource:
+    """Open the source a spec string names.
+
+    Args:
+        spec: A filesystem path, an ``http(s)://`` URL, or ``scheme://...``
+            for a scheme registered in the ``driftdeck.sources`` group.
+
+    Returns:
+        A ready source.
+
+    Raises:
+        SourceSpecError: When the spec names nothing that can be opened.
+        NotFoundError: When a local path does not exist.
+    """
+    scheme, sep, _ = spec.partition("://")
+    if not sep:
+        from backends.local import LocalSource
+
+        return LocalSource(spec)
+    scheme = scheme.lower()
+    plugins = _plugin_sources()
+    if scheme in plugins:
+        factory = plugins[scheme].load()  # type: ignore[attr-defined]
+        return factory(spec)
+    if scheme in ("http", "https"):
+        raise SourceSpecError(
+            f"{spec}: no HTTP source is installed (it arrives with `driftdeck serve`); "
+            "open a local path instead"
+        )
+    known = ", ".join(sorted({"http", "https", *plugins})) or "none"
+    raise SourceSpecError(f"{spec}: unknown source scheme {scheme!r} (known: {known})")

@@ -1,0 +1,1 @@
+"""driftdeck's terminal app and command line. Imports ``backends``; nothing imports ``tui``."""

@@ -1,0 +1,86 @@
+"""The ``driftdeck`` command line.
+
+Start-up stays light: this module imports only click; each subcommand module
+is imported when that subcommand runs (``quarantine list`` never loads Textual).
+Exit codes follow diff(1): 0 clean, 1 differences found, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import click
+
+_SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "open": ("tui.cli.tui_commands", "open_command"),
+    "demo": ("tui.cli.tui_commands", "demo_command"),
+    "quarantine": ("tui.cli.quarantine", "quarantine"),
+}
+
+
+class DeckGroup(click.Group):
+    """A group whose subcommands load lazily and whose bare argument is a source.
+
+    ``driftdeck PATH`` means ``driftdeck open PATH``; ``driftdeck`` alone opens ``.``.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in _SUBCOMMANDS:
+            return None
+        module, attribute = _SUBCOMMANDS[name]
+        return getattr(importlib.import_module(module), attribute)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in _SUBCOMMANDS and not args[0].startswith("-")):
+            args = ["open", *args]
+        elif args[0] == "--theme":
+            args = ["open", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DeckGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="driftdeck")
+def cli() -> None:
+    """Inspect runs, quarantines, WAL replays, trace snapshots, checksums and
+    live filesystem events.
+
+    \b
+    driftdeck [SOURCE]            open the TUI (SOURCE: a path; default .)
+    driftdeck demo                build the demo workspace and open it
+    driftdeck quarantine list     quarantined runs of a source
+    driftdeck quarantine show ID  one run: status, reason, artifacts, record
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the CLI, turning known errors into exit 2."""
+    from backends.errors import DriftdeckError
+
+    try:
+        code = cli.main(args=argv, prog_name="driftdeck", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("driftdeck: aborted", err=True)
+        sys.exit(2)
+    except DriftdeckError as exc:
+        click.echo(f"driftdeck: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    except Exception as exc:  # a bug: say what, once; show the traceback only on request
+        if os.environ.get("DRIFTDECK_DEBUG"):
+            raise
+        click.echo(f"driftdeck: internal error: {type(exc).__name__}: {exc} (set DRIFTDECK_DEBUG=1 for details)", err=True)
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,158 @@
+"""``driftdeck quarantine list|show``: quarantined runs, without the TUI."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections import Counter
+
+import click
+import orjson
+
+from backends.models import RUN_STATES, RunDetail, RunEvent, RunQuery, RunSummary
+from backends.source import open_source
+
+SOURCE_OPTION = click.option(
+    "--source", "-s", default=".", show_default=True, metavar="SOURCE", help="Workspace path."
+)
+
+
+@click.group()
+def quarantine() -> None:
+    """Quarantined runs: why they were quarantined and what evidence they hold."""
+
+
+@quarantine.command("list")
+@SOURCE_OPTION
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    metavar="STATE",
+    help=f"Keep runs in this state (repeatable; 'all' for every state). Default QUARANTINED. One of {', '.join(RUN_STATES)}.",
+)
+@click.option("--reason", "reasons", multiple=True, metavar="CODE", help="Keep runs with this reason code (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="NDJSON: one run object per line.")
+def list_command(source: str, states: tuple[str, ...], reasons: tuple[str, ...], as_json: bool) -> int:
+    """List runs (quarantined by default), newest first."""
+    wanted = {s.upper() for s in states} or {"QUARANTINED"}
+    if "ALL" in wanted:
+        wanted = set()
+    unknown = wanted - set(RUN_STATES)
+    if unknown:
+        raise click.BadParameter(f"unknown state {sorted(unknown)[0]!r} (one of {', '.join(RUN_STATES)}, all)", param_hint="--state")
+    query = RunQuery(states=frozenset(wanted), reason_codes=frozenset(reasons))
+    runs = asyncio.run(_collect_runs(source, query))
+    runs.sort(key=lambda r: (-r.sort_ts, r.key))
+    if as_json:
+        write = sys.stdout.buffer.write
+        for run in runs:
+            write(orjson.dumps(run.to_json(), option=orjson.OPT_APPEND_NEWLINE))
+    else:
+        _print_runs(runs)
+    for run in runs:
+        if run.problem is not None:
+            click.echo(f"warning: {run.problem}", err=True)
+    return 0
+
+
+async def _collect_runs(spec: str, query: RunQuery) -> list[RunSummary]:
+    source = open_source(spec)
+    try:
+        runs: list[RunSummary] = []
+        async for batch in source.iter_runs(query, batch=2000):
+            runs.extend(batch)
+        return runs
+    finally:
+        await source.aclose()
+
+
+def _print_runs(runs: list[RunSummary]) -> None:
+    if not runs:
+        click.echo("no runs match")
+        return
+    id_width = max(6, *(len(r.run_id) for r in runs))
+    reason_width = max(6, *(len(r.reason_code or "-") for r in runs))
+    click.echo(f"{'RUN ID':<{id_width}}  {'STATE':<11}  {'REASON':<{reason_width}}  UPDATED")
+    for run in runs:
+        state = run.state or "?"
+        click.echo(f"{run.run_id:<{id_width}}  {state:<11}  {run.reason_code or '-':<{reason_width}}  {run.updated_at or '-'}")
+    states = Counter(r.state or "UNREADABLE" for r in runs)
+    reasons = Counter(r.reason_code for r in runs if r.reason_code)
+    click.echo("")
+    click.echo(f"{len(runs)} runs: " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())))
+    if reasons:
+        click.echo(f"{len(reasons)} reason codes: " + ", ".join(f"{c} {n}" for c, n in reasons.most_common()))
+
+
+@quarantine.command("show")
+@click.argument("run_id")
+@SOURCE_OPTION
+@click.option("--events", "event_count", default=10, show_default=True, help="How many of the newest record events to show.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: status, artifacts, evidence, newest events.")
+def show_command(run_id: str, source: str, event_count: int, as_json: bool) -> int:
+    """One run: status, reason, quarantine artifacts, evidence and its newest record events."""
+    detail, events, total = asyncio.run(_load_run(source, run_id, max(0, event_count)))
+    if as_json:
+        body = detail.to_json()
+        body["events_total"] = total
+        body["events"] = [e.to_json() for e in events]
+        sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    else:
+        _print_detail(detail, events, total)
+    for problem in detail.problems:
+        click.echo(f"warning: {problem}", err=True)
+    return 0
+
+
+async def _load_run(spec: str, run_id: str, keep: int) -> tuple[RunDetail, list[RunEvent], int]:
+    source = open_source(spec)
+    try:
+        detail = await source.get_run(run_id)
+        tail: list[RunEvent] = []
+        total = 0
+        cursor = None
+        while True:
+            page = await source.run_events(detail.summary.key, cursor, limit=2000)
+            total += len(page.items)
+            tail = (tail + list(page.items))[-keep:] if keep else []
+            cursor = page.next_cursor
+            if cursor is None:
+                return detail, tail, total
+    finally:
+        await source.aclose()
+
+
+def _print_detail(detail: RunDetail, events: list[RunEvent], total: int) -> None:
+    run = detail.summary
+    click.echo(f"run        {run.run_id}")
+    click.echo(f"directory  {run.key}")
+    click.echo(f"state      {run.state or '? (status unreadable)'}")
+    click.echo(f"reason     {run.reason_code or '-'}")
+    click.echo(f"updated    {run.updated_at or '-'}")
+    for key in sorted(k for k in detail.status if k not in ("run_id", "state", "reason_code", "updated_at")):
+        click.echo(f"{key:<10} {detail.status[key]}")
+    click.echo("")
+    click.echo(f"quarantine artifacts: {len(detail.artifacts)}")
+    for artifact in detail.artifacts:
+        click.echo(f"  {artifact.path}  ({artifact.size} bytes)")
+        if artifact.problem is not None:
+            click.echo(f"    ! {artifact.problem}")
+            continue
+        click.echo(f"    reason   {artifact.reason_code or '-'}   at {artifact.quarantined_at or '-'}")
+        if artifact.detail:
+            click.echo(f"    detail   {artifact.detail.splitlines()[0]}")
+        for ref in artifact.evidence:
+            mark = {True: "ok", False: "MISSING", None: "-"}[ref.exists]
+            note = f"  ({ref.note})" if ref.note else ""
+            click.echo(f"    evidence [{ref.kind}] {ref.ref}  {mark}{note}")
+    if detail.wal_files:
+        click.echo("")
+        click.echo("wal files: " + ", ".join(detail.wal_files))
+    click.echo("")
+    click.echo(f"record: {total} events" + (f", newest {len(events)}:" if events else ""))
+    for event in events:
+        if event.problem is not None:
+            click.echo(f"  {event.line:>6}  ! {event.problem.message}")
+        else:
+            click.echo(f"  {event.line:>6}  {event.ts or '-':<24}  {event.kind or '-'}")
