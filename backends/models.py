@@ -88,7 +88,14 @@ class RunQuery:
     text: str = ""
 
     def matches(self, run: RunSummary) -> bool:
-        """Whether ``run`` passes this filter."""
+        """Whether ``run`` passes this filter.
+
+        A run whose status could not be read (``state is None``) passes the
+        state and reason filters, since both are unknown: a filter never
+        hides a broken run, only the text filter can.
+        """
+        if run.state is None:
+            return not self.text or text_matches(self.text, (run.run_id, run.key))
         if self.states and (run.state or "") not in self.states:
             return False
         if self.reason_codes and (run.reason_code or "") not in self.reason_codes:

@@ -22,7 +22,6 @@ from backends.models import (
     RunEvent,
     RunQuery,
     RunSummary,
-    text_matches,
 )
 
 MAX_STATUS_BYTES = 1 << 20
@@ -118,8 +117,8 @@ def discover_runs(
 ) -> Iterator[RunSummary]:
     """Yield every run directory's summary that matches ``query``, in path order.
 
-    Runs whose status cannot be read pass the state and reason filters (both
-    are unknown), so a state filter never hides a broken run.
+    Runs whose status cannot be read pass the state and reason filters (see
+    ``RunQuery.matches``), so a state filter never hides a broken run.
     """
     def report(problem: Problem) -> None:
         if on_problem is not None:
@@ -128,10 +127,7 @@ def discover_runs(
     for key, captures in walk_glob(root, layout.runs, want_dirs=True, on_problem=report):
         fallback = captures[-1] if captures else key.rsplit("/", 1)[-1]
         run = summarize_run(root, key, fallback, layout)
-        if run.state is None:
-            if text_matches(query.text, (run.run_id, run.key)):
-                yield run
-        elif query.matches(run):
+        if query.matches(run):
             yield run
 
 

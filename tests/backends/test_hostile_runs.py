@@ -1,0 +1,111 @@
+"""The hostile corpus: every kind of bad run input is reported, and the rest still listed."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backends.errors import MalformedError
+from backends.jsonread import loads_located
+from backends.local import LocalSource
+from backends.models import RunQuery
+from backends.runs import parse_event
+from tests.conftest import tree_fingerprint, write_run
+
+GOOD = b'{"run_id": "good", "state": "QUARANTINED", "reason_code": "X", "updated_at": "2026-11-02T00:00:00Z"}'
+
+HOSTILE_STATUS: dict[str, tuple[bytes, str]] = {
+    "syntax": (b'{\n  "run_id": "syntax",\n  "state": QUARANTINED\n}\n', "run_status.json:3: invalid JSON"),
+    "not-utf8": (b'{\n"run_id": "caf\xe9",\n"state": "READY"}', "run_status.json:2: invalid UTF-8"),
+    "empty": (b"", "run_status.json:1: empty document"),
+    "list": (b"[1, 2, 3]\n", "expected a JSON object, found list"),
+    "no-state": (b'{"run_id": "no-state", "reason_code": "X"}', "missing or non-string field 'state'"),
+    "state-number": (b'{"run_id": "state-number", "state": 7}', "missing or non-string field 'state'"),
+    "truncated": (b'{"run_id": "truncated", "state": "REA', "run_status.json:1: invalid JSON"),
+    "binary": (os.urandom(64) + b"\x00\xff", "run_status.json"),
+    "bomb": (b"[" * 5000 + b"]" * 5000, "nested deeper than 1024 levels"),
+    "trailing": (GOOD + b"\n{}", "run_status.json:2: invalid JSON"),
+}
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    write_run(tmp_path, "good", status_bytes=GOOD)
+    for name, (data, _) in HOSTILE_STATUS.items():
+        write_run(tmp_path, name, status_bytes=data)
+    (tmp_path / "runs" / "no-status").mkdir()
+    dir_status = tmp_path / "runs" / "dir-status"
+    (dir_status / "run_status.json").mkdir(parents=True)
+    loop = tmp_path / "runs" / "symlink-loop"
+    loop.mkdir()
+    (loop / "run_status.json").symlink_to(loop / "run_status.json")
+    write_run(tmp_path, "bom", status_bytes=b"\xef\xbb\xbf" + GOOD.replace(b'"good"', b'"bom"'))
+    write_run(tmp_path, "crlf", status_bytes=GOOD.replace(b'"good"', b'"crlf"').replace(b", ", b",\r\n"))
+    for odd in ("with space", "new\nline", "back\\slash"):
+        write_run(tmp_path, odd, status_bytes=GOOD.replace(b'"good"', json.dumps(odd).encode()))
+    return tmp_path
+
+
+async def test_every_hostile_run_is_listed_with_a_located_problem(hostile: Path) -> None:
+    before = tree_fingerprint(hostile)
+    runs = {}
+    async for batch in LocalSource(str(hostile)).iter_runs(RunQuery(states=frozenset({"QUARANTINED"}))):
+        runs.update((r.key.split("/", 1)[1], r) for r in batch)
+    for name, (_, expected) in HOSTILE_STATUS.items():
+        assert runs[name].problem is not None, name
+        assert expected in str(runs[name].problem), (name, str(runs[name].problem))
+    assert "no status file" in str(runs["no-status"].problem)
+    assert "is a directory" in str(runs["dir-status"].problem)
+    assert "symlink loop" in str(runs["symlink-loop"].problem)
+    for fine in ("good", "bom", "crlf", "with space", "new\nline", "back\\slash"):
+        assert runs[fine].problem is None and runs[fine].state == "QUARANTINED", fine
+    assert runs["new\nline"].run_id == "new\nline"
+    assert tree_fingerprint(hostile) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+async def test_unreadable_status_is_reported(tmp_path: Path) -> None:
+    run = write_run(tmp_path, "locked")
+    (run / "run_status.json").chmod(0)
+    try:
+        [[summary]] = [b async for b in LocalSource(str(tmp_path)).iter_runs()]
+        assert "unreadable: Permission denied" in str(summary.problem)
+    finally:
+        (run / "run_status.json").chmod(0o644)
+
+
+@given(st.binary(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_loads_located_either_parses_or_names_a_line(data: bytes) -> None:
+    try:
+        loads_located(data, "f.json")
+    except MalformedError as exc:
+        assert exc.path == "f.json"
+        assert exc.line is None or 1 <= exc.line <= data.count(b"\n") + 1
+        assert str(exc).startswith("f.json")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_loads_located_round_trips_valid_json(value: object) -> None:
+    assert loads_located(json.dumps(value).encode(), "f.json") == value
+
+
+@given(st.binary(max_size=200), st.integers(min_value=1, max_value=10_000))
+@settings(max_examples=300, deadline=None)
+def test_parse_event_never_raises_and_keeps_its_line(data: bytes, line: int) -> None:
+    event = parse_event(data, "r.jsonl", line)
+    assert event.line == line
+    if event.problem is not None:
+        assert event.problem.line == line and event.fields == {}

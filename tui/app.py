@@ -1,0 +1,144 @@
+"""``DriftdeckApp``: the shell that holds the five panes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, TabbedContent
+
+from themes import DEFAULT_THEME, bundled_themes
+from tui.commands import DeckCommands
+from tui.panes import PANES
+from tui.panes.base import DeckPane
+from tui.panes.runs import RunsPane
+from tui.screens.help import HelpScreen, binding_rows
+from tui.widgets.source_bar import SourceBar
+
+if TYPE_CHECKING:
+    from backends.source import DataSource
+
+
+class Stoppable(Protocol):
+    """Background activity the app owns for its lifetime (the demo writer)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class DriftdeckApp(App[None]):
+    """Five panes over one data source; opens on Runs & Quarantine."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "driftdeck"
+    COMMANDS = App.COMMANDS | {DeckCommands}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(p.PANE_KEY, f"show_pane('{p.PANE_ID}')", p.PANE_TITLE, show=False) for p in PANES),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        source: "DataSource",
+        *,
+        source_label: str | None = None,
+        theme: str = DEFAULT_THEME,
+        cursor_blink: bool = True,
+        activity: Stoppable | None = None,
+    ) -> None:
+        """Args:
+            source: The data source every pane reads from.
+            source_label: How the header names the source (default: its spec).
+            theme: Name of a bundled theme or a Textual built-in one.
+            cursor_blink: Whether text cursors blink (off for snapshots).
+            activity: Something to start on mount and stop on exit.
+        """
+        super().__init__()
+        self.source = source
+        self.source_label = source_label or source.spec
+        self.cursor_blink = cursor_blink
+        self._activity = activity
+        self._deck_themes = bundled_themes()
+        for deck_theme in self._deck_themes.values():
+            self.register_theme(deck_theme)
+        if theme not in self.available_themes:
+            raise ValueError(f"unknown theme {theme!r} (available: {', '.join(sorted(self.available_themes))})")
+        self.theme = theme
+
+    @property
+    def deck_theme_names(self) -> list[str]:
+        """Names of the themes bundled with driftdeck."""
+        return sorted(self._deck_themes)
+
+    def compose(self) -> ComposeResult:
+        yield SourceBar()
+        with TabbedContent(initial=PANES[0].PANE_ID, id="panes"):
+            for pane in PANES:
+                yield pane()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if not self.cursor_blink:
+            for widget in self.query("Input"):
+                widget.cursor_blink = False  # type: ignore[attr-defined]
+        if self._activity is not None:
+            self._activity.start()
+        self.call_after_refresh(self.active_pane.focus_main)
+
+    async def on_unmount(self) -> None:
+        if self._activity is not None:
+            self._activity.stop()
+        await self.source.aclose()
+
+    @property
+    def active_pane(self) -> DeckPane:
+        """The pane currently shown."""
+        tabs = self.query_one("#panes", TabbedContent)
+        return tabs.get_pane(tabs.active)  # type: ignore[return-value]
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane
+        if isinstance(pane, DeckPane):
+            pane.focus_main()
+
+    def action_show_pane(self, pane_id: str) -> None:
+        """Show the pane with this id and focus its main widget."""
+        if self.screen is not self.screen_stack[0]:
+            return
+        tabs = self.query_one("#panes", TabbedContent)
+        tabs.active = pane_id
+        self.active_pane.focus_main()
+
+    def action_reload_runs(self) -> None:
+        self.query_one(RunsPane).reload()
+
+    def action_help(self) -> None:
+        """Show the keys of the current pane (or screen), its focused widget, and global keys."""
+        screen = self.screen
+        focused = self.focused
+        sections = []
+        if screen is self.screen_stack[0]:
+            pane = self.active_pane
+            title, summary = f"{pane.PANE_KEY}  {pane.PANE_TITLE}", pane.PANE_SUMMARY
+            sections.append((pane.PANE_TITLE, binding_rows(pane.BINDINGS)))
+        else:
+            title, summary = type(screen).__name__, (screen.__doc__ or "").strip().splitlines()[0]
+            sections.append(("This screen", binding_rows(screen.BINDINGS)))
+        if focused is not None and focused.BINDINGS:
+            sections.append((f"In the {type(focused).__name__}", binding_rows(focused.BINDINGS)))
+        sections.append(
+            (
+                "Everywhere",
+                [
+                    ("1 … 5", "switch pane: " + ", ".join(f"{p.PANE_KEY} {p.PANE_TITLE}" for p in PANES)),
+                    ("?", "this help"),
+                    ("ctrl+p", "command palette (panes, themes, reload)"),
+                    ("q", "quit"),
+                ],
+            )
+        )
+        self.push_screen(HelpScreen(title, summary, sections))

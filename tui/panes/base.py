@@ -1,0 +1,50 @@
+"""``DeckPane``: what every pane shares (frogmouth-style pane base class)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.widgets import TabPane
+from textual.worker import Worker, WorkerState
+
+from backends.errors import DriftdeckError
+
+if TYPE_CHECKING:
+    from backends.source import DataSource
+
+
+class DeckPane(TabPane):
+    """A pane of the deck: a tab with a number key, a title and a data source.
+
+    Subclasses set ``PANE_KEY`` (``"1"`` … ``"5"``), ``PANE_ID``, ``PANE_TITLE``
+    and ``PANE_SUMMARY`` (one line for the help screen).
+    """
+
+    PANE_KEY: ClassVar[str] = ""
+    PANE_ID: ClassVar[str] = ""
+    PANE_TITLE: ClassVar[str] = ""
+    PANE_SUMMARY: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        super().__init__(f"{self.PANE_KEY} {self.PANE_TITLE}", id=self.PANE_ID)
+
+    @property
+    def source(self) -> "DataSource":
+        """The app's data source: the only thing a pane reads from."""
+        return self.app.source  # type: ignore[attr-defined,no-any-return]
+
+    def report(self, error: BaseException) -> None:
+        """Show an error as a notification: one line, never a traceback."""
+        if isinstance(error, DriftdeckError):
+            message = str(error)
+        else:
+            message = f"{type(error).__name__}: {error}"
+        self.notify(message, title=self.PANE_TITLE, severity="error", timeout=8)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.report(event.worker.error)
+
+    def focus_main(self) -> None:
+        """Focus the pane's main widget (called when the pane is shown)."""
+        self.focus()

@@ -1,0 +1,264 @@
+"""Pane 1, Runs & Quarantine: which runs are quarantined, why, and with what evidence."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Input, Label, Select, Static
+
+from backends.models import RUN_STATES, RunQuery, RunSummary
+from tui.panes.base import DeckPane
+from tui.widgets.reason_chart import ReasonChart
+from tui.widgets.run_table import RunTable
+
+FLUSH_SECONDS = 0.1
+"""How often runs streamed in by the scan are merged into the view."""
+
+ALL = ""
+
+
+def run_sort_key(run: RunSummary) -> tuple[float, str]:
+    """Sort key by last update, ties broken by run directory."""
+    return (run.sort_ts, run.key)
+
+
+class RunsPane(DeckPane):
+    """Runs streamed from the source, filtered and sorted in memory.
+
+    The scan runs in a worker and hands over batches; a timer merges them into
+    the view every ``FLUSH_SECONDS`` so the first screen shows while a large
+    workspace is still being read.
+    """
+
+    PANE_KEY = "1"
+    PANE_ID = "runs"
+    PANE_TITLE = "Runs & Quarantine"
+    PANE_SUMMARY = "Which runs are quarantined, why, and what evidence they hold."
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("n", "match(1)", "Next match", show=False),
+        Binding("N", "match(-1)", "Prev match", show=False),
+        Binding("e", "quarantined(1)", "Next quarantined"),
+        Binding("E", "quarantined(-1)", "Prev quarantined", show=False),
+        Binding("s", "cycle_state", "State"),
+        Binding("r", "cycle_reason", "Reason"),
+        Binding("t", "toggle_sort", "Sort"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self, *, initial_state: str = "QUARANTINED") -> None:
+        super().__init__()
+        self._all: list[RunSummary] = []
+        self._pending: list[RunSummary] = []
+        self._view: list[RunSummary] = []
+        self._reasons: Counter[str] = Counter()
+        self._known_reasons: set[str] = set()
+        self._state = initial_state
+        self._reason = ALL
+        self._text = ""
+        self._newest_first = True
+        self._scanning = False
+        self._flush_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="runs-toolbar"):
+            yield Select(
+                [("All states", ALL), *((s, s) for s in RUN_STATES)],
+                value=self._state,
+                allow_blank=False,
+                id="state-filter",
+                compact=True,
+            )
+            yield Select([("All reasons", ALL)], value=ALL, allow_blank=False, id="reason-filter", compact=True)
+            yield Label("", id="runs-status")
+        with Horizontal(id="runs-body"):
+            with Vertical(id="runs-main"):
+                yield Static("", id="runs-header")
+                yield RunTable(id="runs-table")
+            with Vertical(id="runs-side"):
+                yield Label("Reason codes", classes="side-title")
+                yield ReasonChart(id="reason-chart")
+        yield Input(placeholder="filter runs (prefix ! to invert), enter to keep, escape to clear", id="runs-filter")
+
+    def on_mount(self) -> None:
+        self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush, pause=True)
+        self.query_one("#runs-filter", Input).display = False
+        self.reload()
+
+    def focus_main(self) -> None:
+        self.query_one(RunTable).focus()
+
+    # Loading -----------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Forget what is shown and scan the source again."""
+        self._all.clear()
+        self._pending.clear()
+        self._known_reasons.clear()
+        self._scanning = True
+        self._rebuild()
+        if self._flush_timer is not None:
+            self._flush_timer.resume()
+        self._scan()
+
+    @work(exclusive=True, group="runs-scan", exit_on_error=False)
+    async def _scan(self) -> None:
+        try:
+            async for batch in self.source.iter_runs(RunQuery(), batch=500):
+                self._pending.extend(batch)
+        finally:
+            self._scanning = False
+            self._flush()
+            if self._flush_timer is not None:
+                self._flush_timer.pause()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            self._update_status()
+            return
+        new, self._pending = self._pending, []
+        self._all.extend(new)
+        codes = {run.reason_code for run in new if run.reason_code} - self._known_reasons
+        if codes:
+            self._known_reasons |= codes
+            self._update_reason_options()
+        query = self._query(with_reason=False)
+        shown = [run for run in new if query.matches(run)]
+        self._reasons.update(run.reason_code for run in shown if run.reason_code)
+        if self._reason:
+            shown = [run for run in shown if run.reason_code == self._reason or run.state is None]
+        if shown:
+            self._view.extend(shown)
+            self._sort_and_show()
+        else:
+            self._update_status()
+        self.query_one(ReasonChart).set_counts(self._reasons)
+
+    # Filtering ---------------------------------------------------------------
+
+    def _query(self, *, with_reason: bool = True) -> RunQuery:
+        return RunQuery(
+            states=frozenset({self._state}) if self._state else frozenset(),
+            reason_codes=frozenset({self._reason}) if (with_reason and self._reason) else frozenset(),
+            text=self._text,
+        )
+
+    def _rebuild(self) -> None:
+        """Recompute the view and the chart from every run loaded so far."""
+        query = self._query(with_reason=False)
+        shown = [run for run in self._all if query.matches(run)]
+        self._reasons = Counter(run.reason_code for run in shown if run.reason_code)
+        if self._reason:
+            shown = [run for run in shown if run.reason_code == self._reason or run.state is None]
+        self._view = shown
+        chart = self.query_one(ReasonChart)
+        chart.set_counts(self._reasons)
+        chart.selected = self._reason or None
+        self._sort_and_show(keep_selection=True)
+
+    def _sort_and_show(self, *, keep_selection: bool = True) -> None:
+        table = self.query_one(RunTable)
+        current = table.current if keep_selection else None
+        self._view.sort(key=run_sort_key, reverse=self._newest_first)
+        cursor = None
+        if current is not None:
+            cursor = next((i for i, run in enumerate(self._view) if run.key == current.key), 0)
+        table.set_rows(self._view, cursor=cursor)
+        self.query_one("#runs-header", Static).update(table.header(table.scrollable_content_region.width or 100))
+        self._update_status()
+
+    def _update_status(self) -> None:
+        order = "newest first" if self._newest_first else "oldest first"
+        scope = self._state or "all states"
+        text = f"{len(self._view):,} of {len(self._all):,} runs · {scope}"
+        if self._reason:
+            text += f" · {self._reason}"
+        if self._text:
+            text += f" · filter {self._text!r}"
+        text += f" · {order}"
+        if self._scanning:
+            text += " · scanning…"
+        self.query_one("#runs-status", Label).update(text)
+
+    def _update_reason_options(self) -> None:
+        select = self.query_one("#reason-filter", Select)
+        with self.prevent(Select.Changed):
+            select.set_options([("All reasons", ALL), *((code, code) for code in sorted(self._known_reasons))])
+            select.value = self._reason if self._reason in self._known_reasons else ALL
+
+    @on(Select.Changed, "#state-filter")
+    def _state_changed(self, event: Select.Changed) -> None:
+        self._state = str(event.value)
+        self._rebuild()
+
+    @on(Select.Changed, "#reason-filter")
+    def _reason_changed(self, event: Select.Changed) -> None:
+        self._reason = str(event.value)
+        self._rebuild()
+
+    @on(Input.Changed, "#runs-filter")
+    def _text_changed(self, event: Input.Changed) -> None:
+        self._text = event.value
+        self._rebuild()
+
+    @on(Input.Submitted, "#runs-filter")
+    def _text_submitted(self) -> None:
+        self.query_one(RunTable).focus()
+
+    @on(RunTable.Selected)
+    def _open_run(self, event: RunTable.Selected) -> None:
+        from tui.screens.run_detail import RunDetailScreen
+
+        run = self._view[event.index]
+        self.app.push_screen(RunDetailScreen(run))
+
+    # Actions -------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        field = self.query_one("#runs-filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#runs-filter", Input)
+        if field.value:
+            field.value = ""
+        field.display = False
+        self.query_one(RunTable).focus()
+
+    def action_match(self, step: int) -> None:
+        """Next/previous row of the filtered view, wrapping around."""
+        table = self.query_one(RunTable)
+        if self._view:
+            table.move_to((table.cursor + step) % len(self._view))
+
+    def action_quarantined(self, step: int) -> None:
+        """Next/previous quarantined run from the cursor, wrapping around."""
+        table = self.query_one(RunTable)
+        count = len(self._view)
+        for offset in range(1, count + 1):
+            index = (table.cursor + step * offset) % count
+            if self._view[index].state == "QUARANTINED":
+                table.move_to(index)
+                return
+        self.notify("no quarantined run in this view", timeout=3)
+
+    def action_cycle_state(self) -> None:
+        options = [ALL, *RUN_STATES]
+        self.query_one("#state-filter", Select).value = options[(options.index(self._state) + 1) % len(options)]
+
+    def action_cycle_reason(self) -> None:
+        options = [ALL, *sorted(self._known_reasons)]
+        current = options.index(self._reason) if self._reason in options else 0
+        self.query_one("#reason-filter", Select).value = options[(current + 1) % len(options)]
+
+    def action_toggle_sort(self) -> None:
+        self._newest_first = not self._newest_first
+        self._sort_and_show()

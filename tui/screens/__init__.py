@@ -1,0 +1,1 @@
+"""Screens pushed over the panes, one per module."""

@@ -1,0 +1,79 @@
+"""``HelpScreen``: the keys that work on the current pane, and the global ones."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Iterable
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KeyRows = list[tuple[str, list[tuple[str, str]]]]
+
+
+def key_label(key: str) -> str:
+    """``question_mark`` -> ``?``, ``slash`` -> ``/``; keys joined by ``/``."""
+    names = {"question_mark": "?", "slash": "/", "escape": "esc", "enter": "enter", "ctrl+p": "ctrl+p"}
+    return " ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
+
+
+def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+    """``(keys, description)`` rows for the bindings that have a description."""
+    rows = []
+    for item in bindings:
+        binding = item if isinstance(item, Binding) else Binding(*item)
+        if binding.description:
+            rows.append((key_label(binding.key), binding.description))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal listing keys by where they apply; any of esc, q, ? closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > VerticalScroll {
+        width: 76;
+        max-height: 90%;
+        height: auto;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, title: str, summary: str, sections: KeyRows) -> None:
+        super().__init__()
+        self.title_text = title
+        self.summary = summary
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(self._help_table())
+
+    def _help_table(self) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True, min_width=12)
+        table.add_column()
+        table.add_row(Text(self.title_text, style="bold underline"), "")
+        table.add_row("", Text(self.summary, style="italic"))
+        for heading, rows in self.sections:
+            table.add_row("", "")
+            table.add_row(Text(heading, style="bold reverse"), "")
+            for keys, description in rows:
+                table.add_row(keys, description)
+        return table
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss()

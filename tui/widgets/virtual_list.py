@@ -1,0 +1,219 @@
+"""``VirtualList``: a cursor list that renders only the rows on screen.
+
+Modelled on toolong's ``LogLines``: a ``ScrollView`` whose ``render_line``
+asks the subclass for one row at a time and keeps the rendered strips in an
+LRU cache, so 100,000 rows cost what 40 do. Subclasses implement
+``render_row`` and hold their rows in any ``Sequence``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+class VirtualList(ScrollView, can_focus=True):
+    """A keyboard-driven list over a sequence, virtual in both memory and paint."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "cursor_down", "Down", show=False),
+        Binding("k,up", "cursor_up", "Up", show=False),
+        Binding("g,home", "cursor_top", "Top", show=False),
+        Binding("G,end", "cursor_bottom", "Bottom", show=False),
+        Binding("pagedown", "page_down_rows", "Page down", show=False),
+        Binding("pageup", "page_up_rows", "Page up", show=False),
+        Binding("enter", "select", "Details"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"virtual-list--cursor", "virtual-list--dim"}
+
+    DEFAULT_CSS = """
+    VirtualList {
+        background: $surface;
+        scrollbar-gutter: stable;
+        overflow-x: hidden;
+    }
+    VirtualList > .virtual-list--cursor {
+        background: $block-cursor-blurred-background;
+    }
+    VirtualList:focus > .virtual-list--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: bold;
+    }
+    VirtualList > .virtual-list--dim {
+        color: $text-muted;
+    }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    """Index of the highlighted row."""
+
+    class Highlighted(Message):
+        """The cursor moved to a row."""
+
+        def __init__(self, sender: "VirtualList", index: int) -> None:
+            super().__init__()
+            self.list = sender
+            self.index = index
+
+        @property
+        def control(self) -> "VirtualList":
+            return self.list
+
+    class Selected(Highlighted):
+        """A row was chosen with enter or a double click."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._rows: Sequence[Any] = ()
+        self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(2048)
+        self._generation = 0
+
+    # Data ------------------------------------------------------------------
+
+    @property
+    def rows(self) -> Sequence[Any]:
+        """The rows shown, as last given to ``set_rows``."""
+        return self._rows
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def current(self) -> Any | None:
+        """The row under the cursor, if any."""
+        return self._rows[self.cursor] if 0 <= self.cursor < len(self._rows) else None
+
+    def set_rows(self, rows: Sequence[Any], *, cursor: int | None = None) -> None:
+        """Replace the rows; keep the cursor index unless ``cursor`` is given."""
+        self._rows = rows
+        self._generation += 1
+        self._strips.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
+        target = self.cursor if cursor is None else cursor
+        self.cursor = max(0, min(target, len(rows) - 1))
+        self.refresh()
+
+    def invalidate(self) -> None:
+        """Forget cached strips (styles changed) and repaint."""
+        self._generation += 1
+        self._strips.clear()
+        self.refresh()
+
+    # Rendering ---------------------------------------------------------------
+
+    def render_row(self, index: int, row: Any, width: int) -> list[Segment]:
+        """Segments of one row. Subclasses override.
+
+        Args:
+            index: Row index.
+            row: The row object.
+            width: Width available, in cells.
+        """
+        return [Segment(str(row))]
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        if index >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        selected = index == self.cursor
+        key = (self._generation, index, width, selected, self.has_focus)
+        strip = self._strips.get(key)
+        if strip is None:
+            segments = self.render_row(index, self._rows[index], width)
+            strip = Strip(segments).crop_extend(0, width, self.rich_style)
+            if selected:
+                strip = strip.apply_style(self.get_component_rich_style("virtual-list--cursor"))
+            strip = strip.apply_style(self.rich_style)
+            self._strips[key] = strip
+        return strip
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows))
+        self._strips.clear()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    # Cursor ------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old)
+        self.refresh_line(new)
+        self.scroll_to_row(new)
+        if self._rows:
+            self.post_message(self.Highlighted(self, new))
+
+    def scroll_to_row(self, index: int) -> None:
+        """Scroll the least needed to show ``index``."""
+        top = self.scroll_offset.y
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        if index < top:
+            self.scroll_to(y=index, animate=False)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False)
+
+    def move_to(self, index: int) -> None:
+        """Put the cursor on ``index`` (clamped)."""
+        if self._rows:
+            self.cursor = max(0, min(index, len(self._rows) - 1))
+
+    def action_cursor_down(self) -> None:
+        self.move_to(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_to(self.cursor - 1)
+
+    def action_cursor_top(self) -> None:
+        self.move_to(0)
+
+    def action_cursor_bottom(self) -> None:
+        self.move_to(len(self._rows) - 1)
+
+    def action_page_down_rows(self) -> None:
+        self.move_to(self.cursor + max(1, self.scrollable_content_region.height - 1))
+
+    def action_page_up_rows(self) -> None:
+        self.move_to(self.cursor - max(1, self.scrollable_content_region.height - 1))
+
+    def action_select(self) -> None:
+        if self._rows:
+            self.post_message(self.Selected(self, self.cursor))
+
+    def on_click(self, event: Click) -> None:
+        index = self.scroll_offset.y + event.y
+        if 0 <= index < len(self._rows):
+            self.cursor = index
+            if event.chain >= 2:
+                self.action_select()
+
+    @staticmethod
+    def cell(text: str, width: int, style: Style | None = None) -> Segment:
+        """A segment of ``text`` cut or padded to exactly ``width`` cells."""
+        from rich.cells import cell_len, set_cell_size
+
+        if cell_len(text) > width:
+            text = set_cell_size(text, max(0, width - 1)) + "…" if width > 0 else ""
+        return Segment(set_cell_size(text, width), style)
