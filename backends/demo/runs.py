@@ -1,0 +1,658 @@
+"""Demo runs: ``runs/<run_id>/run_status.json`` and ``run_record.jsonl``.
+
+Plans a fixed population of runs (every state, twelve quarantined), tells each
+one's lifecycle as an append-only event record consistent with its state,
+writes the quarantine artifacts of quarantined runs, and writes the two
+deliberately bad runs.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+import orjson
+
+from backends.demo.wal import BACKWARDS_LINE, DIVERGE_ID, EXTRA_ID, SECOND_DIVERGE_ID
+
+STATE_COUNTS: dict[str, int] = {
+    "PENDING": 6,
+    "RUNNING": 7,
+    "WAITING": 6,
+    "READY": 17,
+    "FAILED": 8,
+    "QUARANTINED": 12,
+}
+"""How many runs of each state the demo holds (56 in all)."""
+
+IN_FLIGHT = ("PENDING", "RUNNING", "WAITING")
+
+QUARANTINE_CODES: tuple[str, ...] = (
+    "REPLAY_DIVERGENCE",
+    "INSTANCE_RECEIPT_DRIFT",
+    "ENGINE_RECEIPT_MISMATCH",
+    "ATTEMPT_LIMIT_EXCEEDED",
+    "SCHEMA_VERSION_SKEW",
+    "CHECKSUM_DRIFT",
+    "EVIDENCE_MISSING",
+    "CLOCK_SKEW_DETECTED",
+    "SEALED_OUTPUT_MUTATED",
+    "WAL_SEQUENCE_VIOLATION",
+    "INSTANCE_RECEIPT_DRIFT",
+    "REPLAY_DIVERGENCE",
+)
+"""Reason codes of the quarantined runs, in order of creation."""
+
+FAILED_CODES: tuple[str, ...] = (
+    "REPLAY_WAL_TRUNCATED",
+    "UPSTREAM_TIMEOUT",
+    "ATTEMPT_LIMIT_EXCEEDED",
+    "UPSTREAM_TIMEOUT",
+    "DEPENDENCY_UNAVAILABLE",
+    "ATTEMPT_LIMIT_EXCEEDED",
+    "OOM_KILLED",
+    "UPSTREAM_TIMEOUT",
+)
+"""Reason codes of the failed runs, in order of creation."""
+
+PIPELINES: dict[str, tuple[str, ...]] = {
+    "ingest-ledger": ("fetch-ledger", "normalize", "dedupe", "seal-output"),
+    "score-transactions": ("load-features", "score", "calibrate", "publish-scores"),
+    "sr-snapshot": ("collect-state", "snapshot", "verify-snapshot", "upload"),
+    "reconcile-payouts": ("load-payouts", "match", "report"),
+    "build-features": ("extract", "aggregate", "materialize"),
+}
+
+OWNERS = ("team-ledger", "team-risk", "a.okafor", "m.lindqvist", "s.tanaka", "platform-oncall")
+
+STEP_ERRORS = {
+    "UPSTREAM_TIMEOUT": "upstream ledger-api did not answer within 30000 ms",
+    "DEPENDENCY_UNAVAILABLE": "feature-store returned 503 Service Unavailable (3 consecutive)",
+    "OOM_KILLED": "worker killed by the kernel: memory cgroup limit 8 GiB exceeded",
+    "ATTEMPT_LIMIT_EXCEEDED": "partition 17 failed validation: 3 rows with negative amount",
+}
+
+LONG_RECORD_EVENTS = 2500
+MALFORMED_LINE = 7
+
+
+@dataclass
+class RunPlan:
+    """One demo run before and after its record is told.
+
+    Attributes:
+        run_id: The run id.
+        state: Its state.
+        reason_code: Reason for FAILED/QUARANTINED runs, else ``None``.
+        created: Creation time.
+        pipeline: Pipeline name.
+        owner: Owner.
+        platform_run_id: Id on the orchestrating platform.
+        attempt: Current attempt number (0 while pending).
+        events: The record events, stamped.
+    """
+
+    run_id: str
+    state: str
+    reason_code: str | None
+    created: datetime
+    pipeline: str
+    owner: str
+    platform_run_id: str
+    attempt: int
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def updated_at(self) -> str:
+        """``updated_at``: the last event's time, to the second."""
+        return self.events[-1]["ts"][:19] + "Z"
+
+    def line_of(self, kind: str) -> int:
+        """1-based record line of the last event of ``kind`` (1 if none)."""
+        for index in range(len(self.events) - 1, -1, -1):
+            if self.events[index]["kind"] == kind:
+                return index + 1
+        return 1
+
+    def ts_of(self, kind: str) -> str:
+        """Timestamp of the last event of ``kind`` (the last event if none)."""
+        return self.events[self.line_of(kind) - 1]["ts"]
+
+    def set_replayed_events(self, count: int) -> None:
+        """Make ``ReplayFinished.events`` agree with the run's WAL of ``count`` events."""
+        for event in self.events:
+            if event["kind"] == "ReplayFinished":
+                event["events"] = count
+
+    def status(self) -> dict[str, Any]:
+        """The ``run_status.json`` object."""
+        return {
+            "run_id": self.run_id,
+            "state": self.state,
+            "reason_code": self.reason_code,
+            "created_at": iso(self.created, ms=False),
+            "updated_at": self.updated_at,
+            "attempt": self.attempt,
+            "pipeline": self.pipeline,
+            "platform_run_id": self.platform_run_id,
+            "owner": self.owner,
+        }
+
+
+def iso(moment: datetime, *, ms: bool = True) -> str:
+    """Format a UTC time as ISO 8601 with a ``Z`` suffix.
+
+    Args:
+        moment: An aware UTC datetime.
+        ms: Include milliseconds.
+
+    Returns:
+        For example ``2026-11-03T08:15:00.120Z``.
+    """
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if ms:
+        text += f".{moment.microsecond // 1000:03d}"
+    return text + "Z"
+
+
+def hex_digest(rng: random.Random, bits: int = 256) -> str:
+    """A random lowercase hex string that looks like a digest."""
+    return f"{rng.getrandbits(bits):0{bits // 4}x}"
+
+
+def plan_runs(rng: random.Random, base: datetime) -> list[RunPlan]:
+    """Plan every demo run, oldest first, with its record told.
+
+    Args:
+        rng: The runs' random stream.
+        base: Base time (2026-11-01T00:00:00Z).
+
+    Returns:
+        The plans in creation order.
+    """
+    total = sum(STATE_COUNTS.values())
+    slots = sorted(rng.sample(range(0, 19 * 24 * 60, 5), total))
+    terminal = [s for s, n in STATE_COUNTS.items() if s not in IN_FLIGHT for _ in range(n)]
+    in_flight = [s for s in IN_FLIGHT for _ in range(STATE_COUNTS[s])]
+    rng.shuffle(terminal)
+    newest = terminal[:7] + in_flight
+    rng.shuffle(newest)
+    states = terminal[7:] + newest
+    codes = {"QUARANTINED": iter(QUARANTINE_CODES), "FAILED": iter(FAILED_CODES)}
+    plans, seen = [], set()
+    for minute, state in zip(slots, states):
+        created = base + timedelta(minutes=minute)
+        suffix = hex_digest(rng, 24)
+        while suffix in seen:
+            suffix = hex_digest(rng, 24)
+        seen.add(suffix)
+        code = next(codes[state]) if state in codes else None
+        plan = RunPlan(
+            run_id=f"run-{created:%Y%m%d-%H%M}-{suffix}",
+            state=state,
+            reason_code=code,
+            created=created,
+            pipeline=rng.choice(sorted(PIPELINES)),
+            owner=rng.choice(OWNERS),
+            platform_run_id=f"fp-{created:%Y%m%d}-{rng.randrange(10000):04d}",
+            attempt=_attempts(rng, state, code),
+        )
+        target = LONG_RECORD_EVENTS if (state, code) == ("QUARANTINED", "ATTEMPT_LIMIT_EXCEEDED") else 0
+        plan.events = _stamp(rng, plan, _story(rng, plan, target))
+        plans.append(plan)
+    return plans
+
+
+def _attempts(rng: random.Random, state: str, code: str | None) -> int:
+    if state == "PENDING":
+        return 0
+    if code == "ATTEMPT_LIMIT_EXCEEDED":
+        return 5 if state == "QUARANTINED" else 3
+    return rng.choice((1, 1, 1, 2))
+
+
+def _story(rng: random.Random, plan: RunPlan, target: int) -> list[dict[str, Any]]:
+    """The run's events (kind + fields, no ids or times), consistent with its state."""
+    events: list[dict[str, Any]] = []
+
+    def add(kind: str, **fields: Any) -> None:
+        events.append({"kind": kind, **fields})
+
+    steps = PIPELINES[plan.pipeline]
+    add("RunCreated", pipeline=plan.pipeline, owner=plan.owner,
+        platform_run_id=plan.platform_run_id, trigger=rng.choice(("schedule", "manual", "upstream")))
+    inputs = [f"ledger/2026-11-{plan.created.day:02d}/part-{i:03d}.parquet" for i in range(rng.randint(2, 4))]
+    add("InputsDeclared", inputs=inputs)
+    if plan.state == "PENDING":
+        add("Queued", queue="batch-default", position=rng.randint(3, 40))
+        add("SchedulerDeferred", reason="capacity", running=rng.randint(16, 24), limit=16)
+        add("SchedulerDeferred", reason="upstream window not closed", upstream="ledger-close")
+        add("Queued", queue="batch-default", position=rng.randint(1, 3))
+        return events
+
+    def run_steps(upto: int) -> None:
+        for step in steps[:upto]:
+            add("StepStarted", step=step)
+            add("StepFinished", step=step, rows=rng.randint(1_000, 250_000))
+
+    for attempt in range(1, plan.attempt + 1):
+        add("AttemptStarted", attempt=attempt, worker=f"worker-{rng.randint(1, 12):02d}")
+        if attempt == 1:
+            add("InputsSealed", inputs=len(inputs), manifest_sha256=hex_digest(rng))
+        if attempt < plan.attempt:
+            fail_at = rng.randrange(len(steps))
+            run_steps(fail_at)
+            add("StepStarted", step=steps[fail_at])
+            add("StepFailed", step=steps[fail_at], attempt=attempt,
+                error=STEP_ERRORS.get(plan.reason_code or "", "worker lost heartbeat for 90 s"))
+            add("Retried", attempt=attempt + 1, backoff_ms=2000 * 2 ** (attempt - 1))
+            continue
+        _final(rng, plan, steps, add, run_steps)
+    if target:
+        _pad_with_progress(rng, events, target)
+    return events
+
+
+def _final(rng: random.Random, plan: RunPlan, steps: tuple[str, ...], add: Any, run_steps: Any) -> None:
+    """The last attempt's events, by state."""
+    state, code = plan.state, plan.reason_code
+    if state in ("RUNNING", "WAITING"):
+        done = rng.randrange(1, len(steps))
+        run_steps(done)
+        if state == "RUNNING":
+            add("StepStarted", step=steps[done])
+        else:
+            add("WaitingOnSignal", signal=rng.choice(("ledger-close", "fx-rates-published", "operator-approval")),
+                timeout_s=rng.choice((900, 3600, 14400)))
+        return
+    if state == "FAILED" and code != "REPLAY_WAL_TRUNCATED":
+        fail_at = rng.randrange(len(steps))
+        run_steps(fail_at)
+        add("StepStarted", step=steps[fail_at])
+        add("StepFailed", step=steps[fail_at], attempt=plan.attempt, error=STEP_ERRORS[code or "UPSTREAM_TIMEOUT"])
+        add("Failed", reason_code=code, attempt=plan.attempt)
+        return
+    run_steps(len(steps))
+    add("ReceiptWritten", receipt_id=f"rcpt-{hex_digest(rng, 48)}", sha256=hex_digest(rng),
+        rows=rng.randint(10_000, 900_000))
+    add("ReplayStarted", wal="wal/record.jsonl", mode="strict")
+    if state == "READY":
+        add("ReplayFinished", parity=True, events=rng.randint(200, 400), divergences=0)
+        add("Completed", outputs=rng.randint(1, 6), attempt=plan.attempt)
+    elif state == "FAILED":
+        add("ReplayAborted", error="replay writer terminated mid-line; wal/replay.jsonl has a torn tail")
+        add("Failed", reason_code=code, attempt=plan.attempt)
+    else:
+        parity = code not in ("REPLAY_DIVERGENCE", "WAL_SEQUENCE_VIOLATION")
+        add("ReplayFinished", parity=parity, events=rng.randint(200, 400), divergences=0 if parity else 3)
+        add("CheckFailed", check=code.lower().replace("_", "-"), reason_code=code)
+        add("Quarantined", reason_code=code, attempt=plan.attempt)
+
+
+def _pad_with_progress(rng: random.Random, events: list[dict[str, Any]], target: int) -> None:
+    """Insert ``StepProgress`` events after each ``StepStarted`` until ``target`` events."""
+    starts = [i for i, e in enumerate(events) if e["kind"] == "StepStarted"]
+    missing = target - len(events)
+    share, extra = divmod(missing, len(starts))
+    for rank, index in reversed(list(enumerate(starts))):
+        count = share + (1 if rank < extra else 0)
+        step = events[index]["step"]
+        progress = [
+            {"kind": "StepProgress", "step": step, "partition": p, "rows": rng.randint(500, 9_000)}
+            for p in range(count)
+        ]
+        events[index + 1:index + 1] = progress
+
+
+_GAPS_MS = {
+    "StepFinished": (4_000, 900_000),
+    "StepProgress": (200, 2_500),
+    "SchedulerDeferred": (60_000, 600_000),
+    "Retried": (30_000, 300_000),
+    "WaitingOnSignal": (1_000, 20_000),
+    "ReplayFinished": (20_000, 180_000),
+}
+
+
+def _stamp(rng: random.Random, plan: RunPlan, story: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give every event an ``event_id`` and an increasing ``ts``; fill step durations."""
+    now = plan.created + timedelta(milliseconds=rng.randint(0, 999))
+    started: dict[str, datetime] = {}
+    stamped = []
+    for number, event in enumerate(story, start=1):
+        low, high = _GAPS_MS.get(event["kind"], (40, 3_000))
+        if number > 1:
+            now += timedelta(milliseconds=rng.randint(low, high))
+        fields = dict(event)
+        kind = fields.pop("kind")
+        if kind == "StepStarted":
+            started[fields["step"]] = now
+        elif kind == "StepFinished":
+            fields["duration_ms"] = int((now - started[fields["step"]]).total_seconds() * 1000)
+        stamped.append({"event_id": f"evt-{number:06d}", "ts": iso(now), "kind": kind, **fields})
+    return stamped
+
+
+def write_run(root: Path, plan: RunPlan, *, malformed_line: int | None = None) -> None:
+    """Write one run's status and record.
+
+    Args:
+        root: Workspace root.
+        plan: The run.
+        malformed_line: 1-based record line to truncate mid-JSON, if any.
+    """
+    folder = root / "runs" / plan.run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "run_status.json").write_bytes(orjson.dumps(plan.status(), option=orjson.OPT_INDENT_2) + b"\n")
+    lines = [orjson.dumps(event) for event in plan.events]
+    if malformed_line is not None:
+        bad = lines[malformed_line - 1]
+        lines[malformed_line - 1] = bad[: len(bad) // 2]
+    (folder / "run_record.jsonl").write_bytes(b"".join(line + b"\n" for line in lines))
+
+
+def write_bad_runs(root: Path, rng: random.Random, base: datetime) -> None:
+    """Write ``run-broken-status`` (syntax error on line 4) and ``run-orphan-no-status``.
+
+    Args:
+        root: Workspace root.
+        rng: The runs' random stream.
+        base: Base time.
+    """
+    broken = RunPlan("run-broken-status", "FAILED", "UPSTREAM_TIMEOUT", base + timedelta(days=9, hours=14, minutes=20),
+                     "ingest-ledger", "team-ledger", "fp-20261110-0913", 1)
+    broken.events = _stamp(rng, broken, _story(rng, broken, 0))
+    write_run(root, broken)
+    status = orjson.dumps(broken.status(), option=orjson.OPT_INDENT_2).decode().splitlines()
+    status[3] = '  "reason_code": \'UPSTREAM_TIMEOUT\','
+    (root / "runs" / broken.run_id / "run_status.json").write_bytes(("\n".join(status) + "\n").encode())
+
+    orphan = RunPlan("run-orphan-no-status", "RUNNING", None, base + timedelta(days=12, hours=3, minutes=5),
+                     "sr-snapshot", "platform-oncall", "fp-20261113-0277", 1)
+    orphan.events = _stamp(rng, orphan, _story(rng, orphan, 0))
+    folder = root / "runs" / orphan.run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "run_record.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in orphan.events))
+
+
+# --- quarantine artifacts -------------------------------------------------------------------
+
+Builder = Callable[[random.Random, RunPlan, dict[str, Any]], list[tuple[str, str, list, dict]]]
+
+
+def _ev(kind: str, ref: str, note: str) -> dict[str, str]:
+    return {"kind": kind, "ref": ref, "note": note}
+
+
+def write_quarantine(root: Path, rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[str]:
+    """Write a quarantined run's artifacts under ``runs/<run_id>/quarantine/``.
+
+    Args:
+        root: Workspace root.
+        rng: The runs' random stream.
+        plan: A QUARANTINED run.
+        facts: Cross-references: ``wal`` (run id -> WAL pair kind), ``golden_line``,
+            ``ledger_expected``, ``ledger_actual`` (from the golden manifest).
+
+    Returns:
+        The artifact file names written.
+    """
+    folder = root / "runs" / plan.run_id / "quarantine"
+    folder.mkdir(parents=True, exist_ok=True)
+    record = f"runs/{plan.run_id}/run_record.jsonl"
+    base_evidence = [
+        _ev("file", f"{record}#L{plan.line_of('CheckFailed')}", "the check that failed"),
+        _ev("url", f"https://ci.example.internal/pipelines/{plan.platform_run_id}/logs", "orchestrator logs"),
+    ]
+    names = []
+    for name, detail, evidence, context in _BUILDERS[plan.reason_code or ""](rng, plan, facts):
+        body = {
+            "reason_code": plan.reason_code,
+            "quarantined_at": plan.ts_of("Quarantined"),
+            "detail": detail,
+            "evidence": evidence + base_evidence,
+            "context": context,
+        }
+        (folder / name).write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
+        names.append(name)
+    return names
+
+
+def _receipt(rng: random.Random, plan: RunPlan, rows: int) -> dict[str, Any]:
+    return {
+        "receipt_id": f"rcpt-{hex_digest(rng, 48)}",
+        "sha256": hex_digest(rng),
+        "rows": rows,
+        "columns": 42,
+        "sealed_at": plan.ts_of("ReceiptWritten"),
+    }
+
+
+def _replay_divergence(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+    record = f"runs/{plan.run_id}/run_record.jsonl"
+    if facts["wal"].get(plan.run_id) == "diverges":
+        wal = f"runs/{plan.run_id}/wal"
+        detail = (
+            f"Replaying the recorded WAL did not reproduce the run. The first divergence is at event id {DIVERGE_ID}: "
+            "the recorded ExternalIOFinished has status 200 but the replay saw 503 from ledger-api. "
+            f"Two more divergences follow (a changed decision at id {SECOND_DIVERGE_ID} and an extra event "
+            f"id {EXTRA_ID} at the end of the replay). Timestamps (ts_ms) were ignored."
+        )
+        evidence = [
+            _ev("wal_event", f"{wal}/record.jsonl#L{DIVERGE_ID}", "recorded event, status 200"),
+            _ev("wal_event", f"{wal}/replay.jsonl#L{DIVERGE_ID}", "replayed event, status 503"),
+            _ev("wal_event", f"{wal}/replay.jsonl#L{SECOND_DIVERGE_ID}", "decision approve -> review"),
+            _ev("receipt", f"{record}#L{plan.line_of('ReceiptWritten')}", "receipt of the recorded run"),
+        ]
+        context = {
+            "wal": {"record": f"{wal}/record.jsonl", "replay": f"{wal}/replay.jsonl"},
+            "rules": {"ignore": ["ts_ms"], "float_tolerance": 1e-9, "redact": ["authorization", "secret"]},
+            "first_divergence": {"id": DIVERGE_ID, "kind": "ExternalIOFinished", "field": "payload.status",
+                                 "record": 200, "replay": 503},
+            "divergences": [
+                {"id": DIVERGE_ID, "type": "changed", "fields": ["payload.status"]},
+                {"id": SECOND_DIVERGE_ID, "type": "changed", "fields": ["payload.decision"]},
+                {"id": EXTRA_ID, "type": "extra_in_replay", "kind": "ActivityScheduled"},
+            ],
+            "counts": {"record": 400, "replay": 401, "equal": 397},
+        }
+    else:
+        step = PIPELINES[plan.pipeline][-1]
+        detail = (
+            f"The replay of step {step} produced a different output receipt than the recorded run. "
+            "No WAL was retained for this run, so only the receipts can be compared. "
+            "Re-run with WAL capture enabled to locate the first divergent event."
+        )
+        evidence = [_ev("receipt", f"{record}#L{plan.line_of('ReceiptWritten')}", "recorded receipt")]
+        context = {"expected": _receipt(rng, plan, 48_211), "actual": _receipt(rng, plan, 48_209),
+                   "wal_retained": False}
+    return [("replay-divergence.json", detail, evidence, context)]
+
+
+def _receipt_drift(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+    rows = rng.randint(100_000, 400_000)
+    instance = {"id": f"i-{hex_digest(rng, 68)[:17]}", "zone": rng.choice(("eu-west-1a", "eu-west-1b")),
+                "image": "driftdeck-worker:2026.11.2", "kernel": "6.8.0-1019-aws"}
+    detail = (
+        f"The receipt written by instance {instance['id']} differs from the receipt sealed for the same inputs. "
+        "Row counts differ by 3 and the content hash changed. "
+        "The validator report of candidate-2026-11-08 shows the same drift on the null-rate check."
+    )
+    evidence = [
+        _ev("receipt", f"runs/{plan.run_id}/run_record.jsonl#L{plan.line_of('ReceiptWritten')}", "receipt as written"),
+        _ev("file", "history/snapshots/candidate-2026-11-08/validator/report.json", "validator findings"),
+    ]
+    context = {"instance": instance, "expected_receipt": _receipt(rng, plan, rows),
+               "actual_receipt": _receipt(rng, plan, rows - 3), "delta": {"rows": -3, "columns": 0}}
+    out = [("receipt-drift.json", detail, evidence, context)]
+    if plan.attempt > 1 or rng.random() < 0.5:
+        receipts = [{"instance": f"i-{hex_digest(rng, 68)[:17]}", "sha256": hex_digest(rng), "rows": rows - d}
+                    for d in (0, 0, 3)]
+        out.append(("instance-receipts.json",
+                    "Receipts from all three instances that processed the sealed inputs. Two agree; one drifted.",
+                    [], {"receipts": receipts, "agreeing": 2, "drifting": 1}))
+    return out
+
+
+def _engine_mismatch(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+    samples = []
+    for row in range(1_040):
+        score = round(rng.random(), 6)
+        samples.append({
+            "row": row * 37 + rng.randrange(37),
+            "txn_id": f"txn-{hex_digest(rng, 40)}",
+            "amount": round(rng.uniform(1, 4_000), 2),
+            "expected": {"score": score, "decision": "approve" if score < 0.8 else "review"},
+            "actual": {"score": round(score + rng.uniform(-0.02, 0.02), 6), "decision": "approve"},
+        })
+    detail = (
+        "The scoring engine that produced this run's receipt is not the engine pinned by the pipeline. "
+        "Expected scorer 4.12.0 (build 7c1e9a2) but the receipt names scorer 4.12.1. "
+        "Scores moved on 1,040 of 41,880 rows; a sample of every mismatch is attached under context.samples."
+    )
+    evidence = [
+        _ev("receipt", f"runs/{plan.run_id}/run_record.jsonl#L{plan.line_of('ReceiptWritten')}", "engine receipt"),
+        _ev("file", f"runs/{plan.run_id}/quarantine/receipt-drift.json", "the resulting receipt drift"),
+    ]
+    context = {
+        "engine": {"expected": {"name": "scorer", "version": "4.12.0", "build": "7c1e9a2"},
+                   "actual": {"name": "scorer", "version": "4.12.1", "build": "b40f0d3"}},
+        "counts": {"compared": 41_880, "mismatched": len(samples)},
+        "samples": samples,
+    }
+    drift = ("receipt-drift.json",
+             "The output receipt drifted because of the engine mismatch. Rows agree; hashes differ.",
+             [], {"expected_receipt": _receipt(rng, plan, 41_880), "actual_receipt": _receipt(rng, plan, 41_880)})
+    return [("engine-mismatch.json", detail, evidence, context), drift]
+
+
+def _attempt_limit(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+    attempts = [{"attempt": e["attempt"], "step": e["step"], "error": e["error"]}
+                for e in plan.events if e["kind"] == "StepFailed"]
+    detail = (
+        f"The run failed {len(attempts)} times and reached the attempt limit of {plan.attempt}. "
+        "The final attempt processed every partition but its check failed again. "
+        "The record is long; page through it to see each partition's progress."
+    )
+    evidence = [_ev("file", f"runs/{plan.run_id}/run_record.jsonl#L{plan.line_of('Retried')}", "last retry")]
+    context = {"limit": plan.attempt, "attempts": attempts,
+               "backoff_policy": {"kind": "exponential", "base_ms": 2000, "max_ms": 60000}}
+    return [("attempt-limit.json", detail, evidence, context)]
+
+
+def _schema_skew(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+    detail = (
+        "Inputs were written with ledger_entry schema 3.4 but the pipeline is pinned to 3.2. "
+        "Two columns are unknown to the pipeline and one changed type. "
+        f"Note: line {MALFORMED_LINE} of this run's record was truncated by the same writer."
+    )
+    evidence = [
+        _ev("file", f"runs/{plan.run_id}/run_record.jsonl#L{MALFORMED_LINE}", "truncated record line"),
+        _ev("file", "history/snapshots/candidate-2026-11-08/rules/velocity.yaml", "rule reading the new column"),
+    ]
+    context = {
+        "expected_schema": {"name": "ledger_entry", "version": "3.2", "fields": 27},
+        "actual_schema": {"name": "ledger_entry", "version": "3.4", "fields": 29,
+                          "added": ["merchant_mcc", "settlement_currency"],
+                          "changed": [{"field": "amount", "from": "decimal(18,2)", "to": "double"}]},
+    }
+    diff = ("schema-diff.json", "Field-by-field diff of the two schema versions. Only additions and one type change.",
+            [], {"fields": [{"name": f"f{i:02d}", "same": True} for i in range(27)]})
+    return [("schema-skew.json", detail, evidence, context), diff]
+
+
+def _checksum_drift(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+    detail = (
+        "Verifying fixtures/golden/SHA256SUMS before the run found drift. "
+        "data/ledger.csv no longer matches its listed hash and data/missing.csv is gone. "
+        "The run was quarantined because it read both files."
+    )
+    evidence = [
+        _ev("manifest_entry", f"fixtures/golden/SHA256SUMS#L{facts['golden_line']}", "listed hash of data/ledger.csv"),
+        _ev("file", "fixtures/golden/data/ledger.csv", "the drifted file"),
+        _ev("file", "fixtures/golden/data/missing.csv", "listed in the manifest, not on disk"),
+    ]
+    context = {
+        "manifest": "fixtures/golden/SHA256SUMS",
+        "changed": [{"path": "data/ledger.csv", "expected": facts["ledger_expected"],
+                     "actual": facts["ledger_actual"]}],
+        "missing": ["data/missing.csv"],
+    }
+    return [("checksum-drift.json", detail, evidence, context)]
+
+
+def _evidence_missing(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+    detail = (
+        "The run finished but two pieces of required evidence were never written. "
+        "The engine receipt and the engine telemetry spans are missing. "
+        "Without them the run cannot be certified."
+    )
+    evidence = [
+        _ev("receipt", f"runs/{plan.run_id}/receipts/engine-receipt.json", "expected engine receipt (missing)"),
+        _ev("file", "history/snapshots/candidate-2026-11-08/telemetry/spans-engine.jsonl", "expected spans (missing)"),
+    ]
+    context = {"required": ["engine-receipt", "engine-spans", "output-receipt"], "found": ["output-receipt"],
+               "missing": ["engine-receipt", "engine-spans"]}
+    return [("evidence-missing.json", detail, evidence, context)]
+
+
+def _clock_skew(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+    hosts = [{"host": f"worker-{n:02d}", "offset_ms": round(rng.uniform(-40, 40), 1), "ntp": "169.254.169.123"}
+             for n in (2, 5, 9)]
+    hosts[1]["offset_ms"] = 4123.5
+    detail = (
+        "Event timestamps from worker-05 run 4.1 s ahead of the other workers. "
+        "Ordering by time disagrees with ordering by event id for 14 events. "
+        "The tolerance is 500 ms."
+    )
+    context = {"hosts": hosts, "tolerance_ms": 500, "reordered_events": 14}
+    return [("clock-skew.json", detail, [], context)]
+
+
+def _sealed_output(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+    detail = (
+        "A sealed output changed after it was sealed. "
+        "blobs/feature-index.bin differs between the baseline and candidate-2026-11-08 snapshots. "
+        "Sealed outputs are immutable by contract."
+    )
+    evidence = [
+        _ev("file", "history/snapshots/baseline-2026-11-01/blobs/feature-index.bin", "as sealed"),
+        _ev("file", "history/snapshots/candidate-2026-11-08/blobs/feature-index.bin", "as observed"),
+    ]
+    context = {"sealed": {"path": "blobs/feature-index.bin", "sha256": hex_digest(rng), "size": 16384},
+               "observed": {"path": "blobs/feature-index.bin", "sha256": hex_digest(rng), "size": 16384,
+                            "differing_bytes": 24}}
+    entry = ("manifest-entry.json",
+             "The manifest entry of the sealed output, as recorded at sealing time. Compare it with the observed hash.",
+             [_ev("manifest_entry", f"fixtures/golden/SHA256SUMS#L{facts['golden_line']}", "similar drift")],
+             {"entry": {"path": "blobs/feature-index.bin", "algo": "sha256", "sealed_by": plan.owner}})
+    return [("sealed-output.json", detail, evidence, context), entry]
+
+
+def _wal_sequence(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+    wal = f"runs/{plan.run_id}/wal/replay.jsonl"
+    detail = (
+        f"The replay WAL is not strictly increasing: line {BACKWARDS_LINE} has id 119 after id 121. "
+        "The replay re-delivered an event it had already applied. "
+        "Parity cannot be decided on a WAL that breaks the ordering contract."
+    )
+    evidence = [_ev("wal_event", f"{wal}#L{BACKWARDS_LINE}", "id goes backwards here")]
+    context = {"wal": wal, "line": BACKWARDS_LINE, "previous_id": 121, "id": 119}
+    return [("wal-sequence.json", detail, evidence, context)]
+
+
+_BUILDERS: dict[str, Builder] = {
+    "REPLAY_DIVERGENCE": _replay_divergence,
+    "INSTANCE_RECEIPT_DRIFT": _receipt_drift,
+    "ENGINE_RECEIPT_MISMATCH": _engine_mismatch,
+    "ATTEMPT_LIMIT_EXCEEDED": _attempt_limit,
+    "SCHEMA_VERSION_SKEW": _schema_skew,
+    "CHECKSUM_DRIFT": _checksum_drift,
+    "EVIDENCE_MISSING": _evidence_missing,
+    "CLOCK_SKEW_DETECTED": _clock_skew,
+    "SEALED_OUTPUT_MUTATED": _sealed_output,
+    "WAL_SEQUENCE_VIOLATION": _wal_sequence,
+}
