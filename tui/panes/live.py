@@ -24,7 +24,6 @@ class LivePane(InventoryPane):
         self._changes = 0
 
     async def collect(self) -> tuple[str, dict[str, tuple[Any, ...]]]:
-        info = await self.source.describe()
         entries = await self.source.list_dir("")
         rows: dict[str, tuple[Any, ...]] = {}
         changed = 0
@@ -37,7 +36,7 @@ class LivePane(InventoryPane):
             rows[entry.path] = ("●" if moved else " ", entry.path, entry.kind, size, utc(entry.mtime))
         self._changes += changed
         return (
-            f"watching {info.root} · {len(entries)} top-level entries · "
+            f"watching {self.app.source_label} · {len(entries)} top-level entries · "
             f"{self._changes} changes seen since opened (re-read every second)",
             rows,
         )

@@ -39,9 +39,9 @@ class RunDetailScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
-        Binding("a", "focus('artifacts')", "Artifacts"),
-        Binding("p", "focus('preview-scroll')", "Preview"),
-        Binding("t", "focus('timeline')", "Timeline"),
+        Binding("a", "focus_part('artifacts')", "Artifacts"),
+        Binding("p", "focus_part('preview-scroll')", "Preview"),
+        Binding("t", "focus_part('timeline')", "Timeline"),
         Binding("question_mark", "app.help", "Help"),
     ]
 
@@ -55,7 +55,7 @@ class RunDetailScreen(Screen[None]):
         yield SourceBar()
         yield Static(self._headline(), id="detail-head")
         with Horizontal(id="detail-body"):
-            with Vertical(id="detail-left"):
+            with VerticalScroll(id="detail-left"):
                 yield Static("loading…", id="status-table")
                 yield Label("Quarantine artifacts", id="artifacts-title", classes="section-title")
                 yield KeyedOptionList(id="artifacts")
@@ -210,6 +210,10 @@ class RunDetailScreen(Screen[None]):
             error = event.worker.error
             message = str(error) if isinstance(error, DriftdeckError) else f"{type(error).__name__}: {error}"
             self.notify(message, severity="error", timeout=8)
+
+    def action_focus_part(self, widget_id: str) -> None:
+        """Focus one part of the screen by its id."""
+        self.query_one(f"#{widget_id}").focus()
 
     def action_back(self) -> None:
         self.dismiss()

@@ -45,12 +45,14 @@ class ReasonChart(Widget):
         if not self.counts:
             return Text("no reason codes among the runs shown", style="italic")
         maximum = self.counts[0][1]
-        label_width = min(30, max(len(code) for code, _ in self.counts))
-        bar_width = max(4, self.size.width - label_width - 10)
-        table = Table.grid(padding=(0, 1))
+        count_width = len(str(maximum))
+        width = self.content_size.width
+        label_width = min(max(len(code) for code, _ in self.counts), max(8, width - count_width - 8))
+        bar_width = max(3, width - label_width - count_width - 2)
+        table = Table.grid(padding=(0, 1, 0, 0))
         table.add_column(width=label_width, no_wrap=True, overflow="ellipsis")
         table.add_column(width=bar_width, no_wrap=True)
-        table.add_column(justify="right", width=6)
+        table.add_column(justify="right", width=count_width)
         accent = self.app.current_theme.accent or "yellow"
         primary = self.app.current_theme.primary
         for code, count in self.counts:

@@ -39,15 +39,21 @@ class RunTable(VirtualList):
     RunTable > .run-table--muted { color: $text-muted; }
     """
 
+    STATE_WIDTH = 13
+    UPDATED_WIDTH = 17
+
+    def set_rows(self, rows, *, cursor=None) -> None:  # type: ignore[no-untyped-def,override]
+        self._id_width = min(40, max((len(run.run_id) for run in rows[:5000]), default=6) + 1)
+        super().set_rows(rows, cursor=cursor)
+
     def header(self, width: int) -> str:
         """The column titles, aligned with ``render_row`` at ``width``."""
         id_w, reason_w = self._widths(width)
-        return f" {'STATE':<12}{'RUN ID':<{id_w}}{'REASON':<{reason_w}}UPDATED"
+        return f" {'STATE':<{self.STATE_WIDTH}}{'RUN ID':<{id_w}}{'REASON':<{reason_w}}UPDATED (UTC)"
 
-    @staticmethod
-    def _widths(width: int) -> tuple[int, int]:
-        rest = max(20, width - 1 - 12 - 22)
-        id_w = max(12, min(34, rest // 2 + 2))
+    def _widths(self, width: int) -> tuple[int, int]:
+        rest = max(20, width - 1 - self.STATE_WIDTH - self.UPDATED_WIDTH)
+        id_w = min(getattr(self, "_id_width", 28), max(12, rest - 22))
         return id_w, max(8, rest - id_w)
 
     def render_row(self, index: int, row: RunSummary, width: int) -> list[Segment]:
@@ -60,12 +66,14 @@ class RunTable(VirtualList):
             reason_style = self._style("run-table--warn")
         else:
             reason, reason_style = row.reason_code or "-", (muted if not row.reason_code else None)
+        updated = (row.updated_at or "-").replace("T", " ")[:16]
         return [
             Segment(" "),
-            self.cell(state, 12, state_style),
+            self.cell(state, self.STATE_WIDTH, state_style),
             self.cell(row.run_id, id_w),
-            self.cell(reason, reason_w, reason_style),
-            self.cell((row.updated_at or "-").replace("T", " "), 22, muted),
+            self.cell(reason, reason_w - 1, reason_style),
+            Segment(" "),
+            self.cell(updated, self.UPDATED_WIDTH, muted),
         ]
 
     def _style(self, component: str) -> Style:

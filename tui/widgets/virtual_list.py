@@ -104,6 +104,7 @@ class VirtualList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
         target = self.cursor if cursor is None else cursor
         self.cursor = max(0, min(target, len(rows) - 1))
+        self.call_after_refresh(self.scroll_to_row, self.cursor)
         self.refresh()
 
     def invalidate(self) -> None:
@@ -134,7 +135,7 @@ class VirtualList(ScrollView, can_focus=True):
         strip = self._strips.get(key)
         if strip is None:
             segments = self.render_row(index, self._rows[index], width)
-            strip = Strip(segments).crop_extend(0, width, self.rich_style)
+            strip = Strip(segments).crop_extend(0, width, None)
             if selected:
                 strip = strip.apply_style(self.get_component_rich_style("virtual-list--cursor"))
             strip = strip.apply_style(self.rich_style)
