@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, Select
 
 from backends.models import RUN_STATES, RunQuery, RunSummary
 from tui.panes.base import DeckPane
 from tui.widgets.reason_chart import ReasonChart
+from tui.widgets.run_header import RunHeader
 from tui.widgets.run_table import RunTable
 
 FLUSH_SECONDS = 0.1
@@ -80,12 +81,16 @@ class RunsPane(DeckPane):
             yield Label("", id="runs-status")
         with Horizontal(id="runs-body"):
             with Vertical(id="runs-main"):
-                yield Static("", id="runs-header")
-                yield RunTable(id="runs-table")
+                table = RunTable(id="runs-table")
+                yield RunHeader(table, id="runs-header")
+                yield table
             with Vertical(id="runs-side"):
                 yield Label("Reason codes", classes="side-title")
                 yield ReasonChart(id="reason-chart")
         yield Input(placeholder="filter runs (prefix ! to invert), enter to keep, escape to clear", id="runs-filter")
+
+    def on_resize(self) -> None:
+        self.query_one(RunHeader).refresh()
 
     def on_mount(self) -> None:
         self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush, pause=True)
@@ -136,7 +141,8 @@ class RunsPane(DeckPane):
             shown = [run for run in shown if run.reason_code == self._reason or run.state is None]
         if shown:
             self._view.extend(shown)
-            self._sort_and_show()
+            # While streaming in, a cursor left at the top stays at the top (newest).
+            self._sort_and_show(keep_selection=self.query_one(RunTable).cursor != 0)
         else:
             self._update_status()
         self.query_one(ReasonChart).set_counts(self._reasons)
@@ -171,7 +177,7 @@ class RunsPane(DeckPane):
         if current is not None:
             cursor = next((i for i, run in enumerate(self._view) if run.key == current.key), 0)
         table.set_rows(self._view, cursor=cursor)
-        self.query_one("#runs-header", Static).update(table.header(table.scrollable_content_region.width or 100))
+        self.query_one(RunHeader).refresh()
         self._update_status()
 
     def _update_status(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Iterable
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -62,18 +63,16 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Static(self._help_table())
 
-    def _help_table(self) -> Table:
+    def _help_table(self) -> Group:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True, min_width=12)
+        table.add_column(style="bold", no_wrap=True, min_width=10)
         table.add_column()
-        table.add_row(Text(self.title_text, style="bold underline"), "")
-        table.add_row("", Text(self.summary, style="italic"))
         for heading, rows in self.sections:
             table.add_row("", "")
             table.add_row(Text(heading, style="bold reverse"), "")
             for keys, description in rows:
                 table.add_row(keys, description)
-        return table
+        return Group(Text(self.title_text, style="bold underline"), Text(self.summary, style="italic"), table)
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss()
