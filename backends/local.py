@@ -11,10 +11,11 @@ import asyncio
 import fnmatch
 import os
 import threading
-from typing import AsyncIterator, Iterator, NoReturn
+from typing import AsyncIterator, Iterator
 
 import orjson
 
+from backends.checksums.local import ChecksumsLocal
 from backends.errors import ForbiddenError, NotFoundError, UnreadableError, UnsupportedError
 from backends.globwalk import is_wildcard, walk_glob
 from backends.jsonread import loads_located
@@ -33,6 +34,8 @@ from backends.models import (
     SourceInfo,
     WalPair,
 )
+from backends.snapshots.local import SnapshotsLocal
+from backends.wal.local import WalLocal
 from backends.runs import (
     MAX_ARTIFACT_PARSE_BYTES,
     discover_runs,
@@ -50,7 +53,7 @@ MAX_READ_RANGE = 16 << 20
 MAX_EVENTS_PAGE = 5000
 
 
-class LocalSource:
+class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal):
     """A workspace on the local filesystem.
 
     Args:
@@ -84,7 +87,10 @@ class LocalSource:
             kind=self.kind,
             root=self.root,
             read_only=True,
-            capabilities=frozenset({CAP_RUNS, CAP_FILES, CAP_INVENTORY}),
+            capabilities=frozenset({CAP_RUNS, CAP_FILES, CAP_INVENTORY})
+            | ChecksumsLocal.CAPABILITIES
+            | WalLocal.CAPABILITIES
+            | SnapshotsLocal.CAPABILITIES,
             layout=self.layout.to_json(),
         )
 
@@ -337,28 +343,10 @@ class LocalSource:
                 pairs.append(WalPair(run_id, f"{key}/{rel}", f"{key}/{partner}" if partner in names else None))
         return pairs
 
-    # Engines of later panes --------------------------------------------------
+    # Live events ---------------------------------------------------------------
 
-    def _unsupported(self, what: str) -> NoReturn:
-        raise UnsupportedError(f"{self.root}: this version of the local source cannot {what} yet")
-
-    def verify_checksums(self, manifest: str):  # type: ignore[no-untyped-def]
-        self._unsupported("verify checksums")
-
-    async def validate_wal(self, path: str):  # type: ignore[no-untyped-def]
-        self._unsupported("validate WAL files")
-
-    def diff_wal(self, record: str, replay: str, rules=None):  # type: ignore[no-untyped-def]
-        self._unsupported("diff WAL files")
-
-    def diff_snapshots(self, a: str, b: str, rules=None):  # type: ignore[no-untyped-def]
-        self._unsupported("diff snapshots")
-
-    async def diff_file(self, a: str, b: str) -> str:
-        self._unsupported("diff files")
-
-    def watch(self, path: str = "", filters=None):  # type: ignore[no-untyped-def]
-        self._unsupported("watch for live events")
+    def watch(self, path: str = "", filters: object = None) -> AsyncIterator[object]:
+        raise UnsupportedError(f"{self.root}: this version of the local source cannot watch for live events yet")
 
 
 def _parse_event_cursor(cursor: str | None) -> tuple[int, int]:

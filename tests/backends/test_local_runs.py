@@ -177,9 +177,9 @@ async def test_open_source_by_path_and_by_entry_point(small_workspace: Path) -> 
 async def test_engines_of_later_panes_say_they_are_unsupported(small_workspace: Path) -> None:
     source = LocalSource(str(small_workspace))
     info = await source.describe()
-    assert "checksums" not in info.capabilities and "runs" in info.capabilities
-    with pytest.raises(UnsupportedError):
-        await source.validate_wal("x")
+    assert "watch" not in info.capabilities and "runs" in info.capabilities
+    with pytest.raises(UnsupportedError, match="cannot watch"):
+        source.watch("")
 
 
 async def test_reading_everything_writes_nothing(small_workspace: Path) -> None:

@@ -8,6 +8,7 @@ Exit codes follow diff(1): 0 clean, 1 differences found, 2 usage or input error.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 import click
@@ -16,6 +17,9 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "open": ("tui.cli.tui_commands", "open_command"),
     "demo": ("tui.cli.tui_commands", "demo_command"),
     "quarantine": ("tui.cli.quarantine", "quarantine"),
+    "checksums": ("tui.cli.checksums", "checksums"),
+    "wal": ("tui.cli.wal", "wal"),
+    "snapshots": ("tui.cli.snapshots", "snapshots"),
 }
 
 
@@ -26,10 +30,10 @@ class DeckGroup(click.Group):
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_SUBCOMMANDS)
+        return sorted(name for name, (module, _) in _SUBCOMMANDS.items() if importlib.util.find_spec(module))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in _SUBCOMMANDS:
+        if name not in _SUBCOMMANDS or importlib.util.find_spec(_SUBCOMMANDS[name][0]) is None:
             return None
         module, attribute = _SUBCOMMANDS[name]
         return getattr(importlib.import_module(module), attribute)

@@ -1,0 +1,1 @@
+"""Checksum manifests: parsing, verification with drift categories, writing."""

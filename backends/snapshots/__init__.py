@@ -1,0 +1,1 @@
+"""Trace snapshot comparison: tree diff, text diff, structured diff."""

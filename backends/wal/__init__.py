@@ -1,0 +1,1 @@
+"""WAL v2: reading, indexing, validation and record/replay parity diffs."""
