@@ -55,3 +55,11 @@ class MalformedError(DriftdeckError):
         super().__init__(f"{where}: {reason}", path=path)
         self.line = line
         self.reason = reason
+
+
+class UnavailableError(DriftdeckError):
+    """A remote source cannot be reached or failed (connection refused, 5xx)."""
+
+
+class AuthError(ForbiddenError):
+    """A remote source refused the credentials (HTTP 401)."""

@@ -170,9 +170,8 @@ def open_source(spec: str) -> DataSource:
         factory = plugins[scheme].load()  # type: ignore[attr-defined]
         return factory(spec)
     if scheme in ("http", "https"):
-        raise SourceSpecError(
-            f"{spec}: no HTTP source is installed (it arrives with `driftdeck serve`); "
-            "open a local path instead"
-        )
+        from backends.http.client import HttpSource
+
+        return HttpSource(spec)
     known = ", ".join(sorted({"http", "https", *plugins})) or "none"
     raise SourceSpecError(f"{spec}: unknown source scheme {scheme!r} (known: {known})")

@@ -20,6 +20,8 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "checksums": ("tui.cli.checksums", "checksums"),
     "wal": ("tui.cli.wal", "wal"),
     "snapshots": ("tui.cli.snapshots", "snapshots"),
+    "events": ("tui.cli.events", "events"),
+    "serve": ("tui.cli.serve", "serve_command"),
 }
 
 
@@ -53,7 +55,8 @@ def cli() -> None:
     live filesystem events.
 
     \b
-    driftdeck [SOURCE]            open the TUI (SOURCE: a path; default .)
+    driftdeck [SOURCE]            open the TUI (SOURCE: a path or http(s) URL; default .)
+    driftdeck serve ROOT          expose ROOT read-only over HTTP
     driftdeck demo                build the demo workspace and open it
     driftdeck quarantine list     quarantined runs of a source
     driftdeck quarantine show ID  one run: status, reason, artifacts, record

@@ -13,7 +13,7 @@ from backends.models import RUN_STATES, RunDetail, RunEvent, RunQuery, RunSummar
 from backends.source import open_source
 
 SOURCE_OPTION = click.option(
-    "--source", "-s", default=".", show_default=True, metavar="SOURCE", help="Workspace path."
+    "--source", "-s", default=".", show_default=True, metavar="SOURCE", help="Workspace path or http(s) URL of `driftdeck serve`."
 )
 
 

@@ -1,0 +1,1 @@
+"""The HTTP adapter pair: ``driftdeck serve`` (server) and ``HttpSource`` (client)."""

@@ -1,0 +1,218 @@
+"""``HttpSource``: the DataSource contract over ``driftdeck serve``'s HTTP API.
+
+A thin adapter on httpx (async): every method is one GET of the operation
+table. Idempotent requests are retried on connection errors and 5xx with
+exponential backoff and jitter; streams that break mid-way resume where they
+stopped (``skip``); errors come back as the same typed errors the local
+source raises. ``state`` tells the UI whether the server is reachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from typing import Any, AsyncIterator
+
+import httpx
+import orjson
+
+from backends import errors
+from backends.http import wire
+from backends.http.operations import OPERATIONS, encode_params
+from backends.models import (
+    ArtifactPreview,
+    FileEntry,
+    Page,
+    RunDetail,
+    RunEvent,
+    RunQuery,
+    RunSummary,
+    SnapshotInfo,
+    SourceInfo,
+    WalPair,
+)
+
+TOKEN_ENV = "DRIFTDECK_TOKEN"
+RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadError, httpx.RemoteProtocolError, httpx.PoolTimeout)
+
+
+class HttpSource:
+    """A remote workspace served by ``driftdeck serve``.
+
+    Args:
+        spec: ``http(s)://host:port`` (a trailing ``/api/v1`` is accepted).
+        token: Bearer token; default: the ``DRIFTDECK_TOKEN`` environment variable.
+        retries: Attempts after the first for idempotent requests.
+        backoff: First retry delay in seconds (doubles each time, with jitter).
+    """
+
+    kind = "http"
+
+    def __init__(self, spec: str, token: str | None = None, *, retries: int = 4, backoff: float = 0.25) -> None:
+        base = spec.rstrip("/")
+        if base.endswith("/api/v1"):
+            base = base[: -len("/api/v1")]
+        if not base.startswith(("http://", "https://")):
+            raise errors.SourceSpecError(f"{spec}: not an http(s) URL")
+        self.spec = spec
+        self.base = base
+        self.token = token if token is not None else os.environ.get(TOKEN_ENV) or None
+        self.retries = retries
+        self.backoff = backoff
+        self.state = "connecting"
+        """``connecting``, ``connected``, ``retrying in Ns`` or ``offline``."""
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"HttpSource({self.base!r})"
+
+    # Transport -------------------------------------------------------------
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            headers = {"accept": "application/json"}
+            if self.token:
+                headers["authorization"] = f"Bearer {self.token}"
+            timeout = httpx.Timeout(connect=5.0, read=120.0, write=10.0, pool=10.0)
+            self._client = httpx.AsyncClient(base_url=f"{self.base}/api/v1/", headers=headers, timeout=timeout)
+            self._loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._loop is asyncio.get_running_loop():
+            await self._client.aclose()
+        self._client = None
+
+    async def _pause(self, attempt: int) -> None:
+        delay = min(8.0, self.backoff * (2**attempt)) * (0.5 + random.random() / 2)
+        self.state = f"retrying in {delay:.1f}s"
+        await asyncio.sleep(delay)
+
+    def _raise_for(self, response: httpx.Response, body: bytes) -> None:
+        try:
+            info = orjson.loads(body)["error"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            info = {"type": "", "message": f"{self.base}: HTTP {response.status_code}"}
+        raise rebuild_error(info, response.status_code, self.base)
+
+    async def _get(self, name: str, kwargs: dict[str, Any]) -> bytes:
+        op = OPERATIONS[name]
+        params = encode_params(op, kwargs)
+        last: Exception | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                response = await self._http().get(op.path, params=params)
+            except RETRYABLE as exc:
+                last = exc
+            else:
+                if response.status_code < 500:
+                    self.state = "connected"
+                    if response.status_code >= 400:
+                        self._raise_for(response, response.content)
+                    return response.content
+                last = errors.UnavailableError(f"{self.base}: HTTP {response.status_code}")
+            if attempt < self.retries:
+                await self._pause(attempt)
+        self.state = "offline"
+        raise errors.UnavailableError(f"{self.base}: unreachable after {self.retries + 1} attempts ({_describe(last)})")
+
+    async def _call(self, name: str, **kwargs: Any) -> Any:
+        return wire.loads(await self._get(name, kwargs))
+
+    async def _stream(self, name: str, **kwargs: Any) -> AsyncIterator[Any]:
+        """Items of an NDJSON stream; a broken connection resumes after the last item."""
+        op = OPERATIONS[name]
+        delivered = 0
+        attempt = 0
+        while True:
+            params = encode_params(op, kwargs) + ([("skip", str(delivered))] if delivered else [])
+            try:
+                async with self._http().stream("GET", op.path, params=params) as response:
+                    if response.status_code >= 500:
+                        raise errors.UnavailableError(f"{self.base}: HTTP {response.status_code}")
+                    if response.status_code >= 400:
+                        self._raise_for(response, await response.aread())
+                    self.state = "connected"
+                    async for line in response.aiter_lines():
+                        if not line:
+                            continue
+                        raw = orjson.loads(line)
+                        if isinstance(raw, dict) and raw.get("end") is True:
+                            return
+                        if isinstance(raw, dict) and "error" in raw and set(raw) == {"error"}:
+                            raise rebuild_error(raw["error"], 200, self.base)
+                        delivered += 1
+                        attempt = 0
+                        yield wire.untag(raw)
+                raise errors.UnavailableError(f"{self.base}: stream ended without its end marker")
+            except (*RETRYABLE, errors.UnavailableError) as exc:
+                if attempt >= self.retries:
+                    self.state = "offline"
+                    raise errors.UnavailableError(
+                        f"{self.base}: stream broken after {delivered} items, gave up after {attempt + 1} attempts ({_describe(exc)})"
+                    ) from None
+                await self._pause(attempt)
+                attempt += 1
+
+    # DataSource ------------------------------------------------------------
+
+    async def describe(self) -> SourceInfo:
+        return await self._call("describe")  # type: ignore[no-any-return]
+
+    def iter_runs(self, query: RunQuery = RunQuery(), batch: int = 500) -> AsyncIterator[list[RunSummary]]:
+        return self._stream("iter_runs", query=query, batch=batch)
+
+    async def list_runs(self, query: RunQuery = RunQuery(), cursor: str | None = None, limit: int = 500) -> Page[RunSummary]:
+        return await self._call("list_runs", query=query, cursor=cursor, limit=limit)  # type: ignore[no-any-return]
+
+    async def get_run(self, run: str) -> RunDetail:
+        return await self._call("get_run", run=run)  # type: ignore[no-any-return]
+
+    async def run_events(self, run: str, cursor: str | None = None, limit: int = 200) -> Page[RunEvent]:
+        return await self._call("run_events", run=run, cursor=cursor, limit=limit)  # type: ignore[no-any-return]
+
+    async def artifact_preview(self, path: str, max_bytes: int = 65536) -> ArtifactPreview:
+        return await self._call("artifact_preview", path=path, max_bytes=max_bytes)  # type: ignore[no-any-return]
+
+    async def list_dir(self, path: str = "") -> list[FileEntry]:
+        return await self._call("list_dir", path=path)  # type: ignore[no-any-return]
+
+    async def stat(self, path: str) -> FileEntry:
+        return await self._call("stat", path=path)  # type: ignore[no-any-return]
+
+    async def read_range(self, path: str, offset: int, length: int) -> bytes:
+        return await self._get("read_range", {"path": path, "offset": offset, "length": length})
+
+    async def list_manifests(self) -> list[str]:
+        return await self._call("list_manifests")  # type: ignore[no-any-return]
+
+    async def list_snapshots(self) -> list[SnapshotInfo]:
+        return await self._call("list_snapshots")  # type: ignore[no-any-return]
+
+    async def list_wal_pairs(self) -> list[WalPair]:
+        return await self._call("list_wal_pairs")  # type: ignore[no-any-return]
+
+
+def rebuild_error(info: dict[str, Any], status: int, base: str) -> errors.DriftdeckError:
+    """The typed error a server's error body describes."""
+    name = str(info.get("type") or "")
+    message = str(info.get("message") or f"{base}: HTTP {status}")
+    cls = getattr(errors, name, None)
+    if status == 401:
+        return errors.AuthError(f"{base}: {message}")
+    if cls is errors.MalformedError and info.get("reason") is not None:
+        return errors.MalformedError(str(info.get("path")), info.get("line"), str(info["reason"]))
+    if isinstance(cls, type) and issubclass(cls, errors.DriftdeckError) and cls is not errors.MalformedError:
+        return cls(message, path=info.get("path"))
+    by_status = {403: errors.ForbiddenError, 404: errors.NotFoundError, 501: errors.UnsupportedError}
+    return by_status.get(status, errors.DriftdeckError)(message)
+
+
+def _describe(exc: Exception | None) -> str:
+    if exc is None:
+        return "no response"
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,205 @@
+"""The table of DataSource operations the HTTP API exposes.
+
+One entry per operation: its URL, how its result travels (a JSON value, an
+NDJSON stream of items, raw bytes, or Server-Sent Events) and its parameters.
+Server and client are both generated from this table, so they cannot drift
+apart, and the OpenAPI description is derived from it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import orjson
+
+from backends.errors import MalformedError
+from backends.models import RunQuery
+
+MAX_LIMIT = 5000
+MAX_RANGE = 16 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One query parameter.
+
+    Attributes:
+        name: Keyword argument name of the DataSource method (and query key).
+        kind: ``str``, ``int``, ``float``, ``bool``, ``strs`` (repeatable) or
+            ``json`` (a JSON document decoded with ``decode``).
+        required: Whether the request must carry it.
+        maximum: Upper bound for ``int`` parameters.
+        decode: For ``json``: turns the parsed JSON into the argument.
+        encode: For ``json``: turns the argument into JSON-able data.
+    """
+
+    name: str
+    kind: str = "str"
+    required: bool = False
+    maximum: int | None = None
+    decode: Callable[[Any], Any] | None = None
+    encode: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """A DataSource method served at ``/api/v1/<path>``.
+
+    Attributes:
+        name: Method name on the DataSource.
+        path: URL path below ``/api/v1/``.
+        kind: ``json`` (awaitable -> value), ``stream`` (async iterator ->
+            NDJSON), ``bytes`` (awaitable -> raw body) or ``sse``.
+        params: Query parameters.
+        summary: One line for the OpenAPI description.
+    """
+
+    name: str
+    path: str
+    kind: str
+    params: tuple[Param, ...]
+    summary: str
+
+
+def _query_from_json(data: Any) -> RunQuery:
+    if not isinstance(data, dict):
+        raise MalformedError("query", None, "expected a JSON object")
+    return RunQuery(
+        states=frozenset(map(str, data.get("states", ()))),
+        reason_codes=frozenset(map(str, data.get("reason_codes", ()))),
+        text=str(data.get("text", "")),
+    )
+
+
+QUERY = Param("query", "json", decode=_query_from_json, encode=lambda q: q.to_json())
+PATH = Param("path", required=True)
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        Operation("describe", "describe", "json", (), "What the source is and can do."),
+        Operation("iter_runs", "runs/stream", "stream", (QUERY, Param("batch", "int", maximum=MAX_LIMIT)), "Every matching run, streamed in batches as discovered."),
+        Operation("list_runs", "runs", "json", (QUERY, Param("cursor"), Param("limit", "int", maximum=MAX_LIMIT)), "One page of runs."),
+        Operation("get_run", "run", "json", (Param("run", required=True),), "One run with its artifacts."),
+        Operation("run_events", "run/events", "json", (Param("run", required=True), Param("cursor"), Param("limit", "int", maximum=MAX_LIMIT)), "A page of a run's record events."),
+        Operation("artifact_preview", "artifact/preview", "json", (PATH, Param("max_bytes", "int", maximum=1 << 20)), "Bounded preview of an artifact."),
+        Operation("list_dir", "files/list", "json", (Param("path"),), "Entries of a directory."),
+        Operation("stat", "files/stat", "json", (PATH,), "One entry."),
+        Operation("read_range", "files/range", "bytes", (PATH, Param("offset", "int", required=True), Param("length", "int", required=True, maximum=MAX_RANGE)), "Bytes of a file."),
+        Operation("list_manifests", "manifests", "json", (), "Checksum manifests."),
+        Operation("list_snapshots", "snapshots", "json", (), "Trace snapshots."),
+        Operation("list_wal_pairs", "wal/pairs", "json", (), "WAL record/replay pairs."),
+    )
+}
+
+
+def parse_params(op: Operation, query: Any) -> dict[str, Any]:
+    """Turn request query parameters into keyword arguments for ``op``.
+
+    Args:
+        op: The operation.
+        query: A multi-dict with ``get`` and ``getlist`` (Starlette's QueryParams).
+
+    Raises:
+        MalformedError: Naming the parameter that is missing or wrong.
+    """
+    known = {p.name for p in op.params}
+    unknown = sorted(set(query.keys()) - known)
+    if unknown:
+        raise MalformedError(f"?{unknown[0]}", None, f"unknown parameter for {op.path}")
+    kwargs: dict[str, Any] = {}
+    for param in op.params:
+        if param.kind == "strs":
+            values = query.getlist(param.name)
+            if values:
+                kwargs[param.name] = tuple(values)
+            continue
+        raw = query.get(param.name)
+        if raw is None:
+            if param.required:
+                raise MalformedError(f"?{param.name}", None, "required parameter is missing")
+            continue
+        kwargs[param.name] = _convert(param, raw)
+    return kwargs
+
+
+def _convert(param: Param, raw: str) -> Any:
+    try:
+        if param.kind == "int":
+            value = int(raw)
+            if value < 0 or (param.maximum is not None and value > param.maximum):
+                raise ValueError(f"out of range 0..{param.maximum}")
+            return value
+        if param.kind == "float":
+            return float(raw)
+        if param.kind == "bool":
+            if raw not in ("true", "false", "1", "0"):
+                raise ValueError("expected true or false")
+            return raw in ("true", "1")
+        if param.kind == "json":
+            data = orjson.loads(raw)
+            return param.decode(data) if param.decode else data
+    except (ValueError, orjson.JSONDecodeError) as exc:
+        raise MalformedError(f"?{param.name}", None, f"invalid value: {exc}") from None
+    if "\x00" in raw:
+        raise MalformedError(f"?{param.name}", None, "NUL byte refused")
+    return raw
+
+
+def encode_params(op: Operation, kwargs: dict[str, Any]) -> list[tuple[str, str]]:
+    """Keyword arguments of a client call as query parameters for ``op``."""
+    params: list[tuple[str, str]] = []
+    by_name = {p.name: p for p in op.params}
+    for name, value in kwargs.items():
+        if value is None:
+            continue
+        param = by_name[name]
+        if param.kind == "strs":
+            params.extend((name, str(v)) for v in value)
+        elif param.kind == "json":
+            data = param.encode(value) if param.encode else value
+            params.append((name, orjson.dumps(data).decode()))
+        elif param.kind == "bool":
+            params.append((name, "true" if value else "false"))
+        else:
+            params.append((name, str(value)))
+    return params
+
+
+def openapi() -> dict[str, Any]:
+    """An OpenAPI 3.1 description of every operation."""
+    schema_of = {"str": {"type": "string"}, "int": {"type": "integer", "minimum": 0}, "float": {"type": "number"},
+                 "bool": {"type": "boolean"}, "json": {"type": "string", "contentMediaType": "application/json"},
+                 "strs": {"type": "array", "items": {"type": "string"}}}
+    media = {"json": "application/json", "stream": "application/x-ndjson", "bytes": "application/octet-stream",
+             "sse": "text/event-stream"}
+    paths: dict[str, Any] = {"/api/v1/health": {"get": {"summary": "Liveness; needs no token.", "responses": {"200": {"description": "ok"}}}}}
+    for op in OPERATIONS.values():
+        parameters = []
+        for p in op.params:
+            schema = dict(schema_of[p.kind])
+            if p.maximum is not None:
+                schema["maximum"] = p.maximum
+            parameters.append({"name": p.name, "in": "query", "required": p.required, "schema": schema})
+        paths[f"/api/v1/{op.path}"] = {
+            "get": {
+                "operationId": op.name,
+                "summary": op.summary,
+                "parameters": parameters,
+                "responses": {
+                    "200": {"description": "ok", "content": {media[op.kind]: {}}},
+                    "400": {"description": "bad parameter"},
+                    "401": {"description": "missing or wrong bearer token"},
+                    "403": {"description": "path outside the root"},
+                    "404": {"description": "not found"},
+                },
+            }
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "driftdeck read-only API", "version": "1"},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }

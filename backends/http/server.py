@@ -1,0 +1,249 @@
+"""``driftdeck serve``: a read-only Starlette app exposing a local source.
+
+The server is a thin adapter: every route calls one DataSource method (see
+``operations.OPERATIONS``) and sends its result as tagged JSON, NDJSON or
+bytes. Engines run here, next to the data; results stream as produced.
+
+Security: GET only; bearer token (compared in constant time over bytes) on
+every route except ``/api/v1/health``; 401 with ``WWW-Authenticate: Bearer``;
+query strings, page sizes and byte ranges capped; paths resolved by the
+source, which refuses anything outside its root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import threading
+from typing import Any, AsyncIterator
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from backends import errors
+from backends.http import wire
+from backends.http.operations import OPERATIONS, Operation, openapi, parse_params
+
+MAX_QUERY_BYTES = 16 * 1024
+MAX_BODY_BYTES = 0
+"""Every route is GET; a request carrying a body is refused."""
+
+STATUS_OF: tuple[tuple[type[errors.DriftdeckError], int], ...] = (
+    (errors.AuthError, 401),
+    (errors.NotFoundError, 404),
+    (errors.ForbiddenError, 403),
+    (errors.MalformedError, 400),
+    (errors.SourceSpecError, 400),
+    (errors.UnsupportedError, 501),
+    (errors.UnreadableError, 422),
+    (errors.UnavailableError, 503),
+)
+
+
+def error_body(exc: errors.DriftdeckError) -> dict[str, Any]:
+    """The JSON body describing an error, readable by ``HttpSource``."""
+    return {
+        "error": {
+            "type": type(exc).__name__,
+            "message": str(exc),
+            "path": exc.path,
+            "line": getattr(exc, "line", None),
+            "reason": getattr(exc, "reason", None),
+        }
+    }
+
+
+def status_of(exc: errors.DriftdeckError) -> int:
+    for cls, status in STATUS_OF:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` only exposes this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Guard:
+    """Pure ASGI middleware: method, size and bearer-token checks before any route."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self.token = token.encode("utf-8") if token else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        if scope["method"] not in ("GET", "HEAD"):
+            await _plain(send, 405, "read-only API: only GET is allowed", {b"allow": b"GET"})
+            return
+        if int(headers.get(b"content-length", b"0") or 0) > MAX_BODY_BYTES or b"transfer-encoding" in headers:
+            await _plain(send, 413, "request bodies are refused")
+            return
+        if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
+            await _plain(send, 414, "query string too long")
+            return
+        if self.token is not None and scope["path"] != "/api/v1/health":
+            supplied = headers.get(b"authorization", b"")
+            scheme, _, value = supplied.partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(value.strip(), self.token):
+                await _plain(send, 401, "missing or wrong bearer token", {b"www-authenticate": b'Bearer realm="driftdeck"'})
+                return
+        await self.app(scope, receive, send)
+
+
+async def _plain(send: Send, status: int, message: str, extra: dict[bytes, bytes] | None = None) -> None:
+    body = orjson.dumps({"error": {"type": "HttpError", "message": message, "path": None, "line": None, "reason": None}})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += list((extra or {}).items())
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(source: Any, *, token: str | None = None) -> ASGIApp:
+    """The ASGI app serving ``source`` read-only.
+
+    Args:
+        source: A DataSource (normally a ``LocalSource``).
+        token: Bearer token required on every route but health; ``None`` for none.
+    """
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def spec(_: Request) -> Response:
+        return Response(orjson.dumps(openapi()), media_type="application/json")
+
+    routes = [Route("/api/v1/health", health), Route("/api/v1/openapi.json", spec)]
+    routes += [Route(f"/api/v1/{op.path}", _handler(source, op), methods=["GET"]) for op in OPERATIONS.values()]
+    return Guard(Starlette(routes=routes), token)
+
+
+def _handler(source: Any, op: Operation) -> Any:
+    async def handle(request: Request) -> Response:
+        query = request.query_params
+        skip = 0
+        try:
+            if op.kind == "stream" and "skip" in query:
+                skip = int(query["skip"])
+                query = _without(query, "skip")
+            kwargs = parse_params(op, query)
+            method = getattr(source, op.name)
+            if op.kind == "stream":
+                iterator = method(**kwargs)
+                first = await _first(iterator, skip)
+                return StreamingResponse(_ndjson(first, iterator), media_type="application/x-ndjson")
+            result = await method(**kwargs)
+        except errors.DriftdeckError as exc:
+            return Response(orjson.dumps(error_body(exc)), status_code=status_of(exc), media_type="application/json")
+        except ValueError as exc:
+            return Response(orjson.dumps(error_body(errors.MalformedError("?skip", None, str(exc)))), status_code=400, media_type="application/json")
+        if op.kind == "bytes":
+            return Response(result, media_type="application/octet-stream")
+        return Response(wire.dumps(result), media_type="application/json")
+
+    return handle
+
+
+def _without(query: Any, name: str) -> Any:
+    from starlette.datastructures import QueryParams
+
+    return QueryParams([(k, v) for k, v in query.multi_items() if k != name])
+
+
+async def _first(iterator: AsyncIterator[Any], skip: int) -> list[Any]:
+    """Pull the first item (after skipping ``skip``) so that errors become statuses."""
+    for _ in range(skip):
+        try:
+            await iterator.__anext__()
+        except StopAsyncIteration:
+            return []
+    try:
+        return [await iterator.__anext__()]
+    except StopAsyncIteration:
+        return []
+
+
+async def _ndjson(first: list[Any], iterator: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+    try:
+        for item in first:
+            yield wire.dumps(item) + b"\n"
+        if first:
+            async for item in iterator:
+                yield wire.dumps(item) + b"\n"
+        yield b'{"end":true}\n'
+    except errors.DriftdeckError as exc:
+        yield orjson.dumps(error_body(exc)) + b"\n"
+    finally:
+        closer = getattr(iterator, "aclose", None)
+        if closer is not None:
+            await closer()
+
+
+class BackgroundServer:
+    """Run the app on a real uvicorn server in a thread (tests, benchmarks, embedding).
+
+    Args:
+        app: The ASGI app.
+        host: Address to bind.
+        port: Port; 0 picks a free one (see ``url`` once started).
+    """
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        import uvicorn
+
+        self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+        self.server = uvicorn.Server(self.config)
+        self.thread = threading.Thread(target=self.server.run, name="driftdeck-serve", daemon=True)
+
+    @property
+    def url(self) -> str:
+        sock = self.server.servers[0].sockets[0]
+        host, port = sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "BackgroundServer":
+        self.thread.start()
+        for _ in range(1000):
+            if self.server.started:
+                return self
+            if not self.thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        raise errors.UnavailableError("the HTTP server did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def __enter__(self) -> "BackgroundServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(root: str, *, host: str = "127.0.0.1", port: int = 8765, token: str | None = None) -> None:
+    """Serve ``root`` until interrupted (the body of ``driftdeck serve``)."""
+    import uvicorn
+
+    from backends.local import LocalSource
+
+    if not is_loopback(host) and not token:
+        raise errors.ForbiddenError(f"{host}: refusing to bind a non-loopback address without a token (--token-file or --token-env)")
+    source = LocalSource(root)
+    uvicorn.run(create_app(source, token=token), host=host, port=port, log_level="info", access_log=False)
+    asyncio.run(source.aclose())

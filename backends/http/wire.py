@@ -1,0 +1,129 @@
+"""How models cross the wire: tagged JSON, decoded back into the same frozen dataclasses.
+
+Every value is sent as ``{"t": "<module>:<Class>", "d": {...fields...}}`` for
+dataclasses, ``{"t": "[]", "d": [...]}`` for lists of items, and plain JSON
+otherwise. Only classes from ``backends`` modules are ever imported by the
+decoder. Per-class decoders are compiled once from the type hints, so 100,000
+runs decode in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import types
+import typing
+from functools import lru_cache
+from typing import Any, Callable
+
+import orjson
+
+from backends.errors import MalformedError
+from backends.models import Page
+
+LIST_TAG = "[]"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, types.MappingProxyType):
+        return dict(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def tag(value: Any) -> Any:
+    """The tagged form of ``value`` (dataclass, list of items, or plain JSON)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        cls = type(value)
+        name = f"{cls.__module__}:{cls.__qualname__}"
+        if isinstance(value, Page):  # generic items: each carries its own tag
+            return {"t": name, "d": {"items": [tag(i) for i in value.items], "next_cursor": value.next_cursor}}
+        return {"t": name, "d": value}
+    if isinstance(value, list):
+        return {"t": LIST_TAG, "d": [tag(item) for item in value]}
+    return value
+
+
+def dumps(value: Any) -> bytes:
+    """Encode one value (tagged) as compact JSON bytes."""
+    return orjson.dumps(tag(value), default=_default)
+
+
+def loads(data: bytes | str) -> Any:
+    """Decode what ``dumps`` produced back into models."""
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedError("response", None, f"invalid JSON from server: {exc}") from None
+    return untag(raw)
+
+
+def untag(raw: Any) -> Any:
+    """Inverse of ``tag`` over already-parsed JSON."""
+    if isinstance(raw, dict) and set(raw) == {"t", "d"}:
+        name = raw["t"]
+        if name == LIST_TAG:
+            return [untag(item) for item in raw["d"]]
+        return decoder_for(resolve_class(name))(raw["d"])
+    return raw
+
+
+@lru_cache(maxsize=None)
+def resolve_class(name: str) -> type:
+    """The dataclass named ``module:Qualname``, imported only from ``backends``."""
+    module_name, _, qualname = name.partition(":")
+    if not module_name.startswith("backends.") or not qualname:
+        raise MalformedError("response", None, f"refusing to decode type {name!r}")
+    target: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    if not (isinstance(target, type) and dataclasses.is_dataclass(target)):
+        raise MalformedError("response", None, f"{name!r} is not a model")
+    return target
+
+
+@lru_cache(maxsize=None)
+def decoder_for(cls: type) -> Callable[[Any], Any]:
+    """A function turning a JSON object into an instance of the dataclass ``cls``."""
+    hints = typing.get_type_hints(cls)
+    converters = [(f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls) if f.init]
+    plain = [name for name, conv in converters if conv is None]
+    special = [(name, conv) for name, conv in converters if conv is not None]
+
+    def decode(data: Any) -> Any:
+        if isinstance(data, dict) and set(data) == {"t", "d"}:
+            data = data["d"]
+        kwargs = {name: data[name] for name in plain if name in data}
+        for name, conv in special:
+            if name in data:
+                value = data[name]
+                kwargs[name] = None if value is None else conv(value)
+        return cls(**kwargs)
+
+    return decode
+
+
+def _converter(hint: Any) -> Callable[[Any], Any] | None:
+    """How to rebuild a value of type ``hint`` from JSON, or ``None`` for as-is."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1:
+            return _converter(inner[0])
+        return untag
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return decoder_for(hint)
+    if origin is tuple:
+        item = _converter(args[0]) if args else None
+        if item is None:
+            return tuple
+        return lambda values: tuple(item(v) for v in values)
+    if origin in (frozenset, set) or hint in (frozenset, set):
+        return frozenset
+    if hint is Any or isinstance(hint, typing.TypeVar):
+        return untag
+    return None
