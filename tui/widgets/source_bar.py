@@ -1,4 +1,4 @@
-"""``SourceBar``: the header: app name, the source being read, a READ-ONLY badge."""
+"""``SourceBar``: the header: app name, the source, its connection state, a READ-ONLY badge."""
 
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ class SourceBar(Horizontal):
         padding: 0 1;
         width: 1fr;
     }
+    SourceBar > #connection {
+        padding: 0 1;
+        color: $warning;
+    }
+    SourceBar > #connection.-connected {
+        color: $success;
+    }
     SourceBar > #read-only {
         padding: 0 1;
         background: $success;
@@ -38,4 +45,20 @@ class SourceBar(Horizontal):
         app = self.app
         yield Label("driftdeck", id="app-name")
         yield Label(f"source: {getattr(app, 'source_label', '?')}", id="source-label")
+        yield Label("", id="connection")
         yield Label("READ-ONLY", id="read-only")
+
+    def on_mount(self) -> None:
+        source = getattr(self.app, "source", None)
+        if hasattr(source, "state"):
+            self._show_state()
+            self.set_interval(0.5, self._show_state)
+        else:
+            self.query_one("#connection", Label).display = False
+
+    def _show_state(self) -> None:
+        """Show a remote source's connection state: connected / retrying in Ns / offline."""
+        state = str(getattr(self.app.source, "state", ""))  # type: ignore[attr-defined]
+        label = self.query_one("#connection", Label)
+        label.update(f"● {state}")
+        label.set_class(state == "connected", "-connected")
