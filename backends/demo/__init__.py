@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from backends.demo import manifests, runs, snapshots, wal
+from backends.demo import manifests, quarantine, runs, snapshots, wal
 from backends.demo.activity import ActivityWriter
 from backends.errors import DriftdeckError
 
@@ -102,7 +102,7 @@ def build_demo(root: Path, seed: int = 7) -> DemoSummary:
         bad_line = runs.MALFORMED_LINE if plan.run_id == notable["malformed_record"] else None
         runs.write_run(root, plan, malformed_line=bad_line)
         if plan.state == "QUARANTINED":
-            runs.write_quarantine(root, rng, plan, facts)
+            quarantine.write_quarantine(root, rng, plan, facts)
     runs.write_bad_runs(root, rng, BASE_TIME)
 
     targets = {key: (plan.run_id, _epoch_ms(plan.ts_of("AttemptStarted")), _epoch_ms(plan.ts_of("ReplayStarted")))

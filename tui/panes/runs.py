@@ -19,7 +19,10 @@ from tui.widgets.run_header import RunHeader
 from tui.widgets.run_table import RunTable
 
 FLUSH_SECONDS = 0.1
-"""How often runs streamed in by the scan are merged into the view."""
+"""How often runs streamed in by the scan are merged into the view at first."""
+
+SLOW_FLUSH_SECONDS = 0.5
+"""The merge interval once the first screen is full: repaints compete with the scan."""
 
 ALL = ""
 
@@ -67,6 +70,7 @@ class RunsPane(DeckPane):
         self._newest_first = True
         self._scanning = False
         self._flush_timer: Timer | None = None
+        self._flush_interval = 0.0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-toolbar"):
@@ -93,7 +97,6 @@ class RunsPane(DeckPane):
         self.query_one(RunHeader).refresh()
 
     def on_mount(self) -> None:
-        self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush, pause=True)
         self.query_one("#runs-filter", Input).display = False
         self.reload()
 
@@ -109,9 +112,17 @@ class RunsPane(DeckPane):
         self._known_reasons.clear()
         self._scanning = True
         self._rebuild()
-        if self._flush_timer is not None:
-            self._flush_timer.resume()
+        self._flush_every(FLUSH_SECONDS)
         self._scan()
+
+    def _flush_every(self, seconds: float | None) -> None:
+        """Merge streamed runs every ``seconds`` (``None`` stops merging)."""
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        if seconds is not None:
+            self._flush_timer = self.set_interval(seconds, self._flush)
+        self._flush_interval = seconds or 0.0
 
     @work(exclusive=True, group="runs-scan", exit_on_error=False)
     async def _scan(self) -> None:
@@ -121,10 +132,12 @@ class RunsPane(DeckPane):
         finally:
             self._scanning = False
             self._flush()
-            if self._flush_timer is not None:
-                self._flush_timer.pause()
+            self._flush_every(None)
 
     def _flush(self) -> None:
+        table = self.query_one(RunTable)
+        if self._scanning and self._flush_interval == FLUSH_SECONDS and len(self._view) > table.size.height:
+            self._flush_every(SLOW_FLUSH_SECONDS)
         if not self._pending:
             self._update_status()
             return

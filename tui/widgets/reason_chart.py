@@ -31,7 +31,7 @@ class ReasonChart(Widget):
     }
     """
 
-    counts: reactive[tuple[tuple[str, int], ...]] = reactive((), layout=True)
+    counts: reactive[tuple[tuple[str, int], ...]] = reactive(())
     """``(reason_code, count)`` pairs, largest first."""
 
     selected: reactive[str | None] = reactive(None)
@@ -39,7 +39,12 @@ class ReasonChart(Widget):
 
     def set_counts(self, counter: Counter[str]) -> None:
         """Show ``counter`` (reason code -> runs)."""
-        self.counts = tuple(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+        counts = tuple(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+        if counts != self.counts:
+            relayout = len(counts) != len(self.counts)
+            self.counts = counts
+            if relayout:
+                self.refresh(layout=True)
 
     def render(self) -> Table | Text:
         if not self.counts:
