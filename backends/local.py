@@ -102,11 +102,13 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal):
     def iter_runs(self, query: RunQuery = RunQuery(), batch: int = 500) -> AsyncIterator[list[RunSummary]]:
         def produce(stop: threading.Event) -> Iterator[list[RunSummary]]:
             chunk: list[RunSummary] = []
+            size = min(batch, 64)  # small first batches: the first screen fills sooner
             for run in discover_runs(self.root, self.layout, query):
                 chunk.append(run)
-                if len(chunk) >= batch:
+                if len(chunk) >= size:
                     yield chunk
                     chunk = []
+                    size = min(batch, size * 2)
                 if stop.is_set():
                     return
             if chunk:

@@ -43,8 +43,12 @@ class RunTable(VirtualList):
     UPDATED_WIDTH = 17
 
     def set_rows(self, rows, *, cursor=None) -> None:  # type: ignore[no-untyped-def,override]
-        self._id_width = min(40, max((len(run.run_id) for run in rows[:5000]), default=6) + 1)
+        self._id_width: int = min(40, max((len(run.run_id) for run in rows[:5000]), default=6) + 1)
         super().set_rows(rows, cursor=cursor)
+
+    def row_key(self, index: int, row: RunSummary) -> object:
+        """Runs are frozen: a run's strip stays valid wherever it moves."""
+        return (row, self._id_width)
 
     def header(self, width: int) -> str:
         """The column titles, aligned with ``render_row`` at ``width``."""

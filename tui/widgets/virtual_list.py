@@ -100,7 +100,6 @@ class VirtualList(ScrollView, can_focus=True):
         """Replace the rows; keep the cursor index unless ``cursor`` is given."""
         self._rows = rows
         self._generation += 1
-        self._strips.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
         target = self.cursor if cursor is None else cursor
         self.cursor = max(0, min(target, len(rows) - 1))
@@ -125,13 +124,22 @@ class VirtualList(ScrollView, can_focus=True):
         """
         return [Segment(str(row))]
 
+    def row_key(self, index: int, row: Any) -> Any:
+        """What identifies a row's rendering in the strip cache.
+
+        The default ties strips to positions, so ``set_rows`` forgets them all.
+        Lists whose rows are immutable and identifiable override this so that
+        re-sorting or appending keeps the strips of rows already drawn.
+        """
+        return (self._generation, index)
+
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
         if index >= len(self._rows):
             return Strip.blank(width, self.rich_style)
         selected = index == self.cursor
-        key = (self._generation, index, width, selected, self.has_focus)
+        key = (self.row_key(index, self._rows[index]), width, selected, self.has_focus)
         strip = self._strips.get(key)
         if strip is None:
             segments = self.render_row(index, self._rows[index], width)
