@@ -1,4 +1,10 @@
-"""driftdeck's data layer: sources and engines. Never imports Textual or ``tui``."""
+"""driftdeck's data layer: sources and engines. Never imports Textual or ``tui``.
+
+``DataSource`` and ``open_source`` load on first use, so that importing one
+engine (``backends.checksums``, say) costs a CLI command nothing more.
+"""
+
+from typing import Any
 
 from backends.errors import (
     DriftdeckError,
@@ -9,7 +15,6 @@ from backends.errors import (
     UnreadableError,
     UnsupportedError,
 )
-from backends.source import DataSource, open_source
 
 __all__ = [
     "DataSource",
@@ -22,3 +27,11 @@ __all__ = [
     "UnsupportedError",
     "open_source",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("DataSource", "open_source"):
+        from backends import source
+
+        return getattr(source, name)
+    raise AttributeError(f"module 'backends' has no attribute {name!r}")

@@ -1,30 +1,464 @@
-"""Pane 5, Checksums: the SHA-256 manifests the source holds."""
+"""Pane 5, Checksums: which files drifted from their SHA-256 manifest, and how."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import os
+from typing import ClassVar
 
-from backends.errors import DriftdeckError
-from tui.panes.inventory import InventoryPane, plural
-from tui.units import human_size, utc
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Input, Label, ProgressBar, Static
+from textual.widgets import OptionList
+from textual.worker import Worker
+
+from backends.checksums.models import CATEGORIES, OK, ChecksumEntry, ChecksumProgress, ChecksumSummary
+from backends.models import text_matches
+from tui.panes.base import DeckPane
+from tui.units import human_size
+from tui.widgets.checksum_manifests import ManifestList
+from tui.widgets.checksum_table import ChecksumTable
+
+FLUSH_SECONDS = 0.1
+"""How often streamed entries are merged into the view."""
+
+CATEGORY_CYCLE: tuple[str | None, ...] = (None, *CATEGORIES)
+"""``c`` cycles through: every category, then one category at a time."""
 
 
-class ChecksumsPane(InventoryPane):
-    """Manifests found by the source's manifest globs, with size and age."""
+class ManifestRun:
+    """What one verification of one manifest has produced so far (pane state, mutable)."""
+
+    def __init__(self, manifest: str) -> None:
+        self.manifest = manifest
+        self.entries: list[ChecksumEntry] = []
+        self.counts: dict[str, int] = {}
+        self.progress: ChecksumProgress | None = None
+        self.summary: ChecksumSummary | None = None
+        self.running = True
+        self.cancelled = False
+        self.error: str | None = None
+
+    def add(self, item: object) -> None:
+        if isinstance(item, ChecksumEntry):
+            self.entries.append(item)
+            self.counts[item.category] = self.counts.get(item.category, 0) + 1
+        elif isinstance(item, ChecksumProgress):
+            self.progress = item
+        elif isinstance(item, ChecksumSummary):
+            self.summary = item
+            self.counts = dict(item.counts)
+
+    @property
+    def state(self) -> str:
+        """A word or two for the manifest list."""
+        if self.error is not None:
+            return "error"
+        if self.running:
+            p = self.progress
+            if p is not None and p.bytes_total:
+                return f"verifying {100 * p.bytes_done // max(1, p.bytes_total)}%"
+            return "verifying…"
+        if self.cancelled:
+            return "cancelled"
+        if self.summary is None:
+            return "?"
+        if self.summary.problem is not None:
+            return self.summary.problem.kind.upper()
+        return "DRIFT" if self.summary.drift else "OK"
+
+
+def entry_order(entry: ChecksumEntry) -> tuple[bool, int, str]:
+    """Manifest line order; unlisted (``new``) entries last, by path."""
+    return (entry.line is None, entry.line or 0, entry.path)
+
+
+class ChecksumsPane(DeckPane):
+    """Manifests on the left with badges; the selected one's entries, live, on the right."""
 
     PANE_KEY = "5"
     PANE_ID = "checksums"
     PANE_TITLE = "Checksums"
     PANE_SUMMARY = "Which files drifted from their SHA-256 manifest?"
-    COLUMNS = ("manifest", "size", "modified (UTC)")
 
-    async def collect(self) -> tuple[str, dict[str, tuple[Any, ...]]]:
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("n", "match(1)", "Next match", show=False),
+        Binding("N", "match(-1)", "Prev match", show=False),
+        Binding("e", "drift(1)", "Next drift"),
+        Binding("E", "drift(-1)", "Prev drift", show=False),
+        Binding("c", "cycle_category", "Category"),
+        Binding("o", "toggle_ok", "Show ok"),
+        Binding("r", "reverify", "Re-verify"),
+        Binding("R", "reload", "Reload all", show=False),
+        Binding("x", "export", "Export"),
+        Binding("m", "focus_manifests", "Manifests", show=False),
+        Binding("t", "focus_table", "Entries", show=False),
+        Binding("escape", "escape", "Cancel / clear", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    ChecksumsPane #ck-body { height: 1fr; }
+    ChecksumsPane #ck-side { width: 46; }
+    ChecksumsPane #ck-side .side-title { padding: 0 1; text-style: bold; }
+    ChecksumsPane #ck-main { width: 1fr; }
+    ChecksumsPane #ck-status { padding: 0 1; width: 1fr; }
+    ChecksumsPane #ck-progress-row { height: 1; padding: 0 1; }
+    ChecksumsPane #ck-progress { width: auto; }
+    ChecksumsPane #ck-progress-label { width: auto; padding: 0 1; color: $text-muted; }
+    ChecksumsPane #ck-header { height: 1; color: $text-muted; text-style: bold; background: $boost; }
+    ChecksumsPane #ck-table { height: 1fr; }
+    ChecksumsPane Input { dock: bottom; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._manifests: list[str] = []
+        self._runs: dict[str, ManifestRun] = {}
+        self._queue: list[str] = []
+        self._current: str | None = None
+        self._view: list[ChecksumEntry] = []
+        self._shown_count = -1
+        self._dirty: set[str] = set()
+        self._category: str | None = None
+        self._show_ok = False
+        self._text = ""
+        self._worker: Worker[None] | None = None
+        self._flush_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="ck-body"):
+            with Vertical(id="ck-side"):
+                yield Label("Manifests", id="ck-side-title", classes="side-title")
+                yield ManifestList(id="ck-manifests")
+            with Vertical(id="ck-main"):
+                yield Label("reading the source…", id="ck-status")
+                with Horizontal(id="ck-progress-row"):
+                    yield ProgressBar(id="ck-progress", show_eta=False)
+                    yield Label("", id="ck-progress-label")
+                table = ChecksumTable(id="ck-table")
+                yield Static("", id="ck-header")
+                yield table
+        yield Input(placeholder="filter paths (prefix ! to invert), enter to keep, escape to clear", id="ck-filter")
+        yield Input(placeholder="export report to (.md for Markdown, .json for JSON), enter to write, escape to cancel", id="ck-export")
+
+    def on_mount(self) -> None:
+        self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush, pause=True)
+        self.query_one("#ck-filter", Input).display = False
+        self.query_one("#ck-export", Input).display = False
+        self._load_manifests()
+
+    def on_resize(self) -> None:
+        self._draw_header()
+
+    def focus_main(self) -> None:
+        self.query_one(ChecksumTable).focus()
+
+    # Loading and verifying -----------------------------------------------------
+
+    @work(exclusive=True, group="ck-manifests", exit_on_error=False)
+    async def _load_manifests(self) -> None:
         manifests = await self.source.list_manifests()
-        rows: dict[str, tuple[Any, ...]] = {}
-        for path in manifests:
+        self._manifests = manifests
+        self._runs = {m: r for m, r in self._runs.items() if m in manifests}
+        self._queue = [m for m in manifests if m not in self._runs]
+        self.query_one(ManifestList).set_manifests(manifests, {m: (r.counts, r.state) for m, r in self._runs.items()})
+        count = len(manifests)
+        self.query_one("#ck-side-title", Label).update(f"{count:,} manifest" + ("" if count == 1 else "s"))
+        if not manifests:
+            self.query_one("#ck-status", Label).update("this source holds no checksum manifest")
+            return
+        self._start()
+
+    def _start(self) -> None:
+        """Run the queue unless a verification is already running it."""
+        if self._worker is None or self._worker.is_finished:
+            self._worker = self._verify_queue()
+        if self._flush_timer is not None:
+            self._flush_timer.resume()
+
+    @work(exclusive=True, group="ck-verify", exit_on_error=False)
+    async def _verify_queue(self) -> None:
+        while self._queue:
+            manifest = self._queue.pop(0)
+            run = self._runs[manifest] = ManifestRun(manifest)
+            self._dirty.add(manifest)
             try:
-                entry = await self.source.stat(path)
-                rows[path] = (path, human_size(entry.size), utc(entry.mtime))
-            except DriftdeckError as exc:
-                rows[path] = (path, "⚠", str(exc))
-        return plural(len(manifests), "manifest"), rows
+                async for item in self.source.verify_checksums(manifest):  # type: ignore[attr-defined]
+                    run.add(item)
+                    self._dirty.add(manifest)
+            except asyncio.CancelledError:
+                run.cancelled = True
+                raise
+            except Exception as exc:
+                run.error = str(exc)
+                self.report(exc)
+            finally:
+                run.running = False
+                self._dirty.add(manifest)
+        self.call_later(self._flush)
+
+    def _cancel(self) -> bool:
+        """Stop the running verification and empty the queue; whether anything was running."""
+        self._queue.clear()
+        if self._worker is not None and not self._worker.is_finished:
+            self._worker.cancel()
+            return True
+        return False
+
+    # Drawing ---------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        manifests = self.query_one(ManifestList)
+        for manifest in dirty:
+            run = self._runs.get(manifest)
+            if run is not None:
+                manifests.update_manifest(manifest, run.counts, run.state)
+        if self._current is None and self._manifests:
+            self._current = self._manifests[0]
+            dirty.add(self._current)
+        if self._current in dirty:
+            self._rebuild()
+        else:
+            self._update_status()
+        if not any(r.running for r in self._runs.values()) and not self._queue and self._flush_timer is not None:
+            self._flush_timer.pause()
+
+    def _visible(self, entry: ChecksumEntry) -> bool:
+        if self._category is not None:
+            if entry.category != self._category:
+                return False
+        elif entry.category == OK and not self._show_ok:
+            return False
+        if self._text:
+            return text_matches(self._text, (entry.path, entry.name or "", entry.reason or "", entry.other or ""))
+        return True
+
+    def _rebuild(self, *, keep: bool = True) -> None:
+        table = self.query_one(ChecksumTable)
+        run = self._runs.get(self._current or "")
+        entries = run.entries if run is not None else []
+        current = table.current if keep else None
+        view = sorted((e for e in entries if self._visible(e)), key=entry_order)
+        if len(view) != self._shown_count or view != self._view or not keep:
+            self._view = view
+            self._shown_count = len(view)
+            cursor = None
+            table.prefix = f"{self._current.rsplit('/', 1)[0]}/" if self._current and "/" in self._current else ""
+            if current is not None:
+                cursor = next((i for i, e in enumerate(view) if e is current), None)
+            table.set_rows(view, cursor=cursor if cursor is not None else (table.cursor if keep else 0))
+            self._draw_header()
+        self._update_status()
+
+    def _draw_header(self) -> None:
+        table = self.query_one(ChecksumTable)
+        width = table.scrollable_content_region.width or table.size.width
+        self.query_one("#ck-header", Static).update(table.header(width) if width else "")
+
+    def _update_status(self) -> None:
+        status = self.query_one("#ck-status", Label)
+        bar = self.query_one("#ck-progress", ProgressBar)
+        label = self.query_one("#ck-progress-label", Label)
+        run = self._runs.get(self._current or "")
+        if self._current is None:
+            return
+        if run is None:
+            status.update(f"{self._current} · queued for verification")
+            bar.update(total=None, progress=0)
+            label.update("")
+            return
+        total = len(run.entries)
+        scope = self._category or ("every category" if self._show_ok else "ok hidden")
+        text = f"{run.manifest} · {run.state} · {len(self._view):,} of {total:,} entries · {scope}"
+        if self._text:
+            text += f" · filter {self._text!r}"
+        if run.summary is not None and run.summary.problem is not None:
+            text += f"\n⚠ {run.summary.problem.message}"
+        elif not run.running and not self._view and total:
+            hidden = run.counts.get(OK, 0)
+            if run.summary is not None and not run.summary.drift and hidden:
+                text += f"\nno drift: all {hidden:,} entries ok (o shows them)"
+        if run.error:
+            text += f"\n⚠ {run.error}"
+        status.update(text)
+        progress = run.progress
+        if progress is not None:
+            bar.update(total=max(1, progress.bytes_total), progress=progress.bytes_done if run.running else max(1, progress.bytes_total))
+            label.update(
+                f"{progress.files_done:,}/{progress.files_total:,} files · "
+                f"{human_size(progress.bytes_done)} of {human_size(progress.bytes_total)}"
+            )
+        elif run.running:
+            bar.update(total=None)
+            label.update("starting…")
+        else:
+            bar.update(total=1, progress=1)
+            label.update("nothing to hash")
+        if run.cancelled:
+            label.update("cancelled (r verifies again)")
+
+    # Events ------------------------------------------------------------------------
+
+    @on(OptionList.OptionHighlighted, "#ck-manifests")
+    def _manifest_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        manifest = event.option.id
+        if manifest is None or manifest == self._current:
+            return
+        self._current = manifest
+        if manifest not in self._runs and manifest in self._queue:
+            self._queue.remove(manifest)
+            self._queue.insert(0, manifest)
+        self._rebuild(keep=False)
+
+    @on(OptionList.OptionSelected, "#ck-manifests")
+    def _manifest_selected(self) -> None:
+        self.query_one(ChecksumTable).focus()
+
+    @on(ChecksumTable.Selected)
+    def _open_entry(self, event: ChecksumTable.Selected) -> None:
+        from tui.screens.checksum_detail import ChecksumDetailScreen
+
+        if 0 <= event.index < len(self._view):
+            self.app.push_screen(ChecksumDetailScreen(self._view[event.index], self._current or ""))
+
+    @on(Input.Changed, "#ck-filter")
+    def _text_changed(self, event: Input.Changed) -> None:
+        self._text = event.value
+        self._rebuild()
+
+    @on(Input.Submitted, "#ck-filter")
+    def _text_submitted(self) -> None:
+        self.query_one("#ck-filter", Input).display = False
+        self.query_one(ChecksumTable).focus()
+
+    @on(Input.Submitted, "#ck-export")
+    def _export_submitted(self, event: Input.Submitted) -> None:
+        field = self.query_one("#ck-export", Input)
+        field.display = False
+        self.query_one(ChecksumTable).focus()
+        if event.value.strip():
+            self._export(event.value.strip())
+
+    # Actions -----------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        field = self.query_one("#ck-filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_escape(self) -> None:
+        """Close an open prompt; else cancel a running verification; else clear the filter."""
+        for field_id in ("#ck-export", "#ck-filter"):
+            field = self.query_one(field_id, Input)
+            if field.display and field.has_focus:
+                field.display = False
+                if field_id == "#ck-filter" and field.value:
+                    field.value = ""
+                self.query_one(ChecksumTable).focus()
+                return
+        if self._cancel():
+            self.notify("verification cancelled", title=self.PANE_TITLE, timeout=3)
+            return
+        field = self.query_one("#ck-filter", Input)
+        if field.value:
+            field.value = ""
+        field.display = False
+        self.query_one(ChecksumTable).focus()
+
+    def action_match(self, step: int) -> None:
+        """Next/previous row of the filtered view, wrapping around."""
+        table = self.query_one(ChecksumTable)
+        if self._view:
+            table.move_to((table.cursor + step) % len(self._view))
+
+    def action_drift(self, step: int) -> None:
+        """Next/previous drifting entry from the cursor, wrapping around."""
+        table = self.query_one(ChecksumTable)
+        count = len(self._view)
+        for offset in range(1, count + 1):
+            index = (table.cursor + step * offset) % count
+            if self._view[index].is_drift:
+                table.move_to(index)
+                return
+        self.notify("no drift in this view", timeout=3)
+
+    def action_cycle_category(self) -> None:
+        index = CATEGORY_CYCLE.index(self._category)
+        self._category = CATEGORY_CYCLE[(index + 1) % len(CATEGORY_CYCLE)]
+        self._rebuild(keep=False)
+
+    def action_toggle_ok(self) -> None:
+        self._show_ok = not self._show_ok
+        self._rebuild()
+
+    def action_reverify(self) -> None:
+        """Verify the selected manifest again (now, ahead of the queue)."""
+        manifest = self._current
+        if manifest is None:
+            return
+        running = self._worker is not None and not self._worker.is_finished
+        current_run = self._runs.get(manifest)
+        if running and current_run is not None and current_run.running:
+            self._worker.cancel()  # type: ignore[union-attr]
+        self._queue = [manifest, *(m for m in self._queue if m != manifest)]
+        self._runs.pop(manifest, None)
+        self._rebuild(keep=False)
+        if running and current_run is not None and current_run.running:
+            self.call_after_refresh(self._start)
+        else:
+            self._start()
+
+    def action_reload(self) -> None:
+        """Forget every result, list the manifests again and verify them all."""
+        self._cancel()
+        self._runs.clear()
+        self._current = None
+        self._view = []
+        self._shown_count = -1
+        self.query_one(ChecksumTable).set_rows([], cursor=0)
+        self.call_after_refresh(self._load_manifests)
+
+    def action_focus_manifests(self) -> None:
+        self.query_one(ManifestList).focus()
+
+    def action_focus_table(self) -> None:
+        self.query_one(ChecksumTable).focus()
+
+    def action_export(self) -> None:
+        run = self._runs.get(self._current or "")
+        if run is None or run.summary is None:
+            self.notify("nothing to export yet: the verification has not finished", timeout=4)
+            return
+        field = self.query_one("#ck-export", Input)
+        if not field.value:
+            stem = run.manifest.replace("/", "-").replace(".", "-")
+            field.value = f"checksum-report-{stem}.md"
+        field.display = True
+        field.focus()
+
+    @work(group="ck-export", exit_on_error=False)
+    async def _export(self, target: str) -> None:
+        from backends.checksums.atomic import atomic_write
+        from backends.checksums.report import render_json, render_markdown
+
+        run = self._runs.get(self._current or "")
+        if run is None or run.summary is None:
+            return
+        path = os.path.abspath(os.path.expanduser(target))
+        root = getattr(self.source, "root", None)
+        if isinstance(root, str):
+            real_root = os.path.realpath(root)
+            real = os.path.realpath(path)
+            if real == real_root or real.startswith(real_root.rstrip("/") + "/"):
+                self.notify(f"{target}: refusing to write under the read-only source root", severity="error", timeout=6)
+                return
+        as_json = path.lower().endswith(".json")
+        entries = list(run.entries)
+        data = render_json(run.summary, entries) if as_json else render_markdown(run.summary, entries)
+        await asyncio.to_thread(atomic_write, path, data)
+        self.notify(f"report written to {path} ({'JSON' if as_json else 'Markdown'})", title=self.PANE_TITLE, timeout=5)

@@ -1,27 +1,497 @@
-"""Pane 4, Snapshots: the trace snapshots the source holds."""
+"""Pane 4, Snapshots: what differs between two trace snapshots (trees of files)?
+
+The left side is a tree of differences (group → directory → entry) streamed
+from ``source.diff_snapshots``; the right side shows the highlighted entry's
+content diff, fetched on demand with ``source.diff_entry``: unified or side by
+side for text, a path/old/new table for JSON/YAML/JSONL, sizes and digests for
+binary files.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import os
+from dataclasses import replace
+from typing import ClassVar
 
-from tui.panes.inventory import InventoryPane, plural
-from tui.units import human_size, utc
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Input, Label, Select, Static
+from textual.worker import Worker
+
+from backends.errors import DriftdeckError
+from backends.models import SnapshotInfo
+from backends.snapshots.models import CATEGORY_TITLES, DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
+from tui.panes.base import DeckPane
+from tui.widgets.snapshot_diff_view import SnapshotDiffView
+from tui.widgets.snapshot_tree import SnapshotTree, TreeRow, build_rows
+
+FLUSH_SECONDS = 0.1
+"""How often streamed entries are merged into the tree."""
+
+PREVIEW_DELAY = 0.15
+"""The content diff loads once the cursor rests this long on an entry."""
 
 
-
-class SnapshotsPane(InventoryPane):
-    """Snapshots oldest first: files, bytes and newest change inside each."""
+class SnapshotsPane(DeckPane):
+    """Baseline and candidate pickers, the tree of differences, and the selected entry's diff."""
 
     PANE_KEY = "4"
     PANE_ID = "snapshots"
     PANE_TITLE = "Snapshots"
     PANE_SUMMARY = "What differs between two trace snapshots (trees of files)?"
-    COLUMNS = ("snapshot", "files", "size", "newest change (UTC)", "path")
 
-    async def collect(self) -> tuple[str, dict[str, tuple[Any, ...]]]:
-        snapshots = await self.source.list_snapshots()
-        rows = {s.path: (s.name, f"{s.files:,}", human_size(s.size), utc(s.mtime), s.path) for s in snapshots}
-        summary = plural(len(snapshots), "snapshot")
-        if len(snapshots) >= 2:
-            summary += f"; newest two: {snapshots[-2].name} → {snapshots[-1].name}"
-        return summary, rows
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "difference(1)", "Next difference"),
+        Binding("E", "difference(-1)", "Prev difference", show=False),
+        Binding("slash", "filter", "Filter"),
+        Binding("n", "match(1)", "Next match", show=False),
+        Binding("N", "match(-1)", "Prev match", show=False),
+        Binding("v", "toggle_view", "Unified/side"),
+        Binding("t", "toggle_structured", "Values/lines", show=False),
+        Binding("a", "toggle_rules", "Apply rules"),
+        Binding("u", "toggle_unchanged", "Unchanged"),
+        Binding("x", "export", "Export"),
+        Binding("b", "focus_select('snap-baseline')", "Baseline", show=False),
+        Binding("c", "focus_select('snap-candidate')", "Candidate", show=False),
+        Binding("d", "focus_diff", "Diff", show=False),
+        Binding("R", "rerun", "Re-run", show=False),
+        Binding("escape", "back", "Back/cancel", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    SnapshotsPane #snap-toolbar { height: 1; background: $panel; }
+    SnapshotsPane #snap-toolbar Select { width: 25; }
+    SnapshotsPane #snap-arrow { padding: 0 1; color: $text-muted; }
+    SnapshotsPane #snap-status { padding: 0 1; width: 1fr; color: $text-muted; }
+    SnapshotsPane #snap-body { height: 1fr; }
+    SnapshotsPane #snap-left { width: 38%; min-width: 30; border-right: vkey $panel; }
+    SnapshotsPane #snap-right { width: 1fr; }
+    SnapshotsPane #snap-tree { height: 1fr; }
+    SnapshotsPane #snap-diff { height: 1fr; }
+    SnapshotsPane .snap-title { padding: 0 1; color: $accent; text-style: bold; height: 1; }
+    SnapshotsPane #snap-context { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
+    SnapshotsPane #snap-filter, SnapshotsPane #snap-export { dock: bottom; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._snapshots: list[SnapshotInfo] = []
+        self._baseline: str | None = None
+        self._candidate: str | None = None
+        self._rules = SnapshotRules()
+        self._entries: list[EntryDiff] = []
+        self._pending: list[EntryDiff] = []
+        self._summary: DiffSummary | None = None
+        self._progress: DiffProgress | None = None
+        self._running = False
+        self._collapsed: frozenset[str] = frozenset()
+        self._show_unchanged = False
+        self._text = ""
+        self._view = "unified"
+        self._structured = True
+        self._content: EntryContent | None = None
+        self._shown_key: tuple[object, ...] | None = None
+        self._flush_timer: Timer | None = None
+        self._preview_timer: Timer | None = None
+        self._diff_worker: Worker[None] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="snap-toolbar"):
+            yield Select([], prompt="baseline", id="snap-baseline", compact=True)
+            yield Label("→", id="snap-arrow")
+            yield Select([], prompt="candidate", id="snap-candidate", compact=True)
+            yield Label("reading snapshots…", id="snap-status")
+        with Horizontal(id="snap-body"):
+            with Vertical(id="snap-left"):
+                yield Label("Differences", id="snap-tree-title", classes="snap-title")
+                yield SnapshotTree(id="snap-tree")
+            with Vertical(id="snap-right"):
+                yield Label("", id="snap-diff-title", classes="snap-title")
+                yield SnapshotDiffView(id="snap-diff")
+                yield Static("", id="snap-context")
+        yield Input(placeholder="filter paths (prefix ! to invert), enter to keep, escape to clear", id="snap-filter")
+        yield Input(placeholder="write the report to (Markdown), enter to write, escape to cancel", id="snap-export")
+
+    def on_mount(self) -> None:
+        self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush, pause=True)
+        self.query_one("#snap-filter", Input).display = False
+        self.query_one("#snap-export", Input).display = False
+        self.query_one("#snap-context", Static).display = False
+        self._load()
+
+    def focus_main(self) -> None:
+        self.query_one(SnapshotTree).focus()
+
+    # Loading -------------------------------------------------------------------
+
+    @work(exclusive=True, group="snap-load", exit_on_error=False)
+    async def _load(self) -> None:
+        try:
+            self._rules = await self.source.snapshot_rules()  # type: ignore[attr-defined]
+        except DriftdeckError as exc:
+            self.report(exc)
+            self._rules = SnapshotRules()
+        self._snapshots = await self.source.list_snapshots()
+        names = [s.name for s in self._snapshots]
+        options = [(s.name, s.name) for s in self._snapshots]
+        for select_id in ("snap-baseline", "snap-candidate"):
+            select = self.query_one(f"#{select_id}", Select)
+            with self.prevent(Select.Changed):
+                select.set_options(options)
+        if len(names) < 2:
+            found = "no snapshot" if not names else f"only {names[0]}"
+            self._set_status(f"needs two snapshots to compare; found {found} under the layout's snapshots glob")
+            self.query_one(SnapshotDiffView).set_content(None, "nothing to compare")
+            return
+        self._baseline, self._candidate = names[-2], names[-1]
+        with self.prevent(Select.Changed):
+            self.query_one("#snap-baseline", Select).value = self._baseline
+            self.query_one("#snap-candidate", Select).value = self._candidate
+        self._start_diff()
+
+    def _start_diff(self) -> None:
+        if self._baseline is None or self._candidate is None:
+            return
+        self._entries.clear()
+        self._pending.clear()
+        self._summary = None
+        self._progress = None
+        self._content = None
+        self._shown_key = None
+        self._running = True
+        self.query_one(SnapshotTree).set_rows([], cursor=0)
+        self.query_one(SnapshotDiffView).set_content(None, "comparing…")
+        self.query_one("#snap-diff-title", Label).update("")
+        if self._flush_timer is not None:
+            self._flush_timer.resume()
+        self._diff_worker = self._diff(self._baseline, self._candidate, self._rules)
+
+    @work(exclusive=True, group="snap-diff", exit_on_error=False)
+    async def _diff(self, baseline: str, candidate: str, rules: SnapshotRules) -> None:
+        try:
+            async for item in self.source.diff_snapshots(baseline, candidate, rules):  # type: ignore[call-arg]
+                if isinstance(item, EntryDiff):
+                    self._pending.append(item)
+                elif isinstance(item, DiffProgress):
+                    self._progress = item
+                elif isinstance(item, DiffSummary):
+                    self._summary = item
+        finally:
+            self._running = False
+            self._flush()
+            if self._flush_timer is not None:
+                self._flush_timer.pause()
+            tree = self.query_one(SnapshotTree)
+            if tree.current is None or tree.current.entry is None:
+                first = next((i for i, r in enumerate(tree.rows) if r.entry is not None and r.entry.is_difference), None)
+                if first is not None:
+                    tree.move_to(first)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._entries.extend(self._pending)
+            self._pending = []
+            self._rebuild()
+        else:
+            self._update_status()
+
+    def _rebuild(self) -> None:
+        tree = self.query_one(SnapshotTree)
+        current: TreeRow | None = tree.current
+        rows = build_rows(
+            self._entries,
+            group_order=[label for _, label in self._rules.groups],
+            collapsed=self._collapsed,
+            show_unchanged=self._show_unchanged,
+            text=self._text,
+        )
+        cursor = 0
+        if current is not None:
+            cursor = next((i for i, row in enumerate(rows) if row.key == current.key and row.kind == current.kind), 0)
+        elif not self._running:
+            cursor = next((i for i, row in enumerate(rows) if row.entry is not None and row.entry.is_difference), 0)
+        tree.set_rows(rows, cursor=cursor)
+        self._update_status()
+        self._schedule_preview()
+
+    def _update_status(self) -> None:
+        parts: list[str] = []
+        if self._summary is not None:
+            summary = self._summary
+            parts.append(f"{summary.differences:,} differences")
+            if summary.same_after_rules:
+                parts.append(f"{summary.same_after_rules:,} same after rules")
+            parts.append(f"{summary.categories.get('unchanged', 0):,} unchanged"
+                         + ("" if self._show_unchanged else " (hidden)"))
+        else:
+            parts.append(f"{len(self._entries):,} entries")
+        parts.append("rules on" if self._rules.apply else "rules OFF")
+        if self._text:
+            parts.append(f"filter {self._text!r}")
+        if self._running:
+            progress = self._progress
+            if progress is not None and progress.total:
+                parts.append(f"{progress.phase} {progress.done:,}/{progress.total:,}… (escape cancels)")
+            else:
+                parts.append("comparing… (escape cancels)")
+        elif self._summary is None and self._baseline is not None:
+            parts.append("cancelled; R re-runs")
+        self._set_status(" · ".join(parts))
+        title = "Differences"
+        if self._summary is not None:
+            groups = len(self._summary.groups)
+            title = f"{self._summary.differences:,} differences in {groups} group{'' if groups == 1 else 's'}"
+        self.query_one("#snap-tree-title", Label).update(title)
+
+    def _set_status(self, text: str) -> None:
+        self.query_one("#snap-status", Label).update(text)
+
+    # The selected entry's diff ---------------------------------------------------
+
+    def _schedule_preview(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, self._show_current)
+
+    @on(SnapshotTree.Highlighted, "#snap-tree")
+    def _highlighted(self) -> None:
+        self._schedule_preview()
+
+    @on(SnapshotTree.Selected, "#snap-tree")
+    def _selected(self, event: SnapshotTree.Selected) -> None:
+        row: TreeRow = self.query_one(SnapshotTree).rows[event.index]
+        if row.kind == "entry":
+            self._show_current()
+            self.query_one(SnapshotDiffView).focus()
+            return
+        self._collapsed = self._collapsed ^ {row.key}
+        self._rebuild()
+
+    def _show_current(self) -> None:
+        row: TreeRow | None = self.query_one(SnapshotTree).current
+        if row is None or row.entry is None:
+            return
+        entry = row.entry
+        mode = "side" if self._view == "side" else ("auto" if self._structured else "unified")
+        key = (self._baseline, self._candidate, entry.path, mode, self._rules.apply)
+        if key == self._shown_key:
+            return
+        self._shown_key = key
+        self.query_one("#snap-diff-title", Label).update(self._entry_title(entry))
+        self._load_content(entry, mode)
+
+    def _entry_title(self, entry: EntryDiff) -> Text:
+        title = Text(entry.path, style="bold")
+        if entry.old_path:
+            title = Text.assemble((entry.old_path, "bold"), " → ", (entry.path, "bold"))
+        what = CATEGORY_TITLES[entry.category]
+        if entry.same_after_rules:
+            what += ", same after rules"
+        elif entry.label:
+            what += f", {entry.label}"
+        title.append(f"  {what} · {entry.group}", style="not bold")
+        return title
+
+    @work(exclusive=True, group="snap-content", exit_on_error=False)
+    async def _load_content(self, entry: EntryDiff, mode: str) -> None:
+        view = self.query_one(SnapshotDiffView)
+        context = self.query_one("#snap-context", Static)
+        context.display = False
+        if entry.kind_a not in (None, "file") or entry.kind_b not in (None, "file") or entry.category == "unreadable":
+            view.set_content(None, self._describe(entry))
+            return
+        view.set_content(None, "loading…")
+        try:
+            content = await self.source.diff_entry(  # type: ignore[attr-defined]
+                self._baseline, self._candidate, entry.path, self._rules, mode, old_path=entry.old_path
+            )
+        except DriftdeckError as exc:
+            view.set_content(None, str(exc))
+            return
+        self._content = content
+        view.set_content(content, f"same after rules: {entry.rule}" if entry.same_after_rules else "")
+        self._update_context()
+
+    @staticmethod
+    def _describe(entry: EntryDiff) -> str:
+        if entry.category == "unreadable":
+            return f"could not be read: {entry.error}"
+        sides = []
+        for side, kind, target in (("baseline", entry.kind_a, entry.target_a), ("candidate", entry.kind_b, entry.target_b)):
+            if kind is None:
+                sides.append(f"{side}: absent")
+            elif kind == "symlink":
+                sides.append(f"{side}: symlink → {target}")
+            else:
+                sides.append(f"{side}: {'directory' if kind == 'dir' else kind}")
+        return "; ".join(sides)
+
+    @on(SnapshotDiffView.Highlighted, "#snap-diff")
+    def _update_context(self) -> None:
+        change = self.query_one(SnapshotDiffView).current_field
+        context = self.query_one("#snap-context", Static)
+        if change is None or not (change.parent or change.context):
+            context.display = False
+            return
+        text = Text(f"{change.path}", style="bold")
+        if change.context:
+            text.append(f"  @ {change.context}")
+        if change.parent:
+            text.append(f"\nin {change.parent}")
+        context.update(text)
+        context.display = True
+
+    # Choosing snapshots -----------------------------------------------------------
+
+    @on(Select.Changed, "#snap-baseline")
+    def _baseline_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self._baseline:
+            self._baseline = event.value
+            self._start_diff()
+
+    @on(Select.Changed, "#snap-candidate")
+    def _candidate_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self._candidate:
+            self._candidate = event.value
+            self._start_diff()
+
+    # Filter ------------------------------------------------------------------------
+
+    @on(Input.Changed, "#snap-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._text = event.value
+        self._rebuild()
+
+    @on(Input.Submitted, "#snap-filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(SnapshotTree).focus()
+
+    # Export ------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#snap-export")
+    def _export_submitted(self, event: Input.Submitted) -> None:
+        path = event.value.strip()
+        field = self.query_one("#snap-export", Input)
+        field.display = False
+        self.query_one(SnapshotTree).focus()
+        if path:
+            self._export(path)
+
+    @work(exclusive=True, group="snap-export", exit_on_error=False)
+    async def _export(self, path: str) -> None:
+        from backends.snapshots.report import render_markdown, wanted_contents, write_atomic
+
+        summary = self._summary
+        if summary is None or self._baseline is None or self._candidate is None:
+            self.notify("nothing to export yet: the comparison has not finished", severity="warning", timeout=5)
+            return
+        entries = [e for e in self._entries if e.category != "unchanged" or self._show_unchanged]
+        contents: dict[str, EntryContent] = {}
+        wanted = wanted_contents(entries)
+        for index, entry in enumerate(wanted, start=1):
+            self._set_status(f"exporting: content diff {index:,} of {len(wanted):,}…")
+            try:
+                contents[entry.path] = await self.source.diff_entry(  # type: ignore[attr-defined]
+                    self._baseline, self._candidate, entry.path, self._rules, "auto", old_path=entry.old_path
+                )
+            except DriftdeckError as exc:
+                contents[entry.path] = EntryContent(entry.path, "none", notes=(str(exc),))
+        text = render_markdown(entries, summary, contents)
+        try:
+            written = await asyncio.to_thread(write_atomic, path, text)
+        except OSError as exc:
+            self.notify(f"{path}: cannot write the report: {exc.strerror or exc}", title=self.PANE_TITLE,
+                        severity="error", timeout=8)
+            return
+        finally:
+            self._update_status()
+        self.notify(f"report written to {written}", title=self.PANE_TITLE, timeout=6)
+
+    # Actions -----------------------------------------------------------------------
+
+    def action_difference(self, step: int) -> None:
+        """Move to the next/previous entry that still differs after the rules, wrapping around."""
+        tree = self.query_one(SnapshotTree)
+        rows = tree.rows
+        for offset in range(1, len(rows) + 1):
+            index = (tree.cursor + step * offset) % len(rows)
+            entry = rows[index].entry
+            if entry is not None and entry.is_difference:
+                tree.move_to(index)
+                return
+        self.notify("no difference in this view", timeout=3)
+
+    def action_match(self, step: int) -> None:
+        """Next/previous entry of the (filtered) tree, wrapping around."""
+        tree = self.query_one(SnapshotTree)
+        rows = tree.rows
+        for offset in range(1, len(rows) + 1):
+            index = (tree.cursor + step * offset) % len(rows)
+            if rows[index].entry is not None:
+                tree.move_to(index)
+                return
+
+    def action_filter(self) -> None:
+        field = self.query_one("#snap-filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_toggle_view(self) -> None:
+        """Switch the content diff between unified and side by side."""
+        self._view = "side" if self._view == "unified" else "unified"
+        self.notify(f"{'side-by-side' if self._view == 'side' else 'unified'} diff", timeout=2)
+        self._show_current()
+
+    def action_toggle_structured(self) -> None:
+        """Switch JSON/YAML/JSONL entries between the value table and a line diff."""
+        self._structured = not self._structured
+        self._show_current()
+
+    def action_toggle_rules(self) -> None:
+        """Apply the ignore rules, or show everything they hide (re-runs the comparison)."""
+        self._rules = replace(self._rules, apply=not self._rules.apply)
+        self.notify("rules applied" if self._rules.apply else "rules off: showing everything they hide", timeout=3)
+        self._start_diff()
+
+    def action_toggle_unchanged(self) -> None:
+        self._show_unchanged = not self._show_unchanged
+        self._rebuild()
+
+    def action_export(self) -> None:
+        field = self.query_one("#snap-export", Input)
+        if not field.value and self._baseline and self._candidate:
+            field.value = os.path.join(os.getcwd(), f"snapshot-diff-{self._baseline}-vs-{self._candidate}.md")
+        field.display = True
+        field.focus()
+
+    def action_focus_select(self, select_id: str) -> None:
+        self.query_one(f"#{select_id}", Select).focus()
+
+    def action_focus_diff(self) -> None:
+        self.query_one(SnapshotDiffView).focus()
+
+    def action_rerun(self) -> None:
+        self._start_diff()
+
+    def action_back(self) -> None:
+        """Escape: close an input, cancel a running comparison, or go back to the tree."""
+        for field_id in ("snap-export", "snap-filter"):
+            field = self.query_one(f"#{field_id}", Input)
+            if field.display:
+                if field_id == "snap-filter" and field.value:
+                    field.value = ""
+                field.display = False
+                self.query_one(SnapshotTree).focus()
+                return
+        if self._running and self._diff_worker is not None:
+            self._diff_worker.cancel()
+            self._running = False
+            self.notify("comparison cancelled; R re-runs it", timeout=3)
+            self._update_status()
+            return
+        self.query_one(SnapshotTree).focus()

@@ -1,0 +1,48 @@
+"""Write a file atomically: a temporary file in the same directory, then ``os.replace``."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from backends.errors import UnreadableError
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so readers see the old file or the new one, never half.
+
+    The new file gets the usual mode for new files (``0o666`` minus the umask).
+
+    Args:
+        path: Destination; its directory must exist.
+        data: The complete new content.
+
+    Raises:
+        UnreadableError: When the directory cannot be written (the message names it).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    except OSError as exc:
+        raise UnreadableError(f"{path}: cannot write: {exc.strerror or exc}", path=path) from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise UnreadableError(f"{path}: cannot write: {exc.strerror or exc}", path=path) from None
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

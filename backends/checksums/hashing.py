@@ -1,0 +1,471 @@
+"""Hash many files in parallel, each read once, strategy chosen by file size.
+
+``hashlib`` releases the GIL while it hashes a buffer of 2 KiB or more and
+``os.readv`` releases it while it reads, so big files hash in parallel on
+threads. Small files do not: per-file Python work (open, fstat, close) holds
+the GIL, so two threads barely beat one. ``HashPool`` therefore:
+
+- with many files in a single-threaded process (the CLI), forks worker
+  processes that claim chunks of work from a shared pipe and write digests
+  into a shared anonymous ``mmap``; files of ``BIG_FILE`` bytes or more, and
+  anything unusual (symlinks, errors, special files), are left to threads in
+  the parent afterwards;
+- otherwise (the TUI has threads; forking there is unsafe), runs threads.
+
+Forking is only ever done when the calling process has exactly one thread,
+so no lock can be inherited in a held state.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import itertools
+import mmap
+import os
+import queue
+import stat as stat_mod
+import struct
+import threading
+import time
+from typing import Iterator, NamedTuple, Sequence
+
+BIG_FILE = 1 << 20
+"""Files at least this big are hashed by threads, never by forked workers."""
+
+CHUNK = 1 << 20
+"""Read size."""
+
+FORK_MIN_FILES = 1024
+"""Fewer files than this are not worth forking for."""
+
+BATCH = 256
+"""Results handed over at once (fewer, larger hand-overs between threads)."""
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_SLOT = struct.Struct("<B7xqd32s")
+_EMPTY, _DONE, _DEFERRED = 0, 1, 2
+_sha256 = hashlib.sha256
+
+
+class Outcome(NamedTuple):
+    """What reading one file gave.
+
+    Attributes:
+        digest: Lowercase hex SHA-256, when the file was read to the end.
+        size: Size in bytes (``lstat`` of a file that could not be opened).
+        mtime: Modification time, epoch seconds.
+        failure: ``None``, ``"missing"`` or ``"unreadable"``.
+        reason: The OS reason for a failure.
+    """
+
+    digest: str | None
+    size: int | None
+    mtime: float | None
+    failure: str | None = None
+    reason: str | None = None
+
+
+def default_workers() -> int:
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def os_reason(exc: OSError) -> str:
+    """A short, human reason for an ``OSError``."""
+    if exc.errno == errno.ELOOP:
+        return "symlink loop (too many levels of symbolic links)"
+    if exc.errno == errno.EISDIR:
+        return "is a directory"
+    return exc.strerror or str(exc)
+
+
+def _kind(mode: int) -> str:
+    if stat_mod.S_ISDIR(mode):
+        return "is a directory"
+    if stat_mod.S_ISFIFO(mode):
+        return "not a regular file (FIFO)"
+    if stat_mod.S_ISSOCK(mode):
+        return "not a regular file (socket)"
+    if stat_mod.S_ISCHR(mode) or stat_mod.S_ISBLK(mode):
+        return "not a regular file (device)"
+    return "not a regular file"
+
+
+def inside(real_root: str, path: str) -> bool:
+    """Whether ``path`` (already real) is ``real_root`` or below it."""
+    return path == real_root or path.startswith(real_root.rstrip("/") + "/")
+
+
+def hash_file(
+    path: str, real_root: str, buf: bytearray, stop: threading.Event | None = None, *, follow: bool = False
+) -> Outcome:
+    """Hash one file, never raising for an OS error.
+
+    A final symlink is followed only if it resolves inside ``real_root``.
+
+    Args:
+        path: Absolute path.
+        real_root: ``os.path.realpath`` of the source root.
+        buf: A scratch buffer (``CHUNK`` bytes) owned by the calling thread.
+        stop: Checked between reads; a stopped hash reports ``unreadable``.
+        follow: Open through a final symlink (already checked by the caller).
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS if follow else _OPEN_FLAGS | _NOFOLLOW)
+    except OSError as exc:
+        return _open_failed(path, real_root, buf, stop, exc, follow)
+    try:
+        st = os.fstat(fd)
+        if not stat_mod.S_ISREG(st.st_mode):
+            return Outcome(None, st.st_size, st.st_mtime, "unreadable", _kind(st.st_mode))
+        view = memoryview(buf)
+        size = len(buf)
+        h = _sha256()
+        n = os.readv(fd, (buf,))
+        while n:
+            h.update(view[:n])
+            if n < size:
+                break
+            if stop is not None and stop.is_set():
+                return Outcome(None, st.st_size, st.st_mtime, "unreadable", "cancelled")
+            n = os.readv(fd, (buf,))
+        return Outcome(h.hexdigest(), st.st_size, st.st_mtime)
+    except OSError as exc:
+        return Outcome(None, None, None, "unreadable", os_reason(exc))
+    finally:
+        os.close(fd)
+
+
+def _open_failed(
+    path: str, real_root: str, buf: bytearray, stop: threading.Event | None, exc: OSError, follow: bool
+) -> Outcome:
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        if follow:
+            try:
+                target = os.readlink(path)
+            except OSError:
+                return Outcome(None, None, None, "missing", os_reason(exc))
+            return Outcome(None, None, None, "unreadable", f"dangling symlink -> {target}")
+        return Outcome(None, None, None, "missing", os_reason(exc))
+    if exc.errno == errno.ELOOP and not follow:
+        try:
+            st = os.lstat(path)
+        except OSError as again:
+            return Outcome(None, None, None, "unreadable", os_reason(again))
+        if stat_mod.S_ISLNK(st.st_mode):
+            try:
+                real = os.path.realpath(path)
+            except OSError as again:  # pragma: no cover - realpath tolerates loops on 3.11
+                return Outcome(None, None, None, "unreadable", os_reason(again))
+            if not inside(real_root, real):
+                return Outcome(None, st.st_size, st.st_mtime, "unreadable", "symlink points outside the source root")
+            return hash_file(path, real_root, buf, stop, follow=True)
+    try:
+        st = os.lstat(path)
+        return Outcome(None, st.st_size, st.st_mtime, "unreadable", os_reason(exc))
+    except OSError:
+        return Outcome(None, None, None, "unreadable", os_reason(exc))
+
+
+def _fast_hash(path: str, buf: bytearray, view: memoryview) -> tuple[bytes, int, float] | None:
+    """The common case only: a small regular file, not a symlink. ``None`` otherwise."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS | _NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if st.st_size >= BIG_FILE or not stat_mod.S_ISREG(st.st_mode):
+            return None
+        n = os.readv(fd, (buf,))
+        h = _sha256(view[:n])
+        while n == CHUNK:  # the file grew past its fstat size
+            n = os.readv(fd, (buf,))
+            h.update(view[:n])
+        return h.digest(), st.st_size, st.st_mtime
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+class HashPool:
+    """Hash ``paths`` in parallel; ``results()`` yields ``(index, Outcome)`` as they complete.
+
+    Args:
+        paths: Absolute paths; indexes into this sequence identify results.
+        real_root: ``os.path.realpath`` of the source root (symlinks may not leave it).
+        workers: Parallelism (default: the cores this process may use).
+        stop: Set to cancel; every worker stops between reads.
+        allow_fork: Permit worker processes (still only when single-threaded).
+        sizes: File sizes, if known (thread mode uses them to choose who hashes what).
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        real_root: str,
+        *,
+        workers: int | None = None,
+        stop: threading.Event | None = None,
+        allow_fork: bool = True,
+        sizes: Sequence[int] | None = None,
+    ) -> None:
+        self.paths = paths
+        self.sizes = sizes
+        self.real_root = real_root
+        self.workers = max(1, workers or default_workers())
+        self.stop = stop or threading.Event()
+        self.forked = (
+            allow_fork
+            and self.workers > 1
+            and len(paths) >= FORK_MIN_FILES
+            and hasattr(os, "fork")
+            and threading.active_count() == 1
+        )
+        self._children: list[int] = []
+        self._slots: mmap.mmap | None = None
+        self._claims: int | None = None
+        self._chunk = 0
+        self._started = False
+
+    def start(self) -> None:
+        """Fork the worker processes (fork mode); threads start in ``results()``."""
+        if self._started:
+            return
+        self._started = True
+        if self.forked:
+            self._fork()
+
+    # Fork mode -------------------------------------------------------------
+
+    def _fork(self) -> None:
+        n = len(self.paths)
+        self._chunk = chunk = max(64, -(-n // 8192))
+        chunks = -(-n // chunk)
+        self._slots = mmap.mmap(-1, n * _SLOT.size)
+        read_end, write_end = os.pipe()
+        data = struct.pack(f"<{chunks}I", *range(chunks))
+        try:
+            while data:
+                data = data[os.write(write_end, data):]
+        finally:
+            os.close(write_end)
+        self._claims = read_end
+        for _ in range(self.workers - 1):
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child, reported through the slots
+                code = 0
+                try:
+                    for _ in self._work_claims():
+                        pass
+                except BaseException:
+                    code = 1
+                finally:
+                    os._exit(code)
+            self._children.append(pid)
+
+    def _claim(self) -> range | None:
+        assert self._claims is not None
+        try:
+            raw = os.read(self._claims, 4)
+        except InterruptedError:  # pragma: no cover - retried by Python since 3.5
+            raw = os.read(self._claims, 4)
+        if len(raw) < 4:
+            return None
+        first = struct.unpack("<I", raw)[0] * self._chunk
+        return range(first, min(first + self._chunk, len(self.paths)))
+
+    def _work_claims(self) -> Iterator[int]:
+        """Hash claimed chunks into the slots; yield each index hashed here."""
+        slots = self._slots
+        assert slots is not None
+        buf = bytearray(CHUNK)
+        view = memoryview(buf)
+        paths = self.paths
+        pack_into = _SLOT.pack_into
+        size = _SLOT.size
+        while not self.stop.is_set():
+            claimed = self._claim()
+            if claimed is None:
+                return
+            for i in claimed:
+                got = _fast_hash(paths[i], buf, view)
+                if got is None:
+                    slots[i * size] = _DEFERRED
+                else:
+                    pack_into(slots, i * size, _DONE, got[1], got[2], got[0])
+                    yield i
+
+    def _children_results(self, mine: set[int]) -> Iterator[list[tuple[int, Outcome]]]:
+        slots = self._slots
+        assert slots is not None
+        unpack_from = _SLOT.unpack_from
+        size = _SLOT.size
+        batch: list[tuple[int, Outcome]] = []
+        for i in range(len(self.paths)):
+            if slots[i * size] == _DONE and i not in mine:
+                _, fsize, mtime, digest = unpack_from(slots, i * size)
+                batch.append((i, Outcome(digest.hex(), fsize, mtime)))
+                if len(batch) >= BATCH:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
+
+    def _reap(self) -> None:
+        for pid in self._children:
+            if self.stop.is_set():
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+            os.waitpid(pid, 0)
+        self._children.clear()
+        if self._claims is not None:
+            os.close(self._claims)
+            self._claims = None
+
+    # Thread mode -----------------------------------------------------------
+
+    def _threaded(self, indexes: Sequence[int]) -> Iterator[list[tuple[int, Outcome]]]:
+        """Hash on threads: big files on worker threads, small ones inline.
+
+        Small files gain nothing from more threads (their per-file work holds
+        the GIL) and lose a lot to GIL hand-overs, so when sizes are known
+        the calling thread hashes them itself while the workers hash the big
+        ones (largest first). Without sizes, every file goes to the workers.
+        """
+        results: queue.SimpleQueue[list[tuple[int, Outcome]] | None] = queue.SimpleQueue()
+        paths, real_root, stop, sizes = self.paths, self.real_root, self.stop, self.sizes
+        if sizes is None:
+            big, small = list(indexes), []
+        else:
+            big = sorted((i for i in indexes if sizes[i] >= BIG_FILE), key=lambda i: -sizes[i])
+            small = [i for i in indexes if sizes[i] < BIG_FILE]
+        big_next = itertools.count()
+
+        def work() -> None:
+            buf = bytearray(CHUNK)
+            batch: list[tuple[int, Outcome]] = []
+            since = time.monotonic()
+            try:
+                while not stop.is_set():
+                    k = next(big_next)
+                    if k >= len(big):
+                        break
+                    i = big[k]
+                    outcome = hash_file(paths[i], real_root, buf, stop)
+                    batch.append((i, outcome))
+                    if len(batch) >= BATCH or (outcome.size or 0) >= BIG_FILE or time.monotonic() - since > 0.05:
+                        results.put(batch)
+                        batch = []
+                        since = time.monotonic()
+            finally:
+                if batch:
+                    results.put(batch)
+                results.put(None)
+
+        count = min(self.workers, len(big))
+        threads = [threading.Thread(target=work, name=f"driftdeck-hash-{n}", daemon=True) for n in range(count)]
+        for thread in threads:
+            thread.start()
+        running = count
+        try:
+            if small:
+                buf = bytearray(CHUNK)
+                batch: list[tuple[int, Outcome]] = []
+                since = time.monotonic()
+                for i in small:
+                    if stop.is_set():
+                        break
+                    batch.append((i, hash_file(paths[i], real_root, buf, stop)))
+                    if len(batch) >= BATCH or time.monotonic() - since > 0.05:
+                        yield batch
+                        batch = []
+                        since = time.monotonic()
+                        while running:
+                            try:
+                                item = results.get_nowait()
+                            except queue.Empty:
+                                break
+                            if item is None:
+                                running -= 1
+                            else:
+                                yield item
+                if batch:
+                    yield batch
+            while running:
+                item = results.get()
+                if item is None:
+                    running -= 1
+                else:
+                    yield item
+        finally:
+            if running:  # the consumer went away early: stop the threads
+                self.stop.set()
+            for thread in threads:
+                thread.join()
+
+    # Both ------------------------------------------------------------------
+
+    def results(self) -> Iterator[list[tuple[int, Outcome]]]:
+        """Batches of ``(index, outcome)``, in completion order."""
+        self.start()
+        try:
+            if self.forked:
+                yield from self._forked_results()
+            else:
+                yield from self._threaded(range(len(self.paths)))
+        finally:
+            self.close()
+
+    def _forked_results(self) -> Iterator[list[tuple[int, Outcome]]]:
+        slots = self._slots
+        assert slots is not None
+        unpack_from = _SLOT.unpack_from
+        size = _SLOT.size
+        mine: set[int] = set()
+        batch: list[tuple[int, Outcome]] = []
+        for i in self._work_claims():
+            mine.add(i)
+            _, fsize, mtime, digest = unpack_from(slots, i * size)
+            batch.append((i, Outcome(digest.hex(), fsize, mtime)))
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+        self._reap()
+        if self.stop.is_set():
+            return
+        yield from self._children_results(mine)
+        leftovers = [i for i in range(len(self.paths)) if slots[i * size] != _DONE]
+        if leftovers:
+            yield from self._threaded(leftovers)
+
+    def close(self) -> None:
+        """Stop and reap worker processes, release the shared memory."""
+        if self._children:
+            self.stop.set()
+            self._reap()
+        if self._claims is not None:
+            os.close(self._claims)
+            self._claims = None
+        if self._slots is not None:
+            self._slots.close()
+            self._slots = None
+
+
+def hash_paths(
+    paths: Sequence[str], real_root: str, *, workers: int | None = None, stop: threading.Event | None = None
+) -> Iterator[tuple[int, Outcome]]:
+    """``(index, outcome)`` for each path, hashed on threads (never forks)."""
+    for batch in HashPool(paths, real_root, workers=workers, stop=stop, allow_fork=False).results():
+        yield from batch
+

@@ -1,0 +1,620 @@
+"""The tree diff engine: what was added, removed, changed, renamed between two trees.
+
+``diff_trees`` walks both trees (never following symlinks), pairs paths, and
+compares file pairs on a thread pool: sizes first, then the bytes (each file is
+read once; a pair whose contents differ is labelled and judged by the rules
+while its bytes are in memory). Files only on one side are then matched into
+renames: identical content by SHA-256 (hashed in parallel, only for sizes seen
+on both sides), then, for text, by git's similarity score. Content diffs are
+not computed here; ``content.entry_content`` does that for one entry on demand.
+
+The generator yields batches (lists) of ``EntryDiff``, ``DiffProgress`` now and
+then, and one ``DiffSummary`` last. It checks ``stop`` between steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat as stat_mod
+import threading
+from collections import Counter, defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Iterable, Iterator
+
+from backends.errors import UnreadableError
+from backends.snapshots.formats import SNIFF_BYTES, format_of
+from backends.snapshots.globs import first_match
+from backends.snapshots.models import (
+    CATEGORIES,
+    OTHER_GROUP,
+    DiffProgress,
+    DiffSummary,
+    EntryDiff,
+    SnapshotRules,
+)
+from backends.snapshots.rules import CompiledRules
+from backends.snapshots.similarity import chunk_counts, plausible, similarity
+from backends.snapshots.verdict import judge
+
+READ_CHUNK = 1 << 20
+ANALYZE_MAX = 32 << 20
+"""Changed files up to this size (per side) are labelled and judged by the rules."""
+
+RENAME_MAX_BYTES = 8 << 20
+"""Files above this size are not considered for renames with edits."""
+
+RENAME_MAX_PAIRS = 1_000_000
+"""Inexact rename detection is skipped above this many candidate pairs (git: 1000 x 1000)."""
+
+BATCH = 256
+"""File pairs (of one directory) per task on the thread pool."""
+
+PROGRESS_EVERY = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One entry of a walked tree."""
+
+    kind: str
+    size: int
+    target: str | None = None
+    error: str | None = None
+
+
+def walk_tree(root: str, stop: threading.Event | None = None) -> dict[str, Node]:
+    """Every entry under ``root`` by relative POSIX path, without following symlinks.
+
+    Kinds come from the directory listing itself (no ``stat`` per file where
+    the filesystem reports entry types), so file sizes are left unknown
+    (``-1``); ``fill_sizes`` looks up the few that are needed.
+
+    Raises:
+        UnreadableError: When ``root`` itself cannot be listed.
+    """
+    nodes: dict[str, Node] = {}
+    pending: list[tuple[str, str]] = [(root, "")]
+    first = True
+    while pending:
+        if stop is not None and stop.is_set():
+            break
+        abs_dir, rel_dir = pending.pop()
+        try:
+            with os.scandir(abs_dir) as it:
+                entries = list(it)
+        except OSError as exc:
+            if first:
+                raise UnreadableError(f"{root}: cannot list: {exc.strerror or exc}", path=root) from None
+            nodes[rel_dir] = Node("dir", 0, error=f"cannot list directory: {exc.strerror or exc}")
+            continue
+        first = False
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                if entry.is_symlink():
+                    target = os.readlink(entry.path)
+                    nodes[rel] = Node("symlink", len(os.fsencode(target)), target)
+                elif entry.is_dir(follow_symlinks=False):
+                    nodes[rel] = Node("dir", 0)
+                    pending.append((entry.path, rel))
+                elif entry.is_file(follow_symlinks=False):
+                    nodes[rel] = Node("file", -1)
+                else:
+                    nodes[rel] = Node("other", 0)
+            except OSError as exc:
+                nodes[rel] = Node("other", 0, error=f"unreadable: {exc.strerror or exc}")
+    return nodes
+
+
+def fill_sizes(root: str, items: list[tuple[str, Node]]) -> list[tuple[str, Node]]:
+    """``items`` with the sizes of their files looked up (``lstat``)."""
+    out = []
+    for rel, node in items:
+        if node.kind == "file" and node.size < 0:
+            try:
+                node = replace(node, size=os.lstat(os.path.join(root, rel)).st_size)
+            except OSError as exc:
+                node = replace(node, size=0, error=f"unreadable: {exc.strerror or exc}")
+        out.append((rel, node))
+    return out
+
+
+def read_file(path: str, limit: int | None = None) -> bytes:
+    """The bytes of a file (at most ``limit``), with plain ``os`` calls."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        parts: list[bytes] = []
+        got = 0
+        while limit is None or got < limit:
+            want = READ_CHUNK if limit is None else min(READ_CHUNK, limit - got)
+            chunk = os.read(fd, want)
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+    finally:
+        os.close(fd)
+
+
+def sha256_file(path: str) -> tuple[str, int]:
+    """Hex SHA-256 of a file and the bytes read."""
+    digest = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY)
+    size = 0
+    try:
+        while True:
+            chunk = os.read(fd, READ_CHUNK)
+            if not chunk:
+                break
+            digest.update(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    return digest.hexdigest(), size
+
+
+def _same_large(path_a: str, path_b: str) -> tuple[bool, int]:
+    """Compare two big files chunk by chunk, stopping at the first difference."""
+    fa, fb = os.open(path_a, os.O_RDONLY), os.open(path_b, os.O_RDONLY)
+    read = 0
+    try:
+        while True:
+            ca, cb = os.read(fa, READ_CHUNK), os.read(fb, READ_CHUNK)
+            read += len(ca) + len(cb)
+            if ca != cb:
+                return False, read
+            if not ca:
+                return True, read
+    finally:
+        os.close(fa)
+        os.close(fb)
+
+
+class _Context:
+    """What every step of one tree diff needs."""
+
+    def __init__(self, root_a: str, root_b: str, rules: SnapshotRules, keep_unchanged: bool) -> None:
+        self.root_a = root_a
+        self.root_b = root_b
+        self.rules = rules
+        self.compiled = CompiledRules(rules)
+        self.keep_unchanged = keep_unchanged
+
+    def group(self, path: str) -> str:
+        """The group label of a path (first matching pattern)."""
+        for glob, label in self.rules.groups:
+            if first_match((glob,), path):
+                return label
+        return OTHER_GROUP
+
+    def path_rule(self, path: str, old_path: str | None = None) -> str | None:
+        """The ignore-path rule that covers an entry, if any."""
+        if not (self.rules.apply and self.rules.ignore_paths):
+            return None
+        glob = first_match(self.rules.ignore_paths, path)
+        if glob is None and old_path is not None:
+            glob = first_match(self.rules.ignore_paths, old_path)
+        return None if glob is None else f"ignore path {glob}"
+
+    def finish(self, entry: EntryDiff) -> EntryDiff:
+        """Add the group label and the path rule to a new entry."""
+        rule = None if entry.category == "unchanged" else self.path_rule(entry.path, entry.old_path)
+        if rule is not None:
+            return replace(entry, group=self.group(entry.path), same_after_rules=True, rule=rule)
+        return replace(entry, group=self.group(entry.path))
+
+    def compare_dir(self, batch: tuple[str, list[str]]) -> tuple[list[EntryDiff], int, int]:
+        """Compare the files of one directory present on both sides.
+
+        Returns:
+            ``(entries, unchanged, bytes_read)``: unchanged files are counted,
+            and listed in ``entries`` only when they are kept.
+        """
+        rel_dir, names = batch
+        prefix = f"{rel_dir}/" if rel_dir else ""
+        out: list[EntryDiff] = []
+        unchanged = total = 0
+        try:
+            dir_a = os.open(os.path.join(self.root_a, rel_dir), _DIR_FLAGS)
+        except OSError as exc:
+            return [self.finish(_unreadable(prefix + n, exc)) for n in names], 0, 0
+        try:
+            dir_b = os.open(os.path.join(self.root_b, rel_dir), _DIR_FLAGS)
+        except OSError as exc:
+            os.close(dir_a)
+            return [self.finish(_unreadable(prefix + n, exc)) for n in names], 0, 0
+        try:
+            for name in names:
+                try:
+                    data_a, size_a = _load(name, dir_a)
+                    data_b, size_b = _load(name, dir_b)
+                except OSError as exc:
+                    out.append(self.finish(_unreadable(prefix + name, exc)))
+                    continue
+                if data_a is not None and data_a == data_b:
+                    unchanged += 1
+                    total += size_a + size_b
+                    if self.keep_unchanged:
+                        rel = prefix + name
+                        out.append(EntryDiff(rel, "unchanged", self.group(rel), "file", "file", size_a, size_b))
+                    continue
+                entry, read = self.changed_pair(prefix + name, data_a, size_a, data_b, size_b)
+                out.append(entry)
+                total += read
+        finally:
+            os.close(dir_a)
+            os.close(dir_b)
+        return out, unchanged, total
+
+    def changed_pair(
+        self, rel: str, data_a: bytes | None, size_a: int, data_b: bytes | None, size_b: int
+    ) -> tuple[EntryDiff, int]:
+        """The entry of a file pair whose bytes differ (or are too big to hold); bytes read."""
+        group = self.group(rel)
+        rule = self.path_rule(rel)
+        if data_a is not None and data_b is not None:
+            verdict = judge(rel, data_a, data_b, self.compiled)
+            category = "binary_changed" if verdict.format == "binary" else "changed"
+            same = verdict.same_after_rules or rule is not None
+            return EntryDiff(rel, category, group, "file", "file", size_a, size_b, format=verdict.format,
+                             label=verdict.label, same_after_rules=same, rule=rule or verdict.rule), size_a + size_b
+        path_a, path_b = os.path.join(self.root_a, rel), os.path.join(self.root_b, rel)
+        try:
+            read = 0
+            if size_a == size_b:
+                same_bytes, read = _same_large(path_a, path_b)
+                if same_bytes:
+                    return EntryDiff(rel, "unchanged", group, "file", "file", size_a, size_b), read
+            head_a, head_b = read_file(path_a, SNIFF_BYTES), read_file(path_b, SNIFF_BYTES)
+        except OSError as exc:
+            return self.finish(_unreadable(rel, exc)), 0
+        read += len(head_a) + len(head_b)
+        fmt = "binary" if "binary" in (format_of(rel, head_a), format_of(rel, head_b)) else format_of(rel, head_b)
+        category = "binary_changed" if fmt == "binary" else "changed"
+        return EntryDiff(rel, category, group, "file", "file", size_a, size_b, format=fmt,
+                         same_after_rules=rule is not None, rule=rule), read
+
+
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+_FILE_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+FIRST_READ = 1 << 18
+
+
+def _load(name: str, dir_fd: int) -> tuple[bytes | None, int]:
+    """A whole file (``None`` above ``ANALYZE_MAX``) and its size, opened relative to ``dir_fd``."""
+    fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
+    try:
+        data = os.read(fd, FIRST_READ)
+        if len(data) < FIRST_READ:
+            return data, len(data)
+        size = os.fstat(fd).st_size
+        if size > ANALYZE_MAX:
+            return None, size
+        parts = [data]
+        while True:
+            chunk = os.read(fd, READ_CHUNK)
+            if not chunk:
+                break
+            parts.append(chunk)
+        data = b"".join(parts)
+        return data, len(data)
+    finally:
+        os.close(fd)
+
+
+def _unreadable(rel: str, exc: OSError) -> EntryDiff:
+    return EntryDiff(rel, "unreadable", kind_a="file", kind_b="file", error=_reason(exc))
+
+
+def _reason(exc: OSError) -> str:
+    return f"unreadable: {exc.strerror or exc}"
+
+
+def _workers() -> int:
+    """Threads comparing files: small files gain little from more (the GIL), cold caches do."""
+    return max(2, min(4, os.cpu_count() or 2))
+
+
+def _ordered(pool: ThreadPoolExecutor, fn, items: Iterable, stop: threading.Event, window: int) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+    """``pool.map`` with at most ``window`` tasks in flight, stopping on ``stop``."""
+    queue: deque[Future] = deque()  # type: ignore[type-arg]
+    iterator = iter(items)
+    try:
+        for item in iterator:
+            queue.append(pool.submit(fn, item))
+            if len(queue) >= window:
+                yield queue.popleft().result()
+            if stop.is_set():
+                return
+        while queue:
+            yield queue.popleft().result()
+            if stop.is_set():
+                return
+    finally:
+        for future in queue:
+            future.cancel()
+
+
+def diff_trees(
+    root_a: str,
+    root_b: str,
+    rules: SnapshotRules = SnapshotRules(),
+    stop: threading.Event | None = None,
+    *,
+    name_a: str = "a",
+    name_b: str = "b",
+    unchanged: bool = True,
+) -> Iterator[list[EntryDiff] | DiffProgress | DiffSummary]:
+    """Diff two directory trees.
+
+    Args:
+        root_a: Absolute path of the baseline tree.
+        root_b: Absolute path of the candidate tree.
+        rules: Ignore rules, groups and thresholds.
+        stop: Set to stop early (nothing more is yielded, not even the summary).
+        name_a: How the summary names the baseline.
+        name_b: How the summary names the candidate.
+        unchanged: Whether unchanged files are yielded (they are counted anyway).
+
+    Yields:
+        Batches of entries, progress, then the summary.
+
+    Raises:
+        UnreadableError: When a root cannot be listed.
+    """
+    stop = stop or threading.Event()
+    ctx = _Context(root_a, root_b, rules, unchanged)
+    yield DiffProgress("scan", 0, None)
+    nodes_a = walk_tree(root_a, stop)
+    nodes_b = walk_tree(root_b, stop)
+    if stop.is_set():
+        return
+    counts: Counter[str] = Counter()
+    groups: Counter[str] = Counter()
+    labels: Counter[str] = Counter()
+    notes: list[str] = []
+    same_after = 0
+
+    def tally(entries: list[EntryDiff]) -> list[EntryDiff]:
+        nonlocal same_after
+        for entry in entries:
+            counts[entry.category] += 1
+            if entry.label:
+                labels[entry.label] += 1
+            if entry.same_after_rules and entry.category != "unchanged":
+                same_after += 1
+            if entry.is_difference:
+                groups[entry.group] += 1
+        return entries if unchanged else [e for e in entries if e.category != "unchanged"]
+
+    parents_a = {p.rsplit("/", 1)[0] for p in nodes_a if "/" in p}
+    parents_b = {p.rsplit("/", 1)[0] for p in nodes_b if "/" in p}
+    by_dir: dict[str, list[str]] = defaultdict(list)
+    removed: list[tuple[str, Node]] = []
+    added: list[tuple[str, Node]] = []
+    simple: list[EntryDiff] = []
+    total = 0
+    for rel in sorted(nodes_a.keys() | nodes_b.keys()):
+        na, nb = nodes_a.get(rel), nodes_b.get(rel)
+        if na is not None and nb is not None:
+            entry = _pair_entry(rel, na, nb)
+            if entry is None:
+                if na.kind == "file":
+                    head, _, name = rel.rpartition("/")
+                    by_dir[head].append(name)
+                    total += 1
+                continue
+            simple.append(ctx.finish(entry))
+        elif na is not None:
+            if na.error is not None:
+                simple.append(ctx.finish(EntryDiff(rel, "unreadable", kind_a=na.kind, error=na.error)))
+            elif na.kind != "dir" or rel not in parents_a:
+                removed.append((rel, na))
+        elif nb is not None:
+            if nb.error is not None:
+                simple.append(ctx.finish(EntryDiff(rel, "unreadable", kind_b=nb.kind, error=nb.error)))
+            elif nb.kind != "dir" or rel not in parents_b:
+                added.append((rel, nb))
+    removed = fill_sizes(root_a, removed)
+    added = fill_sizes(root_b, added)
+    if simple:
+        yield tally(simple)
+
+    bytes_read = 0
+    done = 0
+    yield DiffProgress("compare", 0, total)
+    batches = [(d, names[i : i + BATCH]) for d, names in by_dir.items() for i in range(0, len(names), BATCH)]
+    workers = _workers()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="driftdeck-snapdiff") as pool:
+        last_report = 0
+        for entries, same, read in _ordered(pool, ctx.compare_dir, batches, stop, window=workers * 4):
+            bytes_read += read
+            done += len(entries) + (0 if unchanged else same)
+            if not unchanged:
+                counts["unchanged"] += same
+            yield tally(entries)
+            if done - last_report >= PROGRESS_EVERY:
+                last_report = done
+                yield DiffProgress("compare", done, total, bytes_read)
+        if stop.is_set():
+            return
+        yield DiffProgress("compare", done, total, bytes_read)
+        yield DiffProgress("renames", 0, len(removed) + len(added), bytes_read)
+        renamed, read = _renames(ctx, pool, removed, added, stop, notes)
+        bytes_read += read
+    if stop.is_set():
+        return
+    matched_a = {e.old_path for e in renamed}
+    matched_b = {e.path for e in renamed}
+    rest = [ctx.finish(_one_side(rel, node, "removed")) for rel, node in removed if rel not in matched_a]
+    rest += [ctx.finish(_one_side(rel, node, "added")) for rel, node in added if rel not in matched_b]
+    rest += [ctx.finish(e) for e in renamed]
+    rest.sort(key=lambda e: e.path)
+    if rest:
+        yield tally(rest)
+    yield DiffProgress("done", done, total, bytes_read)
+    yield DiffSummary(
+        a=name_a,
+        b=name_b,
+        categories={c: counts.get(c, 0) for c in CATEGORIES},
+        groups=dict(sorted(groups.items())),
+        same_after_rules=same_after,
+        labels=dict(sorted(labels.items())),
+        differences=sum(groups.values()),
+        files_a=sum(1 for n in nodes_a.values() if n.kind != "dir"),
+        files_b=sum(1 for n in nodes_b.values() if n.kind != "dir"),
+        bytes_read=bytes_read,
+        rules=rules,
+        notes=tuple(notes),
+    )
+
+
+def _pair_entry(rel: str, na: Node, nb: Node) -> EntryDiff | None:
+    """The entry of a path on both sides, or ``None`` when bytes must be compared (or dirs)."""
+    if na.kind == nb.kind and na.kind in ("file", "dir") and na.error is None and nb.error is None:
+        return None
+    base = EntryDiff(rel, "unchanged", kind_a=na.kind, kind_b=nb.kind, size_a=max(0, na.size), size_b=max(0, nb.size),
+                     target_a=na.target, target_b=nb.target)
+    if na.error is not None or nb.error is not None:
+        return replace(base, category="unreadable", error=na.error or nb.error)
+    if na.kind != nb.kind:
+        return replace(base, category="type_changed")
+    if na.kind in ("file", "dir"):
+        return None
+    if na.kind == "symlink":
+        return base if na.target == nb.target else replace(base, category="symlink_changed")
+    return base
+
+
+def _one_side(rel: str, node: Node, category: str) -> EntryDiff:
+    fmt = format_of(rel, None) if node.kind == "file" else None
+    if node.error is not None:
+        side = {"kind_b": node.kind} if category == "added" else {"kind_a": node.kind}
+        return EntryDiff(rel, "unreadable", error=node.error, **side)  # type: ignore[arg-type]
+    if category == "added":
+        return EntryDiff(rel, "added", kind_b=node.kind, size_b=node.size, target_b=node.target, format=fmt)
+    return EntryDiff(rel, "removed", kind_a=node.kind, size_a=node.size, target_a=node.target, format=fmt)
+
+
+def _renames(
+    ctx: _Context,
+    pool: ThreadPoolExecutor,
+    removed: list[tuple[str, Node]],
+    added: list[tuple[str, Node]],
+    stop: threading.Event,
+    notes: list[str],
+) -> tuple[list[EntryDiff], int]:
+    """Pair removed and added files into renames: exact by hash, then by similarity for text."""
+    gone = [(rel, n.size) for rel, n in removed if n.kind == "file"]
+    new = [(rel, n.size) for rel, n in added if n.kind == "file"]
+    if not gone or not new:
+        return [], 0
+    read = 0
+    sizes_gone, sizes_new = {s for _, s in gone}, {s for _, s in new}
+    both = sizes_gone & sizes_new
+    to_hash = [(ctx.root_a, rel) for rel, s in gone if s in both] + [(ctx.root_b, rel) for rel, s in new if s in both]
+
+    def digest(item: tuple[str, str]) -> tuple[str, str, str | None, int]:
+        root, rel = item
+        try:
+            hexdigest, size = sha256_file(os.path.join(root, rel))
+        except OSError:
+            return root, rel, None, 0
+        return root, rel, hexdigest, size
+
+    by_digest_a: dict[str, list[str]] = defaultdict(list)
+    by_digest_b: dict[str, list[str]] = defaultdict(list)
+    for root, rel, hexdigest, size in pool.map(digest, to_hash):
+        read += size
+        if hexdigest is not None:
+            (by_digest_a if root == ctx.root_a else by_digest_b)[hexdigest].append(rel)
+    size_of = dict(gone) | {f"b:{rel}": s for rel, s in new}
+    out: list[EntryDiff] = []
+    for hexdigest, olds in sorted(by_digest_a.items()):
+        news = by_digest_b.get(hexdigest)
+        if not news:
+            continue
+        for old, target in _pair_names(sorted(olds), sorted(news)):
+            out.append(EntryDiff(target, "renamed", kind_a="file", kind_b="file", size_a=size_of[old],
+                                 size_b=size_of[f"b:{target}"], old_path=old, similarity=100,
+                                 format=format_of(target, None)))
+    if stop.is_set() or ctx.rules.rename_threshold >= 1.0:
+        return out, read
+    taken_a = {e.old_path for e in out}
+    taken_b = {e.path for e in out}
+    left = [(rel, s) for rel, s in gone if rel not in taken_a and 0 < s <= RENAME_MAX_BYTES]
+    right = [(rel, s) for rel, s in new if rel not in taken_b and 0 < s <= RENAME_MAX_BYTES]
+    if not left or not right:
+        return out, read
+    if len(left) * len(right) > RENAME_MAX_PAIRS:
+        notes.append(f"renames with edits not looked for: {len(left):,} removed x {len(right):,} added files "
+                     f"exceed {RENAME_MAX_PAIRS:,} pairs")
+        return out, read
+    threshold = ctx.rules.rename_threshold
+    sized_right = [(rel, s) for rel, s in right]
+    if not any(plausible(sa, sb, threshold) for _, sa in left for _, sb in sized_right):
+        return out, read
+
+    def profile(item: tuple[str, str]) -> tuple[str, str, object, int]:
+        root, rel = item
+        try:
+            data = read_file(os.path.join(root, rel), RENAME_MAX_BYTES)
+        except OSError:
+            return root, rel, None, 0
+        if format_of(rel, data[:SNIFF_BYTES]) == "binary":
+            return root, rel, None, len(data)
+        return root, rel, chunk_counts(data), len(data)
+
+    profiles: dict[tuple[str, str], object] = {}
+    items = [(ctx.root_a, rel) for rel, _ in left] + [(ctx.root_b, rel) for rel, _ in right]
+    for root, rel, counts, size in pool.map(profile, items):
+        read += size
+        if counts is not None:
+            profiles[(root, rel)] = counts
+    scored: list[tuple[float, str, str]] = []
+    for old, sa in left:
+        pa = profiles.get((ctx.root_a, old))
+        if pa is None:
+            continue
+        for target, sb in right:
+            if stop.is_set():
+                return out, read
+            pb = profiles.get((ctx.root_b, target))
+            if pb is None or not plausible(sa, sb, threshold):
+                continue
+            score = similarity(pa, sa, pb, sb)  # type: ignore[arg-type]
+            if score >= threshold:
+                scored.append((score, old, target))
+    scored.sort(key=lambda t: (-t[0], _basename(t[1]) != _basename(t[2]), t[1], t[2]))
+    for score, old, target in scored:
+        if old in taken_a or target in taken_b:
+            continue
+        taken_a.add(old)
+        taken_b.add(target)
+        out.append(EntryDiff(target, "renamed", kind_a="file", kind_b="file", size_a=size_of[old],
+                             size_b=size_of[f"b:{target}"], old_path=old, similarity=int(score * 100),
+                             content_changed=True, format=format_of(target, None)))
+    return out, read
+
+
+def _basename(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def _pair_names(olds: list[str], news: list[str]) -> list[tuple[str, str]]:
+    """Pair identical files, same names first, then in path order."""
+    pairs: list[tuple[str, str]] = []
+    news_left = list(news)
+    olds_left: list[str] = []
+    for old in olds:
+        match = next((n for n in news_left if _basename(n) == _basename(old)), None)
+        if match is None:
+            olds_left.append(old)
+        else:
+            news_left.remove(match)
+            pairs.append((old, match))
+    pairs.extend(zip(olds_left, news_left))
+    return pairs

@@ -1,0 +1,115 @@
+"""Benchmark: ``driftdeck checksums verify`` against ``sha256sum -c`` (whole commands).
+
+Builds two trees in a temporary directory, each with a GNU manifest written by
+the real ``sha256sum``:
+
+* ``big``: 1 GiB in 64 files of 16 MiB (budget: at least 6x faster than the peer);
+* ``small``: 20,000 files of 4 KiB in 20 directories (budget: at least 2x faster).
+
+For each, both commands run on the same tree in the same run, warm cache (one
+warm-up each), best of ``--repeats`` wall clock, process start included: our
+command is the ``driftdeck`` console script next to this interpreter. Both must
+report every entry OK (exit 0), else the script stops with exit 1. It prints
+each ratio (peer time / our time) with its budget. A measurement, not a test:
+it exits 0 whatever the numbers.
+
+Usage::
+
+    python benchmarks/checksums.py [--repeats 3] [--only big|small] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIG_FILES, BIG_SIZE = 64, 16 << 20
+SMALL_FILES, SMALL_SIZE, SMALL_DIRS = 20_000, 4096, 20
+BUDGETS = {"big": 6.0, "small": 2.0}
+
+
+def driftdeck() -> list[str]:
+    script = Path(sys.executable).parent / "driftdeck"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tui.cli"]
+
+
+def build(root: Path, kind: str) -> None:
+    """Write the tree and its manifest (by ``sha256sum``) under ``root``."""
+    root.mkdir(parents=True)
+    names: list[str] = []
+    if kind == "big":
+        block = os.urandom(1 << 20)
+        for n in range(BIG_FILES):
+            name = f"part-{n:03d}.bin"
+            with open(root / name, "wb") as out:
+                for k in range(BIG_SIZE >> 20):
+                    out.write(block[k:] + block[:k])  # distinct content per MiB without 1 GiB of urandom
+                out.write(n.to_bytes(8, "little"))
+            names.append(name)
+    else:
+        for d in range(SMALL_DIRS):
+            (root / f"d{d:02d}").mkdir()
+        for n in range(SMALL_FILES):
+            name = f"d{n % SMALL_DIRS:02d}/f{n:05d}.bin"
+            (root / name).write_bytes(os.urandom(SMALL_SIZE))
+            names.append(name)
+    with open(root / "SHA256SUMS", "wb") as manifest:
+        for start in range(0, len(names), 2000):
+            manifest.write(subprocess.run(["sha256sum", "--", *names[start:start + 2000]], cwd=root,
+                                          capture_output=True, check=True).stdout)
+
+
+def best_of(command: list[str], cwd: Path, repeats: int) -> float:
+    """Best wall-clock seconds of ``repeats`` runs after one warm-up; the command must exit 0."""
+    times = []
+    for attempt in range(repeats + 1):
+        started = time.perf_counter()
+        result = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        elapsed = time.perf_counter() - started
+        if result.returncode != 0:
+            sys.exit(f"{' '.join(command)} exited {result.returncode}: {result.stderr.decode(errors='replace')[:500]}")
+        if attempt:
+            times.append(elapsed)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=("big", "small"))
+    parser.add_argument("--keep", action="store_true", help="keep the temporary trees")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="driftdeck-bench-checksums-"))
+    try:
+        print(f"cores: {len(os.sched_getaffinity(0))}, {subprocess.run(['sha256sum', '--version'], capture_output=True, text=True).stdout.splitlines()[0]}")
+        for kind in ("big", "small"):
+            if args.only and kind != args.only:
+                continue
+            root = tmp / kind
+            started = time.perf_counter()
+            build(root, kind)
+            label = "1 GiB in 64 files" if kind == "big" else "20,000 files of 4 KiB"
+            print(f"{kind}: {label}, built in {time.perf_counter() - started:.1f} s")
+            peer = best_of(["sha256sum", "-c", "--quiet", "SHA256SUMS"], root, args.repeats)
+            ours = best_of([*driftdeck(), "checksums", "verify", "SHA256SUMS", "--source", str(root)], root, args.repeats)
+            ratio = peer / ours
+            budget = BUDGETS[kind]
+            verdict = "within budget" if ratio >= budget else "OVER BUDGET"
+            print(f"{kind}: sha256sum -c {peer:.3f} s, driftdeck checksums verify {ours:.3f} s: "
+                  f"{ratio:.2f}x faster (budget >= {budget:.0f}x) {verdict}")
+            shutil.rmtree(root)
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

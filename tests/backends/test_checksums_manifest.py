@@ -1,0 +1,148 @@
+"""The manifest parser and writer: GNU/BSD forms, escaping, hostile input."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backends.checksums.manifest import (
+    MAX_LINE,
+    MalformedLine,
+    ManifestLine,
+    escape_name,
+    format_line,
+    parse_manifest,
+    unescape_name,
+)
+
+H = hashlib.sha256(b"x").hexdigest()
+
+
+def parse(data: bytes) -> list[ManifestLine | MalformedLine]:
+    return list(parse_manifest(io.BytesIO(data)))
+
+
+def test_gnu_text_and_binary_lines() -> None:
+    got = parse(f"{H}  a.txt\n{H} *b.bin\n".encode())
+    assert got == [ManifestLine(1, "a.txt", H, False, "gnu"), ManifestLine(2, "b.bin", H, True, "gnu")]
+
+
+def test_names_keep_spaces_and_uppercase_hex_is_lowered() -> None:
+    got = parse(f"{H.upper()}   leading space.txt \n".encode())
+    assert got == [ManifestLine(1, " leading space.txt ", H, False, "gnu")]
+
+
+def test_single_space_form_is_accepted_but_not_mixed_with_two_spaces() -> None:
+    got = parse(f"{H} one.txt\n{H}  two.txt\n".encode())
+    assert got[0] == ManifestLine(1, "one.txt", H, False, "gnu")
+    assert isinstance(got[1], MalformedLine) and got[1].line == 2
+    got = parse(f"{H}  two.txt\n{H} one.txt\n".encode())
+    assert isinstance(got[0], ManifestLine) and isinstance(got[1], MalformedLine)
+
+
+def test_bsd_tag_lines_with_crlf_and_parentheses_in_names() -> None:
+    got = parse(f"SHA256 (a (1).txt) = {H}\r\nSHA256(b) = {H.upper()}\r\n".encode())
+    assert got == [ManifestLine(1, "a (1).txt", H, False, "bsd"), ManifestLine(2, "b", H, False, "bsd")]
+
+
+def test_other_algorithms_and_wrong_lengths_are_malformed_with_line_numbers() -> None:
+    sha1 = hashlib.sha1(b"x").hexdigest()
+    md5 = hashlib.md5(b"x").hexdigest()
+    data = f"SHA1 (a) = {sha1}\n{sha1}  b\n{md5}  c\n{H}  ok\nnot a line\n{H[:-1]}g  d\n".encode()
+    got = parse(data)
+    assert [type(g).__name__ for g in got] == ["MalformedLine", "MalformedLine", "MalformedLine", "ManifestLine", "MalformedLine", "MalformedLine"]
+    assert "SHA1 line" in got[0].reason
+    assert "SHA-1" in got[1].reason and "MD5" in got[2].reason
+    assert got[3].name == "ok" and got[3].line == 4
+    assert [g.line for g in got] == [1, 2, 3, 4, 5, 6]
+
+
+def test_escaped_names_and_invalid_escapes() -> None:
+    got = parse(b"\\" + f"{H}  a\\\\b\\nc\\rd\n".encode() + b"\\" + f"{H}  bad\\t\n".encode())
+    assert got[0] == ManifestLine(1, "a\\b\nc\rd", H, False, "gnu")
+    assert isinstance(got[1], MalformedLine) and "escape" in got[1].reason
+
+
+def test_unescaped_backslash_is_literal_like_gnu() -> None:
+    assert parse(f"{H}  a\\b\n".encode()) == [ManifestLine(1, "a\\b", H, False, "gnu")]
+
+
+def test_bom_comments_blank_lines_and_missing_final_newline() -> None:
+    got = parse(b"\xef\xbb\xbf" + f"{H}  a\n\n# comment\n   \n{H}  b".encode())
+    assert [(g.line, g.name) for g in got] == [(1, "a"), (5, "b")]
+
+
+def test_invalid_utf8_names_survive_as_surrogates() -> None:
+    got = parse(H.encode() + b"  caf\xe9.txt\n")
+    assert isinstance(got[0], ManifestLine)
+    assert os.fsencode(got[0].name) == b"caf\xe9.txt"
+
+
+def test_binary_garbage_gives_malformed_lines_and_never_raises() -> None:
+    rng = __import__("random").Random(3)
+    data = bytes(rng.getrandbits(8) for _ in range(20000))
+    got = parse(data)
+    assert got and all(isinstance(g, MalformedLine) for g in got)
+
+
+def test_huge_line_is_reported_and_skipped_in_bounded_memory(tmp_path: Path) -> None:
+    path = tmp_path / "huge"
+    with open(path, "wb") as out:
+        out.write(f"{H}  first\n".encode())
+        block = b"A" * (1 << 20)
+        for _ in range(40):  # 40 MiB on one line (the 1 GB case costs only time)
+            out.write(block)
+        out.write(f"\n{H}  last\n".encode())
+    with open(path, "rb") as stream:
+        got = list(parse_manifest(stream))
+    assert [type(g).__name__ for g in got] == ["ManifestLine", "MalformedLine", "ManifestLine"]
+    assert got[1].line == 2 and "longer than" in got[1].reason and len(got[1].text) <= 120
+    assert got[2] == ManifestLine(3, "last", H, False, "gnu")
+    assert MAX_LINE < 40 << 20
+
+
+def test_mixed_formats_in_one_file() -> None:
+    got = parse(f"{H}  gnu.txt\nSHA256 (bsd.txt) = {H}\n{H} *bin.txt\n".encode())
+    assert [(g.name, g.format) for g in got] == [("gnu.txt", "gnu"), ("bsd.txt", "bsd"), ("bin.txt", "gnu")]
+
+
+def test_format_line_matches_sha256sum_output(tmp_path: Path) -> None:
+    names = ["plain.txt", "with space.txt", "back\\slash", "new\nline", "car\rriage", "ünïcødé"]
+    for name in names:
+        (tmp_path / name).write_bytes(name.encode() * 3)
+    real = subprocess.run(["sha256sum", "--", *names], cwd=tmp_path, capture_output=True, check=True).stdout
+    ours = b"".join(format_line(hashlib.sha256(name.encode() * 3).hexdigest(), name) for name in names)
+    assert ours == real
+
+
+names_strategy = st.binary(min_size=1, max_size=60).filter(lambda b: b"\0" not in b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(names_strategy)
+def test_escape_unescape_round_trip(raw: bytes) -> None:
+    assert unescape_name(escape_name(raw)) == raw
+
+
+@settings(max_examples=300, deadline=None)
+@given(names_strategy, st.booleans(), st.booleans())
+def test_written_lines_parse_back_to_the_same_name(raw: bytes, binary: bool, upper: bool) -> None:
+    digest = hashlib.sha256(raw).hexdigest()
+    line = format_line(digest.upper() if upper else digest, os.fsdecode(raw), binary=binary)
+    got = parse(line)
+    assert len(got) == 1 and isinstance(got[0], ManifestLine), (line, got)
+    assert os.fsencode(got[0].name) == raw and got[0].digest == digest and got[0].binary == binary
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_never_raise(data: bytes) -> None:
+    for item in parse(data):
+        assert isinstance(item, (ManifestLine, MalformedLine))
+        assert item.line >= 1

@@ -1,0 +1,335 @@
+"""The verification engine: drift categories, parity with ``sha256sum -c``, strategies, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from backends.checksums.hashing import FORK_MIN_FILES, HashPool
+from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
+from backends.checksums.scope import Scope
+from backends.checksums.update import update_manifest
+from backends.checksums.verify import verify_manifest
+from backends.local import LocalSource
+from tests.conftest import tree_fingerprint
+
+ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from backends.demo import build_demo
+
+    root = tmp_path_factory.mktemp("checksums-demo") / "workspace"
+    build_demo(root, seed=7)
+    return root
+
+
+def run(root: Path, manifest: str, **kwargs) -> tuple[list[ChecksumEntry], ChecksumSummary, list[ChecksumProgress]]:
+    entries, progress, summary = [], [], None
+    for item in verify_manifest(str(root), manifest, **kwargs):
+        if isinstance(item, ChecksumEntry):
+            entries.append(item)
+        elif isinstance(item, ChecksumProgress):
+            progress.append(item)
+        else:
+            summary = item
+    assert summary is not None
+    entries.sort(key=lambda e: (e.line is None, e.line or 0, e.path))
+    return entries, summary, progress
+
+
+def by_line(entries: list[ChecksumEntry]) -> dict[int, ChecksumEntry]:
+    return {e.line: e for e in entries if e.line is not None and e.category != "malformed"}
+
+
+def test_demo_golden_manifest_shows_every_category(demo_root: Path) -> None:
+    before = tree_fingerprint(demo_root / "fixtures")
+    entries, summary, _ = run(demo_root, "fixtures/golden/SHA256SUMS")
+    lines = by_line(entries)
+    assert lines[1].category == "ok" and lines[2].category == "alias" and lines[2].other_line == 1
+    assert not lines[2].is_drift
+    assert lines[5].category == "changed" and lines[5].expected != lines[5].actual
+    assert lines[7].category == "missing"
+    assert lines[8].category == "unreadable" and lines[8].reason == "is a directory"
+    assert lines[9].category == "unreadable" and "dangling symlink" in lines[9].reason
+    assert lines[10].category == "moved" and lines[10].other == "fixtures/golden/data/archive/2026-11/new-name.csv"
+    assert lines[11].category == "ok"
+    assert lines[12].category == "duplicate" and lines[12].conflict and lines[12].is_drift
+    assert lines[13].category == "ok" and lines[13].name == "data/with space.csv"
+    assert lines[14].category == "ok" and lines[14].name == "data/back\\slash.csv"
+    malformed = [e for e in entries if e.category == "malformed"]
+    assert [e.line for e in malformed] == [15, 16] and "SHA-1" in malformed[0].reason
+    new = [e.path for e in entries if e.category == "new"]
+    assert new == ["fixtures/golden/data/extra.csv"]  # the move target is not also "new"
+    assert summary.drift and summary.problem is None
+    assert summary.counts == {
+        "ok": 8, "changed": 1, "missing": 1, "unreadable": 2, "moved": 1, "new": 1,
+        "duplicate": 1, "alias": 1, "malformed": 2,
+    }
+    assert tree_fingerprint(demo_root / "fixtures") == before
+
+
+def test_demo_bsd_single_file_and_empty_manifests(demo_root: Path) -> None:
+    _, bsd, _ = run(demo_root, "fixtures/bsd/SHA256SUMS")
+    assert bsd.counts == {"ok": 3} and not bsd.drift and bsd.format == "bsd"
+    _, single, _ = run(demo_root, "fixtures/release/artifact.tar.gz.sha256")
+    assert single.counts == {"ok": 1} and not single.drift
+    entries, empty, _ = run(demo_root, "fixtures/empty/SHA256SUMS")
+    assert empty.problem is not None and empty.problem.kind == "empty"
+    assert [e.path for e in entries] == ["fixtures/empty/orphan.txt"]
+
+
+def test_manifest_level_problems(tmp_path: Path) -> None:
+    (tmp_path / "garbage").write_bytes(b"\x00\xff\x13 not a manifest\nnor this\n")
+    (tmp_path / "dir.sha256").mkdir()
+    _, missing, _ = run(tmp_path, "nope.sha256")
+    _, unparseable, _ = run(tmp_path, "garbage")
+    _, directory, _ = run(tmp_path, "dir.sha256")
+    assert (missing.problem.kind, unparseable.problem.kind, directory.problem.kind) == ("missing", "unparseable", "unreadable")
+    assert missing.problem.is_input_error and not unparseable.problem.is_input_error
+    assert "nope.sha256" in missing.problem.message
+
+
+def _peer_tree(root: Path) -> dict[str, bytes]:
+    files = {
+        "keep.txt": b"unchanged\n",
+        "change.txt": b"before\n",
+        "delete.txt": b"to be deleted\n",
+        "locked.txt": b"secret\n",
+        "becomes-dir": b"a file for now\n",
+        "rename-me.txt": b"moving content\n",
+        "with space.txt": b"spaces\n",
+        "back\\slash.txt": b"backslash\n",
+        "new\nline.txt": b"newline\n",
+        "sub/deep/file.bin": os.urandom(3000),
+        "empty.txt": b"",
+    }
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return files
+
+
+def _sha256sum_verdicts(root: Path, manifest: str) -> dict[str, str]:
+    """Per listed name: OK / FAILED / FAILED open or read, read from ``sha256sum -c``."""
+    out = subprocess.run(["sha256sum", "-c", manifest], cwd=root, capture_output=True).stdout
+    verdicts = {}
+    for raw in out.split(b"\n"):
+        if not raw:
+            continue
+        escaped = raw.startswith(b"\\")
+        body = raw[1:] if escaped else raw
+        name, _, verdict = body.rpartition(b": ")
+        if escaped:
+            name = name.replace(b"\\n", b"\n").replace(b"\\r", b"\r").replace(b"\\\\", b"\\")
+        verdicts[os.fsdecode(name)] = verdict.decode()
+    return verdicts
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["threads", "fork-allowed"])
+def test_verdicts_match_sha256sum_c(tmp_path: Path, fork: bool) -> None:
+    files = _peer_tree(tmp_path)
+    names = sorted(files)
+    listing = subprocess.run(["sha256sum", "--", *names], cwd=tmp_path, capture_output=True, check=True).stdout
+    (tmp_path / "SHA256SUMS").write_bytes(listing)
+    # Mutate.
+    (tmp_path / "change.txt").write_bytes(b"after\n")
+    (tmp_path / "delete.txt").unlink()
+    os.rename(tmp_path / "rename-me.txt", tmp_path / "renamed.txt")
+    (tmp_path / "becomes-dir").unlink()
+    (tmp_path / "becomes-dir").mkdir()
+    (tmp_path / "added.txt").write_bytes(b"new file\n")
+    if ROOT_USER:  # root reads anything: make "unreadable" a symlink loop instead
+        (tmp_path / "locked.txt").unlink()
+        os.symlink("locked.txt", tmp_path / "locked.txt")
+    else:
+        os.chmod(tmp_path / "locked.txt", 0)
+    try:
+        peer = _sha256sum_verdicts(tmp_path, "SHA256SUMS")
+        entries, summary, _ = run(tmp_path, "SHA256SUMS", allow_fork=fork)
+    finally:
+        if (tmp_path / "locked.txt").exists() and not (tmp_path / "locked.txt").is_symlink():
+            os.chmod(tmp_path / "locked.txt", 0o600)
+    assert set(peer) == set(names)
+    ours = {}
+    for entry in entries:
+        if entry.name is None:
+            continue
+        ours[entry.name] = {
+            "ok": "OK",
+            "changed": "FAILED",
+            "missing": "FAILED open or read",
+            "unreadable": "FAILED open or read",
+            "moved": "FAILED open or read",
+        }[entry.category]
+    assert ours == peer
+    cats = {e.name: e.category for e in entries if e.name}
+    assert cats["rename-me.txt"] == "moved"
+    assert cats["becomes-dir"] == "unreadable" and cats["locked.txt"] == "unreadable"
+    assert {e.path for e in entries if e.category == "new"} == {"added.txt"}
+    assert summary.drift
+
+
+def test_our_manifest_verifies_clean_with_sha256sum(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    _peer_tree(tree)
+    (tree / "ünï\\cødé\r.txt").write_bytes(b"x")
+    result = update_manifest(str(tree), str(tree / "SHA256SUMS"))
+    assert result.entries == 12 and not result.skipped
+    check = subprocess.run(["sha256sum", "-c", "--strict", "SHA256SUMS"], cwd=tree, capture_output=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    lines = (tree / "SHA256SUMS").read_bytes().splitlines()
+    names = [os.fsencode(line.decode("utf-8", "surrogateescape").split("  ", 1)[1]) for line in lines]
+    assert names == sorted(names)
+    _, summary, _ = run(tree, "SHA256SUMS")
+    assert summary.counts == {"ok": 12} and not summary.drift
+    # Written elsewhere: names are relative to the manifest's own directory.
+    update_manifest(str(tree / "sub"), str(tmp_path / "sub.sha256"))
+    assert (tmp_path / "sub.sha256").read_text().endswith("  tree/sub/deep/file.bin\n")
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_fork_and_thread_strategies_agree_on_many_files(tmp_path: Path) -> None:
+    count = FORK_MIN_FILES + 300
+    lines = []
+    for n in range(count):
+        data = f"file {n}\n".encode() * (n % 7)
+        name = f"d{n % 10}/f{n}.txt"
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest() if n % 100 else "0" * 64  # every 100th is "changed"
+        lines.append(f"{digest}  {name}\n")
+    (tmp_path / "big.bin").write_bytes(os.urandom(3 << 20))  # big: hashed on threads either way
+    lines.append(f"{hashlib.sha256((tmp_path / 'big.bin').read_bytes()).hexdigest()}  big.bin\n")
+    (tmp_path / "SHA256SUMS").write_text("".join(lines))
+    forked, s1, _ = run(tmp_path, "SHA256SUMS", workers=2, allow_fork=True)
+    threaded, s2, _ = run(tmp_path, "SHA256SUMS", workers=2, allow_fork=False)
+    assert forked == threaded
+    assert s1.counts == s2.counts == {"ok": count + 1 - (count + 99) // 100, "changed": (count + 99) // 100}
+    assert threading.active_count() == 1
+
+
+def test_hash_pool_forks_only_when_single_threaded(tmp_path: Path) -> None:
+    paths = [str(tmp_path / "x")] * FORK_MIN_FILES
+    blocker = threading.Event()
+    helper = threading.Thread(target=blocker.wait)
+    helper.start()
+    try:
+        assert not HashPool(paths, str(tmp_path), workers=2).forked
+    finally:
+        blocker.set()
+        helper.join()
+    assert HashPool(paths, str(tmp_path), workers=2).forked == hasattr(os, "fork")
+
+
+def test_progress_counts_files_and_bytes(tmp_path: Path) -> None:
+    lines = []
+    for n in range(5):
+        data = os.urandom(1 << 20)
+        (tmp_path / f"f{n}").write_bytes(data)
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  f{n}\n")
+    (tmp_path / "SHA256SUMS").write_text("".join(lines))
+    _, summary, progress = run(tmp_path, "SHA256SUMS")
+    assert progress[-1].files_done == progress[-1].files_total == 5
+    assert progress[-1].bytes_done == progress[-1].bytes_total == 5 << 20
+    assert summary.bytes_hashed == 5 << 20 and summary.files_hashed == 5
+
+
+def test_stop_cancels_and_summary_says_so(tmp_path: Path) -> None:
+    lines = []
+    for n in range(50):
+        (tmp_path / f"f{n}").write_bytes(b"x" * 1000)
+        lines.append(f"{hashlib.sha256(b'x' * 1000).hexdigest()}  f{n}\n")
+    (tmp_path / "SHA256SUMS").write_text("".join(lines))
+    stop = threading.Event()
+    stop.set()
+    _, summary, _ = run(tmp_path, "SHA256SUMS", stop=stop)
+    assert summary.cancelled
+
+
+def test_paths_outside_the_root_are_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"secret")
+    root = tmp_path / "root"
+    root.mkdir()
+    os.symlink(outside, root / "link.txt")
+    digest = hashlib.sha256(b"secret").hexdigest()
+    (root / "SHA256SUMS").write_text(f"{digest}  ../outside.txt\n{digest}  {outside}\n{digest}  link.txt\n")
+    entries, _, _ = run(root, "SHA256SUMS", include_new=False)
+    assert [(e.category, e.reason) for e in entries] == [
+        ("unreadable", "outside the source root (refused)"),
+        ("unreadable", "outside the source root (refused)"),
+        ("unreadable", "symlink points outside the source root"),
+    ]
+
+
+def test_hostile_tree_entries(tmp_path: Path) -> None:
+    os.symlink("loop-b", tmp_path / "loop-a")
+    os.symlink("loop-a", tmp_path / "loop-b")
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "notdir").write_bytes(b"file")
+    zero = "0" * 64
+    (tmp_path / "SHA256SUMS").write_text(f"{zero}  loop-a\n{zero}  fifo\n{zero}  notdir/child\n")
+    entries, summary, _ = run(tmp_path, "SHA256SUMS", include_new=False)
+    got = {e.name: (e.category, e.reason) for e in entries}
+    assert got["loop-a"][0] == "unreadable" and "loop" in got["loop-a"][1]
+    assert got["fifo"] == ("unreadable", "not a regular file (FIFO)")
+    assert got["notdir/child"][0] == "missing"
+    assert summary.drift
+
+
+@pytest.mark.skipif(ROOT_USER, reason="root reads files whatever their mode")
+def test_permission_denied_gives_the_os_reason(tmp_path: Path) -> None:
+    (tmp_path / "locked").write_bytes(b"x")
+    os.chmod(tmp_path / "locked", 0)
+    try:
+        (tmp_path / "SHA256SUMS").write_text(f"{'0' * 64}  locked\n")
+        entries, _, _ = run(tmp_path, "SHA256SUMS", include_new=False)
+    finally:
+        os.chmod(tmp_path / "locked", 0o600)
+    assert [(e.category, e.reason) for e in entries] == [("unreadable", "Permission denied")]
+
+
+def test_scope_rules_for_new_files(tmp_path: Path) -> None:
+    (tmp_path / "a").write_bytes(b"a")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "x").write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "y.tmp").write_bytes(b"y")
+    (tmp_path / "SHA256SUMS").write_text(f"{hashlib.sha256(b'a').hexdigest()}  a\n")
+    new = lambda **kw: sorted(e.path for e in run(tmp_path, "SHA256SUMS", **kw)[0] if e.category == "new")  # noqa: E731
+    assert new() == ["cache/x", "sub/y.tmp"]
+    assert new(scope=Scope(exclude=("cache", "*.tmp"))) == []
+    assert new(scope=Scope(recursive=False)) == []
+    assert new(include_new=False) == []
+
+
+def test_local_source_streams_entries_progress_and_summary(demo_root: Path) -> None:
+    async def collect() -> list[object]:
+        source = LocalSource(str(demo_root))
+        assert "checksums" in (await source.describe()).capabilities
+        return [item async for item in source.verify_checksums("fixtures/golden/SHA256SUMS")]
+
+    items = asyncio.run(collect())
+    assert isinstance(items[-1], ChecksumSummary) and items[-1].counts["ok"] == 8
+    assert any(isinstance(i, ChecksumProgress) for i in items)
+    assert sum(isinstance(i, ChecksumEntry) for i in items) == items[-1].entries
+
+
+def test_local_source_refuses_manifests_outside_the_root(demo_root: Path) -> None:
+    from backends.errors import ForbiddenError
+
+    async def collect() -> None:
+        async for _ in LocalSource(str(demo_root)).verify_checksums("../x/SHA256SUMS"):
+            pass
+
+    with pytest.raises(ForbiddenError):
+        asyncio.run(collect())

@@ -1,0 +1,200 @@
+"""The Checksums pane, driven by keys on the demo workspace."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from tests.conftest import tree_fingerprint
+from tests.tui.conftest import screen_text, wait_for_runs
+from tui.panes.checksums import ChecksumsPane
+from tui.screens.checksum_detail import ChecksumDetailScreen
+from tui.widgets.checksum_manifests import ManifestList
+from tui.widgets.checksum_table import ChecksumTable
+
+SIZE = (120, 36)
+GOLDEN = "fixtures/golden/SHA256SUMS"
+
+
+async def wait_verified(pilot: Pilot) -> ChecksumsPane:
+    """Wait until every queued verification has finished and the view is drawn."""
+    pane = pilot.app.query_one(ChecksumsPane)
+    for _ in range(1000):
+        if pane._manifests and not pane._queue and pane._runs and not any(r.running for r in pane._runs.values()):
+            break
+        await pilot.pause(0.01)
+    await pilot.pause(FLUSH_PAUSE)
+    return pane
+
+
+FLUSH_PAUSE = 0.25
+
+
+async def open_golden(pilot: Pilot) -> ChecksumsPane:
+    await wait_for_runs(pilot)
+    await pilot.press("5")
+    pane = await wait_verified(pilot)
+    manifests = pilot.app.query_one(ManifestList)
+    manifests.highlighted = pane._manifests.index(GOLDEN)
+    await pilot.pause(FLUSH_PAUSE)
+    pilot.app.query_one(ChecksumTable).focus()
+    await pilot.pause()
+    return pane
+
+
+async def test_every_manifest_is_verified_with_badges(make_app, demo_root: Path) -> None:
+    before = tree_fingerprint(demo_root)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        await pilot.press("5")
+        await wait_verified(pilot)
+        text = screen_text(pilot)
+        assert "fixtures/bsd/SHA256SUMS" in text and "fixtures/release/artifact.tar.gz.sha256" in text
+        assert "DRIFT  1 changed   1 missing" in text
+        assert "EMPTY  1 new" in text
+        assert "no drift: all 3 entries ok (o shows them)" in text  # the first manifest, bsd, is clean
+    assert tree_fingerprint(demo_root) == before
+
+
+async def test_golden_entries_hide_ok_and_jump_between_drifts(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_golden(pilot)
+        table = app.query_one(ChecksumTable)
+        text = screen_text(pilot)
+        assert "fixtures/golden/SHA256SUMS · DRIFT · 10 of 18 entries · ok hidden" in text
+        assert "data/ledger.csv" in text and "→ data/archive/2026-11" in text
+        assert {e.category for e in table.rows} == {"alias", "changed", "missing", "unreadable", "moved", "duplicate", "malformed", "new"}
+        assert table.current.category == "alias"
+        await pilot.press("e")  # alias agrees with line 1: not drift, so e lands on "changed"
+        assert table.current.category == "changed"
+        await pilot.press("e", "e")
+        assert table.current.line == 8
+        await pilot.press("E")
+        assert table.current.line == 7
+        await pilot.press("o")
+        await pilot.pause(FLUSH_PAUSE)
+        assert "18 of 18 entries · every category" in screen_text(pilot)
+        await pilot.press("c", "c")  # all categories -> changed -> missing
+        await pilot.pause(FLUSH_PAUSE)
+        assert [e.path for e in table.rows] == ["fixtures/golden/data/missing.csv"]
+        assert "1 of 18 entries · missing" in screen_text(pilot)
+        assert pane._category == "missing"
+
+
+async def test_path_filter_and_inverted_filter(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_golden(pilot)
+        table = app.query_one(ChecksumTable)
+        await pilot.press("slash", *"ledger", "enter")
+        await pilot.pause(FLUSH_PAUSE)
+        assert [e.category for e in table.rows] == ["changed"]
+        assert "filter 'ledger'" in screen_text(pilot)
+        await pilot.press("escape")
+        await pilot.pause(FLUSH_PAUSE)
+        assert len(table.rows) == 10
+        await pilot.press("slash", "!", *"data/", "enter")
+        await pilot.pause(FLUSH_PAUSE)
+        assert {e.category for e in table.rows} == {"malformed"}
+
+
+async def test_enter_shows_expected_and_actual_hash_and_both_paths_of_a_move(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_golden(pilot)
+        table = app.query_one(ChecksumTable)
+        table.move_to(next(i for i, e in enumerate(table.rows) if e.category == "changed"))
+        changed = table.current
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChecksumDetailScreen)
+        text = screen_text(pilot)
+        assert changed.expected in text and changed.actual in text and "DIFFER" in text
+        assert "3.4 KiB (3,438 bytes)" in text and "line 5" in text
+        await pilot.press("escape")
+        table.move_to(next(i for i, e in enumerate(table.rows) if e.category == "moved"))
+        await pilot.press("enter")
+        await pilot.pause()
+        text = screen_text(pilot)
+        assert "fixtures/golden/data/old-name.csv" in text
+        assert any(
+            line.split("█")[1].split() == ["now", "at", "fixtures/golden/data/archive/2026-11/new-name.csv"]
+            for line in text.splitlines() if line.count("█") >= 2
+        )
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChecksumDetailScreen)
+
+
+async def test_export_writes_markdown_and_json_atomically(make_app, tmp_path: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_golden(pilot)
+        field_path = str(tmp_path / "report.md")
+        await pilot.press("x")
+        field = app.query_one("#ck-export")
+        field.value = field_path
+        await pilot.press("enter")
+        for _ in range(200):
+            if (tmp_path / "report.md").exists():
+                break
+            await pilot.pause(0.02)
+        markdown = (tmp_path / "report.md").read_text()
+        assert "# Checksum report: `fixtures/golden/SHA256SUMS`" in markdown
+        assert "| 5 | changed | `fixtures/golden/data/ledger.csv` |" in markdown
+        await pilot.press("x")
+        field.value = str(tmp_path / "report.json")
+        await pilot.press("enter")
+        for _ in range(200):
+            if (tmp_path / "report.json").exists():
+                break
+            await pilot.pause(0.02)
+        body = json.loads((tmp_path / "report.json").read_text())
+        assert body["summary"]["counts"]["ok"] == 8 and len(body["entries"]) == 18
+        assert sorted(os.listdir(tmp_path)) == ["report.json", "report.md"]  # no temporary file left
+
+
+async def test_export_refuses_the_read_only_source_root(make_app, demo_root: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_golden(pilot)
+        await pilot.press("x")
+        app.query_one("#ck-export").value = str(demo_root / "report.md")
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert not (demo_root / "report.md").exists()
+        messages = [n.message for n in app._notifications]
+        assert any("refusing to write under the read-only source root" in m for m in messages), messages
+
+
+async def test_reverify_sees_a_change_and_escape_cancels(make_app, tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "data").mkdir(parents=True)
+    lines = []
+    for n in range(40):
+        data = os.urandom(2 << 20)
+        (root / "data" / f"f{n:02d}.bin").write_bytes(data)
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  data/f{n:02d}.bin\n")
+    (root / "SHA256SUMS").write_text("".join(lines))
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        await pilot.press("5")
+        pane = await wait_verified(pilot)
+        assert "SHA256SUMS · OK · 0 of 40 entries" in screen_text(pilot)
+        (root / "data" / "f07.bin").write_bytes(b"tampered")
+        await pilot.press("r")
+        await pilot.pause(0.05)
+        await pilot.press("escape")  # cancel while hashing 80 MiB
+        await pilot.pause(FLUSH_PAUSE)
+        assert pane._runs["SHA256SUMS"].cancelled or not pane._runs["SHA256SUMS"].running
+        await pilot.press("r")
+        pane = await wait_verified(pilot)
+        text = screen_text(pilot)
+        assert "SHA256SUMS · DRIFT · 1 of 40 entries" in text and "data/f07.bin" in text
