@@ -1,20 +1,207 @@
-"""``WalLocal``: the WAL operations of ``LocalSource`` (a mixin)."""
+"""``WalLocal``: the WAL operations of ``LocalSource`` (a mixin).
+
+Every operation is small and serialisable so that an HTTP source can offer
+the same calls: streams of frozen items with ``to_json()``, and pages of
+lines. The engines run on threads (``iterate_in_thread`` /
+``asyncio.to_thread``); the offset index of each file lives here, server
+side, and is reused while the file is unchanged.
+"""
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+import asyncio
+import os
+import threading
+from collections import OrderedDict
+from typing import AsyncIterator, Iterator
 
-from backends.checksums.local import _unsupported
+from backends.threadstream import iterate_in_thread
+from backends.wal.diff import CONTEXT, WalDiffSummary, WalDivergence, diff_wal_files
+from backends.wal.index import LineIndex, WalIndexInfo, build_index, file_identity, read_line_span
+from backends.wal.lines import DISPLAY_CHARS, WalLine, describe_line
+from backends.wal.progress import WalProgress
+from backends.wal.reader import BLOCK, Cancelled, open_wal
+from backends.wal.rules import CompiledRules, WalRules
+from backends.wal.search import search_wal_file
+from backends.wal.validate import MAX_PROBLEMS, WalProblem, WalValidation, validate_wal_file
+
+MAX_PAGE_LINES = 2000
+"""Lines returned by one ``wal_lines`` call at most."""
+PARSE_CAP = 16 << 20
+"""Bytes of one line read for display at most; longer lines come back cut, marked ``too-long``."""
+CACHED_INDEXES = 8
+"""Offset indexes kept per source (least recently used dropped first)."""
 
 
 class WalLocal:
     """Mixed into ``LocalSource``; relies on its ``root`` and ``_resolve``."""
 
-    CAPABILITIES: frozenset[str] = frozenset()
+    CAPABILITIES: frozenset[str] = frozenset({"wal"})
     root: str
 
-    def validate_wal(self, path: str) -> AsyncIterator[object]:
-        _unsupported(self.root, "validate WAL files")
+    def _resolve(self, path: str, *, follow: bool = True) -> str:  # provided by LocalSource
+        raise NotImplementedError
 
-    def diff_wal(self, record: str, replay: str, rules: object = None) -> AsyncIterator[object]:
-        _unsupported(self.root, "diff WAL files")
+    # Index and random access ------------------------------------------------------------
+
+    def _wal_cache(self) -> tuple["OrderedDict[str, LineIndex]", threading.Lock]:
+        state = self.__dict__.get("_wal_index_cache")
+        if state is None:
+            state = self.__dict__.setdefault("_wal_index_cache", (OrderedDict(), threading.Lock()))
+        return state  # type: ignore[no-any-return]
+
+    def _cached_index(self, abs_path: str, identity: tuple[int, int, int, int]) -> LineIndex | None:
+        cache, lock = self._wal_cache()
+        with lock:
+            index = cache.get(abs_path)
+            if index is None or index.identity != identity:
+                return None
+            cache.move_to_end(abs_path)
+            return index
+
+    def _store_index(self, abs_path: str, index: LineIndex) -> None:
+        cache, lock = self._wal_cache()
+        with lock:
+            cache[abs_path] = index
+            cache.move_to_end(abs_path)
+            while len(cache) > CACHED_INDEXES:
+                cache.popitem(last=False)
+
+    def wal_index(self, path: str) -> AsyncIterator[WalProgress | WalIndexInfo]:
+        """Build (or reuse) the line-offset index of a WAL file.
+
+        Yields progress while indexing, then one :class:`WalIndexInfo`. Lines
+        can be read with :meth:`wal_lines` while this runs.
+        """
+
+        def produce(stop: threading.Event) -> Iterator[WalProgress | WalIndexInfo]:
+            abs_path = self._resolve(path)
+            fd = open_wal(abs_path, path)
+            try:
+                identity = file_identity(os.fstat(fd))
+                index = self._cached_index(abs_path, identity)
+                if index is not None and index.complete:
+                    yield index.info(path)
+                    return
+                index = LineIndex(identity)
+                self._store_index(abs_path, index)
+                try:
+                    yield from build_index(fd, index, stop)
+                except Cancelled:
+                    return
+                yield index.info(path)
+            finally:
+                os.close(fd)
+
+        return iterate_in_thread(produce, name="driftdeck-wal-index")
+
+    async def wal_lines(
+        self, path: str, start: int, count: int, rules: WalRules | None = None, *, max_chars: int = DISPLAY_CHARS
+    ) -> list[WalLine]:
+        """Lines ``start`` .. ``start + count - 1`` (1-based) of a WAL file, ready to show.
+
+        Uses the offset index when there is one (even a partial one) and scans
+        forward from the last known line otherwise. Past the end of the file
+        the list is just shorter.
+
+        Args:
+            path: The file, relative to the root.
+            start: First line, 1-based.
+            count: Lines wanted (at most ``MAX_PAGE_LINES``).
+            rules: Redaction rules (default: ``WalRules()``).
+            max_chars: Characters of each line's text kept.
+        """
+        count = min(max(0, count), MAX_PAGE_LINES)
+        return await asyncio.to_thread(self._wal_lines, path, max(1, start), count, rules or WalRules(), max(16, max_chars))
+
+    def _wal_lines(self, path: str, start: int, count: int, rules: WalRules, max_chars: int) -> list[WalLine]:
+        abs_path = self._resolve(path)
+        fd = open_wal(abs_path, path)
+        try:
+            size = os.fstat(fd).st_size
+            identity = file_identity(os.fstat(fd))
+            index = self._cached_index(abs_path, identity)
+            rows = read_line_span(fd, index, start, count, PARSE_CAP) if index is not None else []
+            if len(rows) < count and (index is None or not index.complete):
+                if index is not None and index.known_lines:
+                    from_line = min(index.known_lines, start + len(rows))
+                    from_offset = index.offsets[from_line - 1]
+                else:
+                    from_line, from_offset = 1, 0
+                rows += _scan_lines(fd, size, from_line, from_offset, start + len(rows), count - len(rows))
+        finally:
+            os.close(fd)
+        compiled = CompiledRules(rules)
+        return [
+            describe_line(line, offset, raw, full, compiled, terminated=offset + full < size, max_chars=max_chars)
+            for line, offset, raw, full in rows
+        ]
+
+    # Engines ----------------------------------------------------------------------------
+
+    def validate_wal(self, path: str, *, max_problems: int = MAX_PROBLEMS) -> AsyncIterator[WalProblem | WalProgress | WalValidation]:
+        """Validate a WAL v2 file: problems in line order, progress, one summary last."""
+
+        def produce(stop: threading.Event) -> Iterator[WalProblem | WalProgress | WalValidation]:
+            return validate_wal_file(self._resolve(path), path, stop, max_problems=max_problems)
+
+        return iterate_in_thread(produce, name="driftdeck-wal-validate", maxsize=64)
+
+    def diff_wal(
+        self,
+        record: str,
+        replay: str,
+        rules: WalRules | None = None,
+        *,
+        max_divergences: int = 0,
+        context: int = CONTEXT,
+    ) -> AsyncIterator[WalDivergence | WalProgress | WalDiffSummary]:
+        """Diff a record against its replay: divergences in row order, progress, one summary last."""
+
+        def produce(stop: threading.Event) -> Iterator[WalDivergence | WalProgress | WalDiffSummary]:
+            return diff_wal_files(
+                self._resolve(record), self._resolve(replay), record, replay, rules or WalRules(), stop,
+                max_divergences=max_divergences, context=context,
+            )
+
+        return iterate_in_thread(produce, name="driftdeck-wal-diff", maxsize=64)
+
+    def search_wal(self, path: str, text: str, rules: WalRules | None = None) -> AsyncIterator[list[int] | WalProgress]:
+        """Line numbers whose displayed (redacted) text contains ``text`` (``!`` inverts), in batches."""
+
+        def produce(stop: threading.Event) -> Iterator[list[int] | WalProgress]:
+            return search_wal_file(self._resolve(path), path, text, rules or WalRules(), stop)
+
+        return iterate_in_thread(produce, name="driftdeck-wal-search")
+
+
+def _scan_lines(fd: int, size: int, line: int, offset: int, first: int, count: int) -> list[tuple[int, int, bytes, int]]:
+    """Read forward from a known line start until ``count`` lines from ``first`` are collected."""
+    out: list[tuple[int, int, bytes, int]] = []
+    start = offset  # start of ``line``
+    head = bytearray()  # the first PARSE_CAP bytes of ``line``, when it is wanted
+    position = offset
+    while position < size and len(out) < count:
+        block = os.pread(fd, min(BLOCK, size - position), position)
+        if not block:
+            break
+        at = 0
+        while True:
+            newline = block.find(b"\n", at)
+            end = newline if newline >= 0 else len(block)
+            if line >= first and len(head) < PARSE_CAP:
+                head += block[at:min(end, at + PARSE_CAP - len(head))]
+            if newline < 0:
+                break
+            if line >= first:
+                out.append((line, start, bytes(head), position + newline - start))
+                if len(out) == count:
+                    return out
+            head.clear()
+            line += 1
+            at = newline + 1
+            start = position + at
+        position += len(block)
+    if len(out) < count and start < size and line >= first:  # a last line without newline
+        out.append((line, start, bytes(head), size - start))
+    return out

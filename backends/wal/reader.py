@@ -1,0 +1,143 @@
+"""``LineReader``: a WAL file as a stream of lines, through one large buffer.
+
+Iterating a buffered binary file is the fastest way CPython has to cut a
+file into lines (C-level ``readline``), so the engines iterate it directly;
+lines keep their ``\\n``. A UTF-8 byte-order mark at the start is skipped
+(and remembered). Only the rare slow paths ask the reader anything else:
+whether the line just read was the last one (a torn tail), or the few lines
+before a position (the context of a first divergence, read back with
+``os.pread``).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from typing import BinaryIO, Iterator
+
+from backends.errors import NotFoundError, UnreadableError
+from backends.runs import os_reason
+
+BUFFER = 1 << 20
+"""Bytes of read buffer."""
+BLOCK = 1 << 21
+"""Bytes read per ``pread`` by the index builder and the forward scanner."""
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class Cancelled(Exception):
+    """The consumer set the ``stop`` event; the reading loop ends early."""
+
+
+def open_wal(path: str, name: str) -> int:
+    """Open ``path`` read-only; errors name the file as the user knows it (``name``).
+
+    Raises:
+        NotFoundError: No such file.
+        UnreadableError: A directory, a symlink loop, no permission, an I/O error.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise NotFoundError(f"{name}: no such file", path=name) from None
+    except OSError as exc:
+        raise UnreadableError(f"{name}: unreadable: {os_reason(exc)}", path=name) from None
+    try:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise UnreadableError(f"{name}: unreadable: is a directory", path=name)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+class LineReader:
+    """Lines of one file, in order, bounded in memory (one buffer plus the current line).
+
+    Attributes:
+        name: The file as the user knows it (for messages).
+        size: File size when opened.
+        bom: Whether the file started with a UTF-8 byte-order mark (skipped).
+        file: The buffered file; iterate it for lines (each with its ``\\n``,
+            except perhaps the last).
+    """
+
+    def __init__(self, path: str, name: str, stop: threading.Event | None = None) -> None:
+        self.name = name
+        fd = open_wal(path, name)
+        self._fd = fd
+        self.size = os.fstat(fd).st_size
+        self.stop = stop or threading.Event()
+        self.file: BinaryIO = os.fdopen(fd, "rb", buffering=BUFFER)
+        self.bom = False
+        try:
+            if self.file.peek(3)[:3] == UTF8_BOM:  # type: ignore[attr-defined]
+                self.file.read(3)
+                self.bom = True
+        except OSError as exc:
+            self.close()
+            raise UnreadableError(f"{name}: unreadable: {os_reason(exc)}", path=name) from None
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> "LineReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def lines(self) -> Iterator[bytes]:
+        """The line iterator (the file itself)."""
+        return iter(self.file)
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` when the consumer has gone away."""
+        if self.stop.is_set():
+            raise Cancelled()
+
+    @property
+    def position(self) -> int:
+        """Bytes consumed (the end of the last line handed over)."""
+        try:
+            return self.file.tell()
+        except (OSError, ValueError):
+            return self.size
+
+    def at_end(self) -> bool:
+        """Whether the line just read was the file's last one."""
+        return self.position >= self.size
+
+    def before(self, end: int, count: int) -> list[bytes]:
+        """The ``count`` lines that end just before byte ``end`` (without their ``\\n``)."""
+        if count <= 0 or end <= 0:
+            return []
+        chunk = 1 << 16
+        data = b""
+        start = end
+        while start > 0 and data.count(b"\n") <= count:
+            step = min(chunk, start)
+            start -= step
+            try:
+                data = os.pread(self._fd, step, start) + data
+            except OSError:
+                return []
+            chunk *= 2
+        lines = data[: max(0, end - start)].split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        if start > 0:
+            lines = lines[1:]  # the first piece may be the tail of an earlier line
+        if start == 0 and self.bom and lines and lines[0].startswith(UTF8_BOM):
+            lines[0] = lines[0][3:]
+        return lines[-count:]
+
+    def ends_with_newline(self) -> bool:
+        """Whether the file (as opened) ends with ``\\n``; an empty file does."""
+        if self.size == 0:
+            return True
+        try:
+            return os.pread(self._fd, 1, self.size - 1) == b"\n"
+        except OSError:
+            return True

@@ -1,0 +1,286 @@
+"""``driftdeck wal validate|diff``: WAL v2 validation and record/replay parity, without the TUI.
+
+Exit codes: 0 valid / parity, 1 problems / divergences found, 2 unreadable
+input or usage error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import IO, Any
+
+import click
+import orjson
+
+from backends.source import open_source
+from backends.wal.diff import CONTEXT, WalDiffSummary, WalDivergence
+from backends.wal.progress import WalProgress
+from backends.wal.rules import DEFAULT_IGNORE, DEFAULT_REDACT, WalRules
+from backends.wal.validate import CODES, MAX_PROBLEMS, WalProblem, WalValidation
+
+SOURCE_OPTION = click.option(
+    "--source", "-s", default=".", show_default=True, metavar="SOURCE",
+    help="Workspace the paths are relative to (a path outside it is read from its own folder).",
+)
+TEXT_CHARS = 160
+"""Characters of an event's text printed in the human output."""
+
+
+@click.group()
+def wal() -> None:
+    """WAL v2 files: validate one, or diff a recorded run against its replay."""
+
+
+def locate(source: str, paths: tuple[str, ...]) -> tuple[str, list[str]]:
+    """The source to open and the paths relative to it.
+
+    A path is taken relative to the source root when it exists there;
+    otherwise as a filesystem path (relative to the working directory). When
+    a path lies outside the source root, the source becomes the deepest folder
+    that holds every path.
+    """
+    if "://" in source and not source.startswith("file://"):
+        return source, list(paths)
+    root = os.path.abspath(os.path.expanduser(source[len("file://"):] if source.startswith("file://") else source))
+    absolute = []
+    for path in paths:
+        under_root = os.path.join(root, path)
+        if not os.path.isabs(path) and os.path.lexists(under_root):
+            absolute.append(os.path.normpath(under_root))
+        elif os.path.lexists(path):
+            absolute.append(os.path.abspath(path))
+        else:
+            absolute.append(os.path.normpath(under_root))  # reported as missing, relative to the root
+    real_root = os.path.realpath(root)
+    if all(os.path.commonpath([os.path.realpath(os.path.dirname(p)), real_root]) == real_root for p in absolute):
+        return root, [_posix(os.path.relpath(p, root)) for p in absolute]
+    base = os.path.commonpath([os.path.dirname(p) for p in absolute])
+    return base, [_posix(os.path.relpath(p, base)) for p in absolute]
+
+
+def _posix(path: str) -> str:
+    return path.replace(os.sep, "/")
+
+
+class _Progress:
+    """A one-line progress indicator on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def show(self, item: WalProgress) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r{item.phase}: {item.fraction:6.1%} ({item.lines:,} lines)")
+            sys.stderr.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+class _JsonDocument:
+    """One JSON object written as items stream in: ``{head..., "<list>": [items...], "summary": {...}}``."""
+
+    def __init__(self, out: IO[bytes], head: dict[str, Any], list_name: str) -> None:
+        self.out = out
+        self.head = head
+        self.list_name = list_name
+        self.count = 0
+
+    def start(self) -> None:
+        body = orjson.dumps(self.head)[:-1]
+        self.out.write(body + (b"," if len(body) > 1 else b"") + f'"{self.list_name}":['.encode())
+
+    def item(self, body: dict[str, Any]) -> None:
+        self.out.write((b",\n" if self.count else b"\n") + orjson.dumps(body))
+        self.count += 1
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        self.out.write(b'\n],"summary":' + orjson.dumps(summary) + b"}\n")
+        self.out.flush()
+
+
+# validate ----------------------------------------------------------------------------------
+
+
+@wal.command("validate")
+@click.argument("file")
+@SOURCE_OPTION
+@click.option("--max-problems", default=MAX_PROBLEMS, show_default=True, type=click.IntRange(min=1),
+              help="Problems listed at most (all are counted).")
+@click.option("--json", "as_json", is_flag=True, help='One JSON object: {"path", "problems": [...], "summary": {...}}.')
+def validate_command(file: str, source: str, max_problems: int, as_json: bool) -> int:
+    """Validate a WAL v2 file: every problem with its line and a stable code.
+
+    Codes: """
+    spec, (path,) = locate(source, (file,))
+    summary = asyncio.run(_validate(spec, path, max_problems, as_json))
+    return 1 if summary.problems else 0
+
+
+validate_command.help = (validate_command.help or "") + ", ".join(CODES) + "."
+
+
+async def _validate(spec: str, path: str, max_problems: int, as_json: bool) -> WalValidation:
+    source = open_source(spec)
+    progress = _Progress()
+    document = _JsonDocument(sys.stdout.buffer, {"path": path}, "problems") if as_json else None
+    started = False
+    try:
+        async for item in source.validate_wal(path, max_problems=max_problems):  # type: ignore[attr-defined]
+            if isinstance(item, WalProgress):
+                progress.show(item)
+                continue
+            progress.clear()
+            if document is not None and not started:
+                document.start()
+                started = True
+            if isinstance(item, WalProblem):
+                if document is not None:
+                    document.item(item.to_json())
+                else:
+                    click.echo(str(item))
+            elif isinstance(item, WalValidation):
+                if document is not None:
+                    document.finish(item.to_json())
+                else:
+                    click.echo(_validation_line(item))
+                return item
+    finally:
+        progress.clear()
+        await source.aclose()
+    raise RuntimeError("the validation ended without a summary")
+
+
+def _validation_line(summary: WalValidation) -> str:
+    head = f"{summary.path}: {summary.lines:,} lines, {summary.events:,} events"
+    if not summary.problems:
+        return head + ": valid"
+    codes = ", ".join(f"{code} {count:,}" for code, count in sorted(summary.by_code.items()))
+    shown = "" if summary.shown == summary.problems else f" ({summary.shown:,} listed)"
+    return (f"{head}: {summary.problems:,} problem{'s' if summary.problems != 1 else ''}{shown} "
+            f"({summary.errors:,} error{'s' if summary.errors != 1 else ''}, "
+            f"{summary.warnings:,} warning{'s' if summary.warnings != 1 else ''}): {codes}")
+
+
+# diff --------------------------------------------------------------------------------------
+
+
+@wal.command("diff")
+@click.argument("record")
+@click.argument("replay")
+@SOURCE_OPTION
+@click.option("--ignore", "ignore", multiple=True, metavar="PATH",
+              help=f"Dotted field path to leave out of the comparison (repeatable; added to {', '.join(DEFAULT_IGNORE)}).")
+@click.option("--redact", "redact", multiple=True, metavar="PATH",
+              help=f"Dotted field path shown as sha256:<12 hex> (repeatable; added to {', '.join(DEFAULT_REDACT)}).")
+@click.option("--float-tolerance", default=0.0, show_default=True, type=click.FloatRange(min=0.0),
+              help="Absolute tolerance when floats are compared.")
+@click.option("--no-default-rules", is_flag=True, help="Start from no ignored and no redacted fields.")
+@click.option("--max-divergences", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Stop after this many divergences (0: no limit).")
+@click.option("--context", "context", default=CONTEXT, show_default=True, type=click.IntRange(0, 1000),
+              help="Events shown before the first divergence.")
+@click.option("--json", "as_json", is_flag=True,
+              help='One JSON object: {"record", "replay", "rules", "divergences": [...], "summary": {...}}.')
+def diff_command(
+    record: str, replay: str, source: str, ignore: tuple[str, ...], redact: tuple[str, ...], float_tolerance: float,
+    no_default_rules: bool, max_divergences: int, context: int, as_json: bool,
+) -> int:
+    """Diff a recorded WAL against its replay; the first divergence comes first.
+
+    Events are aligned by id (by position where a line has no id). Lines that
+    are byte-identical are not parsed.
+    """
+    try:
+        rules = WalRules.build(ignore, redact, float_tolerance, defaults=not no_default_rules)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ignore/--redact") from None
+    spec, (record_path, replay_path) = locate(source, (record, replay))
+    summary = asyncio.run(_diff(spec, record_path, replay_path, rules, max_divergences, context, as_json))
+    return 0 if summary.parity else 1
+
+
+async def _diff(spec: str, record: str, replay: str, rules: WalRules, max_divergences: int, context: int,
+                as_json: bool) -> WalDiffSummary:
+    source = open_source(spec)
+    progress = _Progress()
+    head = {"record": record, "replay": replay, "rules": rules.to_json()}
+    document = _JsonDocument(sys.stdout.buffer, head, "divergences") if as_json else None
+    started = False
+    try:
+        stream = source.diff_wal(record, replay, rules, max_divergences=max_divergences, context=context)  # type: ignore[attr-defined]
+        async for item in stream:
+            if isinstance(item, WalProgress):
+                progress.show(item)
+                continue
+            progress.clear()
+            if document is not None and not started:
+                document.start()
+                started = True
+            if isinstance(item, WalDivergence):
+                if document is not None:
+                    document.item(item.to_json())
+                elif item.index == 1:
+                    _print_first(item)
+                    click.echo("divergences:")
+                    click.echo(_divergence_line(item))
+                else:
+                    click.echo(_divergence_line(item))
+            elif isinstance(item, WalDiffSummary):
+                if document is not None:
+                    document.finish(item.to_json())
+                else:
+                    _print_summary(item)
+                return item
+    finally:
+        progress.clear()
+        await source.aclose()
+    raise RuntimeError("the diff ended without a summary")
+
+
+def _short(text: str | None, limit: int = TEXT_CHARS) -> str:
+    if text is None:
+        return "-"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _print_first(first: WalDivergence) -> None:
+    click.echo(f"first divergence at {first.headline()}")
+    if first.context:
+        click.echo(f"  the {len(first.context)} event{'s' if len(first.context) != 1 else ''} before it (matched):")
+        for event in first.context:
+            label = f"id {event.event_id}" if event.event_id is not None else "no id"
+            click.echo(f"    line {event.record_line:<6} {label:<10} {event.kind or '-':<20} {_short(event.text, 100)}")
+    click.echo(f"  record line {first.record_line or '-'}: {_short(first.record)}")
+    click.echo(f"  replay line {first.replay_line or '-'}: {_short(first.replay)}")
+    for change in first.changes[:20]:
+        click.echo(f"    {change.describe()}")
+    if len(first.changes) > 20:
+        click.echo(f"    … and {len(first.changes) - 20} more fields")
+
+
+def _divergence_line(item: WalDivergence) -> str:
+    return f"  #{item.index:<4} {item.kind:<9} {item.headline()}"
+
+
+def _print_summary(summary: WalDiffSummary) -> None:
+    if summary.parity:
+        click.echo(f"parity: {summary.rows:,} events match ({summary.record_lines:,} record lines, "
+                   f"{summary.replay_lines:,} replay lines, {summary.identical:,} byte-identical)")
+    else:
+        click.echo(f"summary: {summary.describe()}")
+        if summary.truncated:
+            click.echo(f"stopped after {summary.divergences:,} divergences (--max-divergences); the rest was not compared")
+        elif not summary.complete:
+            click.echo("the diff did not finish; the counts cover what was compared")
+    for name, line in (("record", summary.record_torn), ("replay", summary.replay_torn)):
+        if line is not None:
+            click.echo(f"note: {name} line {line} is a torn tail (the writer stopped mid-event)")
+    click.echo(f"rules: {summary.rules.describe()}")
