@@ -128,6 +128,9 @@ class HttpSource:
         delivered = 0
         attempt = 0
         while True:
+            if delivered and not op.resumable:
+                self.state = "offline"
+                raise errors.UnavailableError(f"{self.base}: {op.path} stream broke after {delivered} items; run it again")
             params = encode_params(op, kwargs) + ([("skip", str(delivered))] if delivered else [])
             try:
                 async with self._http().stream("GET", op.path, params=params) as response:
@@ -149,7 +152,7 @@ class HttpSource:
                         yield wire.untag(raw)
                 raise errors.UnavailableError(f"{self.base}: stream ended without its end marker")
             except (*RETRYABLE, errors.UnavailableError) as exc:
-                if attempt >= self.retries:
+                if attempt >= self.retries or (delivered and not op.resumable):
                     self.state = "offline"
                     raise errors.UnavailableError(
                         f"{self.base}: stream broken after {delivered} items, gave up after {attempt + 1} attempts ({_describe(exc)})"
@@ -194,6 +197,47 @@ class HttpSource:
 
     async def list_wal_pairs(self) -> list[WalPair]:
         return await self._call("list_wal_pairs")  # type: ignore[no-any-return]
+
+    # Engines: run on the server, next to the data ---------------------------------
+
+    def verify_checksums(
+        self, manifest: str, *, include_new: bool = True, scope: Any = None, emit_ok: bool = True
+    ) -> AsyncIterator[Any]:
+        return self._stream("verify_checksums", manifest=manifest, include_new=include_new, scope=scope, emit_ok=emit_ok)
+
+    def wal_index(self, path: str) -> AsyncIterator[Any]:
+        return self._stream("wal_index", path=path)
+
+    async def wal_lines(self, path: str, start: int, count: int, rules: Any = None, *, max_chars: int | None = None) -> list[Any]:
+        return await self._call("wal_lines", path=path, start=start, count=count, rules=rules, max_chars=max_chars)  # type: ignore[no-any-return]
+
+    def validate_wal(self, path: str, *, max_problems: int | None = None) -> AsyncIterator[Any]:
+        return self._stream("validate_wal", path=path, max_problems=max_problems)
+
+    def diff_wal(
+        self, record: str, replay: str, rules: Any = None, *, max_divergences: int | None = None, context: int | None = None
+    ) -> AsyncIterator[Any]:
+        return self._stream("diff_wal", record=record, replay=replay, rules=rules, max_divergences=max_divergences, context=context)
+
+    def search_wal(self, path: str, text: str, rules: Any = None) -> AsyncIterator[Any]:
+        return self._stream("search_wal", path=path, text=text, rules=rules)
+
+    async def snapshot_rules(self) -> Any:
+        return await self._call("snapshot_rules")
+
+    async def snapshot_path(self, name: str) -> str:
+        return await self._call("snapshot_path", name=name)  # type: ignore[no-any-return]
+
+    def diff_snapshots(self, a: str, b: str, rules: Any = None, *, unchanged: bool = True) -> AsyncIterator[Any]:
+        return self._stream("diff_snapshots", a=a, b=b, rules=rules, unchanged=unchanged)
+
+    async def diff_entry(
+        self, a: str, b: str, path: str, rules: Any = None, mode: str = "auto", *, old_path: str | None = None, context: int = 3
+    ) -> Any:
+        return await self._call("diff_entry", a=a, b=b, path=path, rules=rules, mode=mode, old_path=old_path, context=context)
+
+    async def diff_file(self, a: str, b: str) -> str:
+        return await self._call("diff_file", a=a, b=b)  # type: ignore[no-any-return]
 
 
 def rebuild_error(info: dict[str, Any], status: int, base: str) -> errors.DriftdeckError:

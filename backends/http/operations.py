@@ -53,6 +53,8 @@ class Operation:
             NDJSON), ``bytes`` (awaitable -> raw body) or ``sse``.
         params: Query parameters.
         summary: One line for the OpenAPI description.
+        resumable: Whether the stream yields the same items in the same order
+            every time, so a broken stream may resume after ``skip`` items.
     """
 
     name: str
@@ -60,6 +62,7 @@ class Operation:
     kind: str
     params: tuple[Param, ...]
     summary: str
+    resumable: bool = False
 
 
 def _query_from_json(data: Any) -> RunQuery:
@@ -72,14 +75,22 @@ def _query_from_json(data: Any) -> RunQuery:
     )
 
 
+def _model(name: str) -> Param:
+    """A parameter carrying a model (rules, scope) as tagged JSON."""
+    from backends.http import wire
+
+    return Param(name, "json", decode=wire.untag, encode=wire.tag_json)
+
+
 QUERY = Param("query", "json", decode=_query_from_json, encode=lambda q: q.to_json())
 PATH = Param("path", required=True)
+RULES = _model("rules")
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
         Operation("describe", "describe", "json", (), "What the source is and can do."),
-        Operation("iter_runs", "runs/stream", "stream", (QUERY, Param("batch", "int", maximum=MAX_LIMIT)), "Every matching run, streamed in batches as discovered."),
+        Operation("iter_runs", "runs/stream", "stream", (QUERY, Param("batch", "int", maximum=MAX_LIMIT)), "Every matching run, streamed in batches as discovered.", resumable=True),
         Operation("list_runs", "runs", "json", (QUERY, Param("cursor"), Param("limit", "int", maximum=MAX_LIMIT)), "One page of runs."),
         Operation("get_run", "run", "json", (Param("run", required=True),), "One run with its artifacts."),
         Operation("run_events", "run/events", "json", (Param("run", required=True), Param("cursor"), Param("limit", "int", maximum=MAX_LIMIT)), "A page of a run's record events."),
@@ -90,6 +101,37 @@ OPERATIONS: dict[str, Operation] = {
         Operation("list_manifests", "manifests", "json", (), "Checksum manifests."),
         Operation("list_snapshots", "snapshots", "json", (), "Trace snapshots."),
         Operation("list_wal_pairs", "wal/pairs", "json", (), "WAL record/replay pairs."),
+        Operation(
+            "verify_checksums", "checksums/verify", "stream",
+            (Param("manifest", required=True), Param("include_new", "bool"), _model("scope"), Param("emit_ok", "bool")),
+            "Verify one manifest: entries as files complete, progress, the summary last.",
+        ),
+        Operation("wal_index", "wal/index", "stream", (PATH,), "Build a WAL file's line index: progress, then its size."),
+        Operation(
+            "wal_lines", "wal/lines", "json",
+            (PATH, Param("start", "int", required=True), Param("count", "int", required=True, maximum=MAX_LIMIT), RULES, Param("max_chars", "int", maximum=1 << 20)),
+            "Lines of a WAL file, redacted and ready to show.",
+        ),
+        Operation("validate_wal", "wal/validate", "stream", (PATH, Param("max_problems", "int", maximum=1_000_000)), "Validation problems of a WAL file, then a summary.", resumable=True),
+        Operation(
+            "diff_wal", "wal/diff", "stream",
+            (Param("record", required=True), Param("replay", required=True), RULES, Param("max_divergences", "int", maximum=10_000_000), Param("context", "int", maximum=100)),
+            "Divergences between a record and its replay, then a summary.",
+        ),
+        Operation("search_wal", "wal/search", "stream", (PATH, Param("text", required=True), RULES), "Line numbers whose shown text matches."),
+        Operation("snapshot_rules", "snapshots/rules", "json", (), "The snapshot rules the workspace configures."),
+        Operation("snapshot_path", "snapshots/path", "json", (Param("name", required=True),), "Where a snapshot named so lives."),
+        Operation(
+            "diff_snapshots", "snapshots/diff", "stream",
+            (Param("a", required=True), Param("b", required=True), RULES, Param("unchanged", "bool")),
+            "Entry differences between two snapshots, then a summary.",
+        ),
+        Operation(
+            "diff_entry", "snapshots/entry", "json",
+            (Param("a", required=True), Param("b", required=True), PATH, RULES, Param("mode"), Param("old_path"), Param("context", "int", maximum=1000)),
+            "The content diff of one entry.",
+        ),
+        Operation("diff_file", "files/diff", "json", (Param("a", required=True), Param("b", required=True)), "Unified diff of two files."),
     )
 }
 

@@ -137,7 +137,7 @@ def _handler(source: Any, op: Operation) -> Any:
         query = request.query_params
         skip = 0
         try:
-            if op.kind == "stream" and "skip" in query:
+            if op.kind == "stream" and op.resumable and "skip" in query:
                 skip = int(query["skip"])
                 query = _without(query, "skip")
             kwargs = parse_params(op, query)

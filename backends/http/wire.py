@@ -47,6 +47,11 @@ def tag(value: Any) -> Any:
     return value
 
 
+def tag_json(value: Any) -> Any:
+    """``tag(value)`` as plain JSON data (nested dataclasses turned into dicts)."""
+    return orjson.loads(dumps(value))
+
+
 def dumps(value: Any) -> bytes:
     """Encode one value (tagged) as compact JSON bytes."""
     return orjson.dumps(tag(value), default=_default)
