@@ -9,31 +9,32 @@ scheme, the object a class taking ``(spec)``).
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-from typing import AsyncIterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Protocol, runtime_checkable
 
 from backends.errors import SourceSpecError
 from backends.models import (
     ArtifactPreview,
-    ChecksumResult,
     FileEntry,
-    FsEvent,
     Page,
-    Progress,
     RunDetail,
     RunEvent,
     RunQuery,
     RunSummary,
-    SnapshotEntryDiff,
     SnapshotInfo,
-    SnapshotRules,
     SourceInfo,
-    WalDivergence,
     WalPair,
-    WalProblem,
-    WalRules,
-    WatchFilter,
 )
+
+if TYPE_CHECKING:
+    from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
+    from backends.checksums.scope import Scope
+    from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
+    from backends.wal.diff import WalDiffSummary, WalDivergence
+    from backends.wal.index import WalIndexInfo
+    from backends.wal.lines import WalLine
+    from backends.wal.progress import WalProgress
+    from backends.wal.rules import WalRules
+    from backends.wal.validate import WalProblem, WalValidation
 
 ENTRY_POINT_GROUP = "driftdeck.sources"
 
@@ -50,8 +51,10 @@ CAP_WATCH = "watch"
 class DataSource(Protocol):
     """What every source offers. All paths are POSIX, relative to the root.
 
-    Operations a source does not support raise ``UnsupportedError``; its
-    ``describe().capabilities`` says which ones it does support.
+    Streams are async iterators: engines run where the data is and their
+    results arrive as they are produced; stop iterating to cancel. Operations
+    a source does not support raise ``UnsupportedError``; its
+    ``describe().capabilities`` says which ones it supports.
     """
 
     spec: str
@@ -100,7 +103,7 @@ class DataSource(Protocol):
         """Up to ``length`` bytes of a file starting at ``offset``."""
         ...
 
-    # Inventory for the other panes ---------------------------------------
+    # Inventory -------------------------------------------------------------
     async def list_manifests(self) -> list[str]:
         """Checksum manifests the source holds, sorted."""
         ...
@@ -113,35 +116,73 @@ class DataSource(Protocol):
         """Record/replay WAL pairs, by run."""
         ...
 
-    # Engines --------------------------------------------------------------
-    def verify_checksums(self, manifest: str) -> AsyncIterator[ChecksumResult | Progress]:
-        """Stream per-entry verdicts and progress for one manifest."""
+    # Checksums (pane 5) -----------------------------------------------------
+    def verify_checksums(
+        self, manifest: str, *, include_new: bool = True, scope: "Scope" = ..., emit_ok: bool = True
+    ) -> "AsyncIterator[ChecksumEntry | ChecksumProgress | ChecksumSummary]":
+        """Verify one manifest: entries as files complete, progress, the summary last."""
         ...
 
-    async def validate_wal(self, path: str) -> list[WalProblem]:
-        """Validation findings of one WAL file."""
+    # WAL / replay (pane 3) ------------------------------------------------------
+    def wal_index(self, path: str) -> "AsyncIterator[WalProgress | WalIndexInfo]":
+        """Build (or reuse) a WAL file's line-offset index: progress, then its size."""
         ...
 
-    def diff_wal(self, record: str, replay: str, rules: WalRules = WalRules()) -> AsyncIterator[WalDivergence | Progress]:
-        """Stream divergences between a record and its replay."""
+    async def wal_lines(
+        self, path: str, start: int, count: int, rules: "WalRules | None" = None, *, max_chars: int = ...
+    ) -> "list[WalLine]":
+        """Lines ``start`` … of a WAL file (1-based), redacted and ready to show."""
+        ...
+
+    def validate_wal(self, path: str, *, max_problems: int = ...) -> "AsyncIterator[WalProblem | WalProgress | WalValidation]":
+        """Problems in line order, progress, one summary last."""
+        ...
+
+    def diff_wal(
+        self, record: str, replay: str, rules: "WalRules | None" = None, *, max_divergences: int = 0, context: int = ...
+    ) -> "AsyncIterator[WalDivergence | WalProgress | WalDiffSummary]":
+        """Divergences between a record and its replay, progress, one summary last."""
+        ...
+
+    def search_wal(self, path: str, text: str, rules: "WalRules | None" = None) -> "AsyncIterator[list[int] | WalProgress]":
+        """Line numbers whose shown (redacted) text contains ``text`` (``!`` inverts)."""
+        ...
+
+    # Snapshots (pane 4) ----------------------------------------------------------
+    async def snapshot_rules(self) -> "SnapshotRules":
+        """The snapshot rules the workspace configures (``driftdeck.yaml``)."""
+        ...
+
+    async def snapshot_path(self, name: str) -> str:
+        """Where the snapshot ``name`` lives, relative to the root."""
         ...
 
     def diff_snapshots(
-        self, a: str, b: str, rules: SnapshotRules = SnapshotRules()
-    ) -> AsyncIterator[SnapshotEntryDiff | Progress]:
-        """Stream entry diffs between two snapshots."""
+        self, a: str, b: str, rules: "SnapshotRules | None" = None, *, unchanged: bool = True
+    ) -> "AsyncIterator[EntryDiff | DiffProgress | DiffSummary]":
+        """Entry differences between two snapshots, progress, the summary last."""
+        ...
+
+    async def diff_entry(
+        self, a: str, b: str, path: str, rules: "SnapshotRules | None" = None, mode: str = "auto",
+        *, old_path: str | None = None, context: int = 3,
+    ) -> "EntryContent":
+        """The content diff of one entry, computed when asked for."""
         ...
 
     async def diff_file(self, a: str, b: str) -> str:
         """Unified diff of two files."""
         ...
 
-    def watch(self, path: str = "", filters: WatchFilter = WatchFilter()) -> AsyncIterator[list[FsEvent]]:
-        """Stream batches of live filesystem events, losses reported explicitly."""
+    # Live events (pane 2) --------------------------------------------------------
+    def watch(self, path: str = "", filters: Any = None) -> AsyncIterator[Any]:
+        """Batches of live filesystem events; losses reported explicitly, never silently."""
         ...
 
 
 def _plugin_sources() -> dict[str, object]:
+    from importlib.metadata import entry_points
+
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
