@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, AsyncIterator, Iterator, NoReturn
 
 from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
 from backends.checksums.scope import Scope
-from backends.checksums.verify import VerifyItem, verify_manifest
 from backends.errors import UnsupportedError
 from backends.threadstream import iterate_in_thread
 
@@ -46,6 +45,8 @@ class ChecksumsLocal:
         """
         self._resolve(manifest)
         root = self.root
+
+        from backends.checksums.verify import VerifyItem, verify_manifest
 
         def produce(stop: threading.Event) -> Iterator[list[VerifyItem]]:
             batch: list[VerifyItem] = []

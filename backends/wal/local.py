@@ -13,17 +13,17 @@ import asyncio
 import os
 import threading
 from collections import OrderedDict
-from typing import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, AsyncIterator, Iterator
 
 from backends.threadstream import iterate_in_thread
-from backends.wal.diff import CONTEXT, WalDiffSummary, WalDivergence, diff_wal_files
-from backends.wal.index import LineIndex, WalIndexInfo, build_index, file_identity, read_line_span
-from backends.wal.lines import DISPLAY_CHARS, WalLine, describe_line
-from backends.wal.progress import WalProgress
-from backends.wal.reader import BLOCK, Cancelled, open_wal
-from backends.wal.rules import CompiledRules, WalRules
-from backends.wal.search import search_wal_file
-from backends.wal.validate import MAX_PROBLEMS, WalProblem, WalValidation, validate_wal_file
+
+if TYPE_CHECKING:  # the engines themselves load on first use: CLI start-up stays light
+    from backends.wal.diff import WalDiffSummary, WalDivergence
+    from backends.wal.index import LineIndex, WalIndexInfo
+    from backends.wal.lines import WalLine
+    from backends.wal.progress import WalProgress
+    from backends.wal.rules import WalRules
+    from backends.wal.validate import WalProblem, WalValidation
 
 MAX_PAGE_LINES = 2000
 """Lines returned by one ``wal_lines`` call at most."""
@@ -75,6 +75,9 @@ class WalLocal:
         """
 
         def produce(stop: threading.Event) -> Iterator[WalProgress | WalIndexInfo]:
+            from backends.wal.index import LineIndex, build_index, file_identity
+            from backends.wal.reader import Cancelled, open_wal
+
             abs_path = self._resolve(path)
             fd = open_wal(abs_path, path)
             try:
@@ -96,7 +99,7 @@ class WalLocal:
         return iterate_in_thread(produce, name="driftdeck-wal-index")
 
     async def wal_lines(
-        self, path: str, start: int, count: int, rules: WalRules | None = None, *, max_chars: int = DISPLAY_CHARS
+        self, path: str, start: int, count: int, rules: WalRules | None = None, *, max_chars: int | None = None
     ) -> list[WalLine]:
         """Lines ``start`` .. ``start + count - 1`` (1-based) of a WAL file, ready to show.
 
@@ -109,12 +112,21 @@ class WalLocal:
             start: First line, 1-based.
             count: Lines wanted (at most ``MAX_PAGE_LINES``).
             rules: Redaction rules (default: ``WalRules()``).
-            max_chars: Characters of each line's text kept.
+            max_chars: Characters of each line's text kept (default ``lines.DISPLAY_CHARS``).
         """
+        from backends.wal.lines import DISPLAY_CHARS
+        from backends.wal.rules import WalRules
+
         count = min(max(0, count), MAX_PAGE_LINES)
-        return await asyncio.to_thread(self._wal_lines, path, max(1, start), count, rules or WalRules(), max(16, max_chars))
+        chars = DISPLAY_CHARS if max_chars is None else max(16, max_chars)
+        return await asyncio.to_thread(self._wal_lines, path, max(1, start), count, rules or WalRules(), chars)
 
     def _wal_lines(self, path: str, start: int, count: int, rules: WalRules, max_chars: int) -> list[WalLine]:
+        from backends.wal.index import file_identity, read_line_span
+        from backends.wal.lines import describe_line
+        from backends.wal.reader import open_wal
+        from backends.wal.rules import CompiledRules
+
         abs_path = self._resolve(path)
         fd = open_wal(abs_path, path)
         try:
@@ -139,11 +151,19 @@ class WalLocal:
 
     # Engines ----------------------------------------------------------------------------
 
-    def validate_wal(self, path: str, *, max_problems: int = MAX_PROBLEMS) -> AsyncIterator[WalProblem | WalProgress | WalValidation]:
-        """Validate a WAL v2 file: problems in line order, progress, one summary last."""
+    def validate_wal(
+        self, path: str, *, max_problems: int | None = None
+    ) -> AsyncIterator[WalProblem | WalProgress | WalValidation]:
+        """Validate a WAL v2 file: problems in line order, progress, one summary last.
+
+        ``max_problems`` defaults to ``validate.MAX_PROBLEMS``.
+        """
 
         def produce(stop: threading.Event) -> Iterator[WalProblem | WalProgress | WalValidation]:
-            return validate_wal_file(self._resolve(path), path, stop, max_problems=max_problems)
+            from backends.wal.validate import MAX_PROBLEMS, validate_wal_file
+
+            limit = MAX_PROBLEMS if max_problems is None else max_problems
+            return validate_wal_file(self._resolve(path), path, stop, max_problems=limit)
 
         return iterate_in_thread(produce, name="driftdeck-wal-validate", maxsize=64)
 
@@ -154,14 +174,20 @@ class WalLocal:
         rules: WalRules | None = None,
         *,
         max_divergences: int = 0,
-        context: int = CONTEXT,
+        context: int | None = None,
     ) -> AsyncIterator[WalDivergence | WalProgress | WalDiffSummary]:
-        """Diff a record against its replay: divergences in row order, progress, one summary last."""
+        """Diff a record against its replay: divergences in row order, progress, one summary last.
+
+        ``context`` (events before the first divergence) defaults to ``diff.CONTEXT``.
+        """
 
         def produce(stop: threading.Event) -> Iterator[WalDivergence | WalProgress | WalDiffSummary]:
+            from backends.wal.diff import CONTEXT, diff_wal_files
+            from backends.wal.rules import WalRules
+
             return diff_wal_files(
                 self._resolve(record), self._resolve(replay), record, replay, rules or WalRules(), stop,
-                max_divergences=max_divergences, context=context,
+                max_divergences=max_divergences, context=CONTEXT if context is None else context,
             )
 
         return iterate_in_thread(produce, name="driftdeck-wal-diff", maxsize=64)
@@ -170,6 +196,9 @@ class WalLocal:
         """Line numbers whose displayed (redacted) text contains ``text`` (``!`` inverts), in batches."""
 
         def produce(stop: threading.Event) -> Iterator[list[int] | WalProgress]:
+            from backends.wal.rules import WalRules
+            from backends.wal.search import search_wal_file
+
             return search_wal_file(self._resolve(path), path, text, rules or WalRules(), stop)
 
         return iterate_in_thread(produce, name="driftdeck-wal-search")
@@ -177,6 +206,8 @@ class WalLocal:
 
 def _scan_lines(fd: int, size: int, line: int, offset: int, first: int, count: int) -> list[tuple[int, int, bytes, int]]:
     """Read forward from a known line start until ``count`` lines from ``first`` are collected."""
+    from backends.wal.reader import BLOCK
+
     out: list[tuple[int, int, bytes, int]] = []
     start = offset  # start of ``line``
     head = bytearray()  # the first PARSE_CAP bytes of ``line``, when it is wanted
