@@ -7,6 +7,8 @@ shows it as a notification. No caller needs a traceback to understand it.
 
 from __future__ import annotations
 
+import errno
+
 
 class DriftdeckError(Exception):
     """Base class of every error a source or engine raises on purpose."""
@@ -63,3 +65,12 @@ class UnavailableError(DriftdeckError):
 
 class AuthError(ForbiddenError):
     """A remote source refused the credentials (HTTP 401)."""
+
+
+def os_reason(exc: OSError) -> str:
+    """A short, human reason for an ``OSError`` (names symlink loops and directories)."""
+    if exc.errno == errno.ELOOP:
+        return "symlink loop (too many levels of symbolic links)"
+    if exc.errno == errno.EISDIR:
+        return "is a directory"
+    return exc.strerror or str(exc)

@@ -16,7 +16,7 @@ from typing import AsyncIterator, Iterator
 import orjson
 
 from backends.checksums.local import ChecksumsLocal
-from backends.errors import ForbiddenError, NotFoundError, UnreadableError, UnsupportedError
+from backends.errors import ForbiddenError, NotFoundError, UnreadableError, UnsupportedError, os_reason
 from backends.globwalk import is_wildcard, walk_glob
 from backends.jsonread import loads_located
 from backends.layout import Layout, load_config
@@ -41,7 +41,6 @@ from backends.runs import (
     discover_runs,
     list_artifacts,
     load_status,
-    os_reason,
     read_bounded,
     read_events,
     summarize_run,

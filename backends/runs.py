@@ -11,7 +11,7 @@ import os
 from datetime import datetime
 from typing import Any, Iterator
 
-from backends.errors import MalformedError
+from backends.errors import MalformedError, os_reason
 from backends.globwalk import OnProblem, walk_glob
 from backends.jsonread import loads_located
 from backends.layout import Layout
@@ -75,16 +75,6 @@ def read_bounded(abs_path: str, limit: int) -> tuple[bytes, int]:
     finally:
         os.close(fd)
 
-
-def os_reason(exc: OSError) -> str:
-    """A short human reason for an ``OSError`` (``symlink loop`` for ELOOP)."""
-    import errno
-
-    if exc.errno == errno.ELOOP:
-        return "symlink loop"
-    if exc.errno == errno.EISDIR:
-        return "is a directory"
-    return exc.strerror or str(exc)
 
 
 def summarize_run(root: str, key: str, fallback_id: str, layout: Layout) -> RunSummary:

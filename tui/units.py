@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from backends.units import human_size
 
-def human_size(size: int) -> str:
-    """``1536`` -> ``1.5 KiB``; bytes below 1 KiB stay exact."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
+__all__ = ["human_size", "utc"]
+
 
 
 def utc(ts: float) -> str:

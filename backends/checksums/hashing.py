@@ -30,6 +30,8 @@ import threading
 import time
 from typing import Iterator, NamedTuple, Sequence
 
+from backends.errors import os_reason
+
 BIG_FILE = 1 << 20
 """Files at least this big are hashed by threads, never by forked workers."""
 
@@ -74,14 +76,6 @@ def default_workers() -> int:
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
 
-
-def os_reason(exc: OSError) -> str:
-    """A short, human reason for an ``OSError``."""
-    if exc.errno == errno.ELOOP:
-        return "symlink loop (too many levels of symbolic links)"
-    if exc.errno == errno.EISDIR:
-        return "is a directory"
-    return exc.strerror or str(exc)
 
 
 def _kind(mode: int) -> str:

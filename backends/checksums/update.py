@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from backends.checksums.atomic import atomic_write
+from backends.atomic import atomic_write
 from backends.checksums.hashing import HashPool
 from backends.checksums.manifest import format_line
 from backends.checksums.scope import Scope, walk_scope

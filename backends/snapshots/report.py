@@ -7,12 +7,11 @@ so the CLI and the TUI produce the same report from the same calls.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Iterable, Mapping
 
 from backends.snapshots.models import CATEGORIES, CATEGORY_TITLES, DiffSummary, EntryContent, EntryDiff
 from backends.snapshots.textdiff import render_unified
+from backends.units import human_size
 
 SAME_TITLE = "same after rules"
 
@@ -67,14 +66,6 @@ def entry_title(entry: EntryDiff) -> str:
     return path + (f"  [{'; '.join(extras)}]" if extras else "")
 
 
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
 
 def summary_lines(summary: DiffSummary) -> list[str]:
     """The summary as a few human lines."""
@@ -101,7 +92,7 @@ def content_text(entry: EntryDiff, content: EntryContent) -> list[str]:
     """The content diff of one entry as plain lines (unified, values, or sizes and hashes)."""
     out: list[str] = [f"  ({note})" for note in content.notes]
     if content.mode == "binary":
-        out.append(f"  Binary files differ: {_size(content.size_a)} -> {_size(content.size_b)}, "
+        out.append(f"  Binary files differ: {human_size(content.size_a)} -> {human_size(content.size_b)}, "
                    f"sha256 {(content.sha256_a or '-')[:12]} -> {(content.sha256_b or '-')[:12]}")
     elif content.mode == "structured":
         if content.records is not None:
@@ -204,28 +195,3 @@ def _cell(text: str | None) -> str:
 
 def _code(text: str | None) -> str:
     return "—" if text is None else f"`{_cell(text)}`"
-
-
-def write_atomic(path: str, text: str) -> str:
-    """Write ``text`` to ``path`` atomically (temp file in the same directory, then rename).
-
-    Returns:
-        The absolute path written.
-
-    Raises:
-        OSError: When the directory does not exist or is not writable.
-    """
-    target = os.path.abspath(os.path.expanduser(path))
-    directory = os.path.dirname(target)
-    fd, temp = tempfile.mkstemp(prefix=".driftdeck-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-    return target

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from backends.errors import UnreadableError
-from backends.runs import os_reason
+from backends.errors import os_reason
 from backends.wal.progress import WalProgress
 from backends.wal.reader import BLOCK, Cancelled
 

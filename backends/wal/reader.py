@@ -17,7 +17,7 @@ import threading
 from typing import BinaryIO, Iterator
 
 from backends.errors import NotFoundError, UnreadableError
-from backends.runs import os_reason
+from backends.errors import os_reason
 
 BUFFER = 1 << 20
 """Bytes of read buffer."""

@@ -16,7 +16,8 @@ import orjson
 
 from backends.errors import DriftdeckError, ForbiddenError, NotFoundError
 from backends.snapshots.models import DiffSummary, EntryContent, EntryDiff, SnapshotRules
-from backends.snapshots.report import render_markdown, render_text, wanted_contents, write_atomic
+from backends.atomic import atomic_write
+from backends.snapshots.report import render_markdown, render_text, wanted_contents
 from backends.snapshots.rules import merge_rules
 from backends.source import DataSource, open_source
 
@@ -93,7 +94,7 @@ def diff_command(
     else:
         sys.stdout.write(render_text(shown, summary, {} if brief else contents))
     if output is not None:
-        written = write_atomic(output, render_markdown(shown, summary, contents))
+        written = atomic_write(output, render_markdown(shown, summary, contents).encode("utf-8"))
         click.echo(f"report written to {written}", err=True)
     unreadable = summary.categories.get("unreadable", 0)
     if unreadable:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import ClassVar
 
 from textual import on, work
@@ -16,7 +15,9 @@ from textual.widgets import OptionList
 from textual.worker import Worker
 
 from backends.checksums.models import CATEGORIES, OK, ChecksumEntry, ChecksumProgress, ChecksumSummary
+from backends.errors import ForbiddenError
 from backends.models import text_matches
+from tui.export import export_path
 from tui.panes.base import DeckPane
 from tui.units import human_size
 from tui.widgets.checksum_manifests import ManifestList
@@ -443,20 +444,17 @@ class ChecksumsPane(DeckPane):
 
     @work(group="ck-export", exit_on_error=False)
     async def _export(self, target: str) -> None:
-        from backends.checksums.atomic import atomic_write
+        from backends.atomic import atomic_write
         from backends.checksums.report import render_json, render_markdown
 
         run = self._runs.get(self._current or "")
         if run is None or run.summary is None:
             return
-        path = os.path.abspath(os.path.expanduser(target))
-        root = getattr(self.source, "root", None)
-        if isinstance(root, str):
-            real_root = os.path.realpath(root)
-            real = os.path.realpath(path)
-            if real == real_root or real.startswith(real_root.rstrip("/") + "/"):
-                self.notify(f"{target}: refusing to write under the read-only source root", severity="error", timeout=6)
-                return
+        try:
+            path = export_path(self.source, target)
+        except ForbiddenError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return
         as_json = path.lower().endswith(".json")
         entries = list(run.entries)
         data = render_json(run.summary, entries) if as_json else render_markdown(run.summary, entries)

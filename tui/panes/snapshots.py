@@ -23,9 +23,10 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
-from backends.errors import DriftdeckError
+from backends.errors import DriftdeckError, ForbiddenError
 from backends.models import SnapshotInfo
 from backends.snapshots.models import CATEGORY_TITLES, DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
+from tui.export import export_path
 from tui.panes.base import DeckPane
 from tui.widgets.snapshot_diff_view import SnapshotDiffView
 from tui.widgets.snapshot_tree import SnapshotTree, TreeRow, build_rows
@@ -384,8 +385,14 @@ class SnapshotsPane(DeckPane):
 
     @work(exclusive=True, group="snap-export", exit_on_error=False)
     async def _export(self, path: str) -> None:
-        from backends.snapshots.report import render_markdown, wanted_contents, write_atomic
+        from backends.atomic import atomic_write
+        from backends.snapshots.report import render_markdown, wanted_contents
 
+        try:
+            path = export_path(self.source, path)
+        except ForbiddenError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return
         summary = self._summary
         if summary is None or self._baseline is None or self._candidate is None:
             self.notify("nothing to export yet: the comparison has not finished", severity="warning", timeout=5)
@@ -403,10 +410,9 @@ class SnapshotsPane(DeckPane):
                 contents[entry.path] = EntryContent(entry.path, "none", notes=(str(exc),))
         text = render_markdown(entries, summary, contents)
         try:
-            written = await asyncio.to_thread(write_atomic, path, text)
-        except OSError as exc:
-            self.notify(f"{path}: cannot write the report: {exc.strerror or exc}", title=self.PANE_TITLE,
-                        severity="error", timeout=8)
+            written = await asyncio.to_thread(atomic_write, path, text.encode("utf-8"))
+        except DriftdeckError as exc:
+            self.notify(f"cannot write the report: {exc}", title=self.PANE_TITLE, severity="error", timeout=8)
             return
         finally:
             self._update_status()

@@ -8,7 +8,7 @@ import tempfile
 from backends.errors import UnreadableError
 
 
-def atomic_write(path: str, data: bytes) -> None:
+def atomic_write(path: str, data: bytes) -> str:
     """Replace ``path`` with ``data`` so readers see the old file or the new one, never half.
 
     The new file gets the usual mode for new files (``0o666`` minus the umask).
@@ -17,10 +17,14 @@ def atomic_write(path: str, data: bytes) -> None:
         path: Destination; its directory must exist.
         data: The complete new content.
 
+    Returns:
+        The absolute path written.
+
     Raises:
         UnreadableError: When the directory cannot be written (the message names it).
     """
-    directory = os.path.dirname(os.path.abspath(path))
+    path = os.path.abspath(os.path.expanduser(path))
+    directory = os.path.dirname(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     except OSError as exc:
@@ -34,6 +38,7 @@ def atomic_write(path: str, data: bytes) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+        return path
     except OSError as exc:
         try:
             os.unlink(tmp)
