@@ -16,7 +16,8 @@ from typing import AsyncIterator, Iterator
 import orjson
 
 from backends.checksums.local import ChecksumsLocal
-from backends.errors import ForbiddenError, NotFoundError, UnreadableError, UnsupportedError, os_reason
+from backends.errors import ForbiddenError, NotFoundError, UnreadableError, os_reason
+from backends.events.local import EventsLocal
 from backends.globwalk import is_wildcard, walk_glob
 from backends.jsonread import loads_located
 from backends.layout import Layout, load_config
@@ -52,7 +53,7 @@ MAX_READ_RANGE = 16 << 20
 MAX_EVENTS_PAGE = 5000
 
 
-class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal):
+class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
     """A workspace on the local filesystem.
 
     Args:
@@ -89,7 +90,8 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal):
             capabilities=frozenset({CAP_RUNS, CAP_FILES, CAP_INVENTORY})
             | ChecksumsLocal.CAPABILITIES
             | WalLocal.CAPABILITIES
-            | SnapshotsLocal.CAPABILITIES,
+            | SnapshotsLocal.CAPABILITIES
+            | EventsLocal.CAPABILITIES,
             layout=self.layout.to_json(),
         )
 
@@ -343,11 +345,6 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal):
                 partner = rel[: len(rel) - len(base)] + base.replace("record", "replay")
                 pairs.append(WalPair(run_id, f"{key}/{rel}", f"{key}/{partner}" if partner in names else None))
         return pairs
-
-    # Live events ---------------------------------------------------------------
-
-    def watch(self, path: str = "", filters: object = None) -> AsyncIterator[object]:
-        raise UnsupportedError(f"{self.root}: this version of the local source cannot watch for live events yet")
 
 
 def _parse_event_cursor(cursor: str | None) -> tuple[int, int]:

@@ -9,7 +9,7 @@ scheme, the object a class taking ``(spec)``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, AsyncIterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, AsyncIterator, Protocol, runtime_checkable
 
 from backends.errors import SourceSpecError
 from backends.models import (
@@ -28,6 +28,7 @@ from backends.models import (
 if TYPE_CHECKING:
     from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
     from backends.checksums.scope import Scope
+    from backends.events.model import FsEvent, WatchFilter
     from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
     from backends.wal.diff import WalDiffSummary, WalDivergence
     from backends.wal.index import WalIndexInfo
@@ -175,8 +176,9 @@ class DataSource(Protocol):
         ...
 
     # Live events (pane 2) --------------------------------------------------------
-    def watch(self, path: str = "", filters: Any = None) -> AsyncIterator[Any]:
-        """Batches of live filesystem events; losses reported explicitly, never silently."""
+    def watch(self, path: str = "", filters: "WatchFilter" = ...) -> "AsyncIterator[list[FsEvent]]":
+        """Batches of live filesystem events under ``path``; losses arrive as explicit
+        ``lost`` markers followed by ``reconciled`` events, never silently."""
         ...
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, AsyncIterator, Iterator, NoReturn
+from typing import TYPE_CHECKING, AsyncIterator, Iterator
 
 from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
 from backends.checksums.scope import Scope
-from backends.errors import UnsupportedError
 from backends.threadstream import iterate_in_thread
 
 HANDOVER_ITEMS = 512
@@ -70,7 +69,3 @@ class ChecksumsLocal:
             for item in batch:
                 yield item
 
-
-def _unsupported(root: str, what: str) -> NoReturn:
-    """Raise the error of a capability this local source lacks (used by sibling mixins)."""
-    raise UnsupportedError(f"{root}: this version of the local source cannot {what} yet")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.errors import ForbiddenError, MalformedError, NotFoundError, UnsupportedError
+from backends.errors import ForbiddenError, MalformedError, NotFoundError
 from backends.local import LocalSource
 from backends.models import RunQuery
 from backends.source import open_source
@@ -174,12 +174,10 @@ async def test_open_source_by_path_and_by_entry_point(small_workspace: Path) -> 
         open_source("/no/such/path")
 
 
-async def test_engines_of_later_panes_say_they_are_unsupported(small_workspace: Path) -> None:
-    source = LocalSource(str(small_workspace))
-    info = await source.describe()
-    assert "watch" not in info.capabilities and "runs" in info.capabilities
-    with pytest.raises(UnsupportedError, match="cannot watch"):
-        source.watch("")
+async def test_describe_names_every_capability(small_workspace: Path) -> None:
+    info = await LocalSource(str(small_workspace)).describe()
+    assert info.capabilities == {"runs", "files", "inventory", "checksums", "wal", "snapshots", "watch"}
+    assert info.read_only and info.layout["runs"] == "runs/*"
 
 
 async def test_reading_everything_writes_nothing(small_workspace: Path) -> None:

@@ -60,6 +60,10 @@ def cli() -> None:
     driftdeck demo                build the demo workspace and open it
     driftdeck quarantine list     quarantined runs of a source
     driftdeck quarantine show ID  one run: status, reason, artifacts, record
+    driftdeck checksums verify    drift against SHA-256 manifests (update writes one)
+    driftdeck wal validate|diff   WAL v2 validation and record/replay parity
+    driftdeck snapshots diff A B  what differs between two trace snapshots
+    driftdeck events record|verify  record live filesystem events, check a recording
     """
 
 

@@ -1,42 +1,456 @@
-"""Pane 2, Live events: what is changing on disk under the source root."""
+"""Pane 2, Live events: what is happening on disk under this path, right now."""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import time
+from collections import deque
+from typing import ClassVar
 
-from tui.panes.inventory import InventoryPane
-from tui.units import human_size, utc
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Input, Label, Static
+
+from backends.events.model import CHANGE_TYPES, DEFAULT_TYPES, FsEvent, WatchFilter, WatchHeader
+from backends.events.recording import RecordingWriter, format_for, strip_prefix
+from backends.events.stats import EventStats
+from tui.panes.base import DeckPane
+from tui.widgets.live_event_list import LiveEventList
+from tui.widgets.live_stats import LiveStats
+
+FLUSH_SECONDS = 0.05
+"""Arrived events are merged into the view at most this often (20 Hz, the refresh budget)."""
+STATS_EVERY = 10
+"""Flushes between redraws of the side panel (2 Hz)."""
+RING_SIZE = int(os.environ.get("DRIFTDECK_LIVE_RING", "100000"))
+"""Events kept for display (oldest fall off); ``DRIFTDECK_LIVE_RING`` overrides."""
+
+TYPE_KEYS = {"c": "created", "m": "modified", "d": "deleted", "v": "moved", "o": "opened", "x": "closed", "w": "closed_no_write"}
 
 
-class LivePane(InventoryPane):
-    """The watch root's top-level entries, re-read every second; changed ones marked."""
+class LivePane(DeckPane):
+    """A live, bounded, filterable event stream of the source, with rates and losses.
+
+    Watching starts the first time the pane is shown. Batches from the
+    source arrive on a worker; a timer merges them into the ring and the
+    view at ``FLUSH_SECONDS``; the list follows the newest event until the
+    user scrolls up.
+    """
 
     PANE_KEY = "2"
     PANE_ID = "live"
     PANE_TITLE = "Live events"
     PANE_SUMMARY = "What is happening on disk under this path, right now?"
-    COLUMNS = ("", "entry", "kind", "size", "modified (UTC)")
-    REFRESH_SECONDS = 1.0
 
-    def __init__(self) -> None:
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "pause", "Pause/resume"),
+        Binding("slash", "filter", "Filter"),
+        Binding("n", "match(1)", "Next match", show=False),
+        Binding("N", "match(-1)", "Prev match", show=False),
+        Binding("e", "marker(1)", "Next loss/notice"),
+        Binding("E", "marker(-1)", "Prev loss/notice", show=False),
+        Binding("f", "follow", "Follow newest"),
+        Binding("p", "choose_path", "Path"),
+        Binding("r", "record", "Record"),
+        Binding("t", "toggle_times", "Times", show=False),
+        Binding("C", "clear", "Clear", show=False),
+        *(Binding(key, f"toggle_type('{kind}')", f"Toggle {kind}", show=False) for key, kind in TYPE_KEYS.items()),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    LivePane #live-head { height: 1; padding: 0 1; background: $boost; }
+    LivePane #live-status { height: 1; padding: 0 1; color: $text-muted; }
+    LivePane #live-banner { height: auto; padding: 0 1; display: none; }
+    LivePane #live-banner.-lost { display: block; background: $error 30%; color: $text; text-style: bold; }
+    LivePane #live-banner.-notice { display: block; background: $warning 25%; color: $text; }
+    LivePane #live-body { height: 1fr; }
+    LivePane #live-main { width: 1fr; }
+    LivePane LiveEventList { height: 1fr; }
+    LivePane #live-new { height: 1; padding: 0 1; background: $accent 30%; display: none; }
+    LivePane #live-new.-shown { display: block; }
+    """
+
+    def __init__(self, ring_size: int = RING_SIZE) -> None:
         super().__init__()
-        self._mtimes: dict[str, float] = {}
-        self._changes = 0
+        self.ring: deque[FsEvent] = deque(maxlen=max(100, ring_size))
+        self._view: deque[FsEvent] = self.ring
+        self._pending: deque[FsEvent] = deque(maxlen=max(100, ring_size))
+        self._arrived = 0  # events received while the display lags (pending overflow counted)
+        self.stats = EventStats()
+        self.types: frozenset[str] = DEFAULT_TYPES
+        self.path = ""
+        self.paused = False
+        self.held = 0
+        self._held_events: deque[FsEvent] = deque(maxlen=self.ring.maxlen)
+        self.following = True
+        self.unseen = 0
+        self._text = ""
+        self._flushes = 0
+        self._started = False
+        self._backend = "starting…"
+        self._banner: tuple[str, str] | None = None
+        self._recorder: RecordingWriter | None = None
+        self._record_path = ""
+        self._record_abs = ""
+        self._error: str | None = None
+        self._timer: Timer | None = None
+        self._head_key: tuple[object, ...] | None = None
+        self._banner_shown: tuple[str, str] | None = None
 
-    async def collect(self) -> tuple[str, dict[str, tuple[Any, ...]]]:
-        entries = await self.source.list_dir("")
-        rows: dict[str, tuple[Any, ...]] = {}
-        changed = 0
-        for entry in entries:
-            before = self._mtimes.get(entry.path)
-            moved = before is not None and before != entry.mtime
-            changed += moved
-            self._mtimes[entry.path] = entry.mtime
-            size = "-" if entry.kind == "dir" else human_size(entry.size)
-            rows[entry.path] = ("●" if moved else " ", entry.path, entry.kind, size, utc(entry.mtime))
-        self._changes += changed
-        return (
-            f"watching {self.app.source_label} · {len(entries)} top-level entries · "
-            f"{self._changes} changes seen since opened (re-read every second)",
-            rows,
+    def compose(self) -> ComposeResult:
+        yield Static("", id="live-head")
+        yield Label("", id="live-status")
+        yield Static("", id="live-banner")
+        with Horizontal(id="live-body"):
+            with Vertical(id="live-main"):
+                yield LiveEventList(id="live-list")
+                yield Label("", id="live-new")
+            yield LiveStats(id="live-stats")
+        yield Input(placeholder="filter events by path (prefix ! to invert), enter to keep, escape to clear", id="live-filter")
+
+    def on_mount(self) -> None:
+        self.query_one("#live-filter", Input).display = False
+        self._timer = self.set_interval(FLUSH_SECONDS, self._flush)
+        self._draw_head()
+        self._draw_status()
+
+    def on_show(self) -> None:
+        if not self._started:
+            self._started = True
+            self._restart()
+
+    def focus_main(self) -> None:
+        self.query_one(LiveEventList).focus()
+
+    def on_unmount(self) -> None:
+        self._stop_recording()
+
+    # Watching -------------------------------------------------------------------------
+
+    def _restart(self) -> None:
+        self._error = None
+        self._backend = "starting…"
+        self._watch(self.path, WatchFilter(types=self.types))
+        self._draw_head()
+
+    @work(exclusive=True, group="live-watch", exit_on_error=False)
+    async def _watch(self, path: str, spec: WatchFilter) -> None:
+        try:
+            async for batch in self.source.watch(path, spec):
+                self.ingest(batch)
+        except Exception as exc:
+            self._error = str(exc)
+            self._draw_head()
+            raise
+
+    def ingest(self, batch: list[FsEvent]) -> None:
+        """Take a batch from the source (also how tests feed a known stream)."""
+        pending = self._pending
+        overflow = len(pending) + len(batch) - (pending.maxlen or 0)
+        if overflow > 0:
+            self._arrived += overflow
+        pending.extend(batch)
+
+    def _flush(self) -> None:
+        self._flushes += 1
+        if self._pending:
+            batch = list(self._pending)
+            self._pending.clear()
+            self._absorb(batch)
+        if self._flushes % STATS_EVERY == 0:
+            self._draw_stats()
+            self._draw_status()
+
+    def _absorb(self, batch: list[FsEvent]) -> None:
+        recorder = self._recorder
+        if recorder is not None:
+            mine = [e for e in batch if not self._is_recording_file(e.path)]
+            recorder.write([strip_prefix(e, "") for e in mine])
+        self.stats.add(batch)
+        for event in batch:
+            if event.type == "lost":
+                count = "an unknown number of" if event.lost is None else f"{event.lost:,}"
+                self._banner = ("-lost", f"⚠ {count} events lost ({event.detail}); reconciling with a rescan…")
+            elif event.type == "resynced" and self._banner and self._banner[0] == "-lost":
+                self._banner = ("-notice", f"reconciled after a loss: {event.detail}")
+            elif event.type == "notice":
+                self._backend = event.detail or ""
+                if (event.detail or "").startswith("polling"):
+                    self._banner = ("-notice", f"⚠ {event.detail}")
+        batch = [e for e in batch if e.type != "notice"]  # notices go to the status line and banner
+        if self.paused:
+            self.held += len(batch)
+            self._hold(batch)
+            self._draw_banner()
+            return
+        self._append(batch)
+        self._draw_banner()
+        self._draw_head()
+
+    def _hold(self, batch: list[FsEvent]) -> None:
+        self._held_events.extend(batch)
+
+    def _append(self, batch: list[FsEvent]) -> None:
+        table = self.query_one(LiveEventList)
+        before = len(self._view)
+        dropped = 0
+        self.ring.extend(batch)
+        if self._view is not self.ring:
+            shown = [e for e in batch if self._matches(e)]
+            dropped = max(0, len(self._view) + len(shown) - (self._view.maxlen or 0))
+            self._view.extend(shown)
+            added = len(shown)
+        else:
+            dropped = max(0, before + len(batch) - (self.ring.maxlen or 0))
+            added = len(batch)
+        if not added:
+            return
+        if self.following:
+            table.set_rows(self._view, cursor=len(self._view) - 1)
+        else:
+            self.unseen += added
+            table.set_rows(self._view, cursor=max(0, table.cursor - dropped))
+            self._draw_new()
+
+    # Display -------------------------------------------------------------------------------
+
+    def _draw_head(self) -> None:
+        recording = None if self._recorder is None else (self._record_path, self._recorder.count // 1000)
+        key = (self.path, self.paused, self.following, recording, str(self.app.source_label))
+        if key == self._head_key:
+            return
+        self._head_key = key
+        where = self.path or "."
+        state = "paused" if self.paused else ("following" if self.following else "scrolled back")
+        head = Text.assemble(
+            ("watching ", "bold"), (str(self.app.source_label), "bold"), f" · path {where} · ",
+            (state, "bold reverse" if self.paused else "bold"),
         )
+        if self._recorder is not None:
+            head.append(f" · ● recording to {self._record_path}", style="bold red")
+        self.query_one("#live-head", Static).update(head)
+
+    def _draw_status(self) -> None:
+        if self._error:
+            text = f"⚠ cannot watch: {self._error}"
+        else:
+            snap_rate = self.stats.rate(int(time.time()))
+            parts = []
+            if self.paused:
+                parts.append(f"{self.held:,} new events held while paused")
+            backend = self._backend.replace(", recursively", "") if self._backend.startswith("watching") else self._backend.split(":")[0]
+            parts.append(f"{backend} · {snap_rate:,}/s · {len(self.ring):,} in the ring (max {self.ring.maxlen:,})")
+            if self._view is not self.ring:
+                parts.append(f"{len(self._view):,} shown")
+            if self._text:
+                parts.append(f"filter {self._text!r}")
+            if self._arrived:
+                parts.append(f"{self._arrived:,} fell off before display")
+            text = " · ".join(parts)
+        self.query_one("#live-status", Label).update(text)
+
+    def _draw_banner(self) -> None:
+        if self._banner == self._banner_shown:
+            return
+        self._banner_shown = self._banner
+        banner = self.query_one("#live-banner", Static)
+        banner.set_class(False, "-lost")
+        banner.set_class(False, "-notice")
+        if self._banner is not None:
+            cls, text = self._banner
+            banner.set_class(True, cls)
+            banner.update(text)
+
+    def _draw_new(self) -> None:
+        label = self.query_one("#live-new", Label)
+        label.set_class(self.unseen > 0 and not self.following, "-shown")
+        label.update(f"▼ {self.unseen:,} new events — press G (or f) to jump to the newest and follow")
+
+    def _draw_stats(self) -> None:
+        self.query_one(LiveStats).show(self.stats.snapshot(int(time.time()), width=LiveStats.SPARK_SECONDS), self.types)
+
+    def _set_following(self, following: bool) -> None:
+        if following == self.following:
+            return
+        self.following = following
+        if following:
+            self.unseen = 0
+        self._draw_new()
+        self._draw_head()
+
+    @on(LiveEventList.Highlighted)
+    def _moved(self, event: LiveEventList.Highlighted) -> None:
+        self._set_following(event.index >= len(self._view) - 1)
+
+    @on(LiveEventList.Selected)
+    def _details(self, event: LiveEventList.Selected) -> None:
+        row = self._view[event.index]
+        lines = [f"{key}: {value}" for key, value in row.to_json().items()]
+        self.notify("\n".join(lines), title=f"event {row.seq}", timeout=10)
+
+    # Filtering -------------------------------------------------------------------------------
+
+    def _matches(self, event: FsEvent) -> bool:
+        if event.type in CHANGE_TYPES and event.type not in self.types:
+            return False
+        if not self._text:
+            return True
+        invert = self._text.startswith("!")
+        needle = self._text[1:] if invert else self._text
+        hit = needle.lower() in (event.path + " " + (event.dest or "") + " " + event.type).lower()
+        return hit != invert
+
+    def _needs_filtered_view(self) -> bool:
+        seen = {kind for kind, count in self.stats.by_type.items() if count}
+        return bool(self._text) or not seen <= self.types
+
+    def _rebuild(self) -> None:
+        """Recompute the view from the ring (filter text or shown types changed)."""
+        if self._needs_filtered_view():
+            self._view = deque((e for e in self.ring if self._matches(e)), maxlen=self.ring.maxlen)
+        else:
+            self._view = self.ring
+        table = self.query_one(LiveEventList)
+        table.set_rows(self._view, cursor=len(self._view) - 1 if self.following else None)
+        self._draw_status()
+
+    @on(Input.Changed, "#live-filter")
+    def _text_changed(self, event: Input.Changed) -> None:
+        self._text = event.value
+        self._rebuild()
+
+    @on(Input.Submitted, "#live-filter")
+    def _text_submitted(self) -> None:
+        self.focus_main()
+
+    # Actions ---------------------------------------------------------------------------------
+
+    def action_pause(self) -> None:
+        """Pause ingestion (events keep being counted), or resume and show what was held."""
+        self.paused = not self.paused
+        if not self.paused:
+            held = list(self._held_events)
+            self._held_events.clear()
+            self.held = 0
+            if held:
+                self._append(held)
+        self._draw_head()
+        self._draw_status()
+
+    def action_follow(self) -> None:
+        table = self.query_one(LiveEventList)
+        table.action_cursor_bottom()
+        self._set_following(True)
+
+    def action_filter(self) -> None:
+        field = self.query_one("#live-filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#live-filter", Input)
+        if field.value:
+            field.value = ""
+        field.display = False
+        self.focus_main()
+
+    def action_match(self, step: int) -> None:
+        table = self.query_one(LiveEventList)
+        if self._view:
+            table.move_to((table.cursor + step) % len(self._view))
+
+    def action_marker(self, step: int) -> None:
+        """Next/previous loss, reconciliation or notice from the cursor."""
+        table = self.query_one(LiveEventList)
+        count = len(self._view)
+        for offset in range(1, count + 1):
+            index = (table.cursor + step * offset) % count
+            row = self._view[index]
+            if row.type in ("lost", "resynced", "notice") or row.reconciled:
+                table.move_to(index)
+                return
+        self.notify("no loss, reconciliation or notice in view", timeout=3)
+
+    def action_toggle_type(self, kind: str) -> None:
+        """Show or hide a type; the watch is restarted so the kernel only reports what is shown."""
+        types = set(self.types)
+        types.symmetric_difference_update({kind})
+        if not types & set(CHANGE_TYPES):
+            self.notify("at least one event type must stay on", severity="warning", timeout=3)
+            return
+        self.types = frozenset(types)
+        self._rebuild()
+        self._draw_stats()
+        if self._started:
+            self._restart()
+
+    def action_toggle_times(self) -> None:
+        table = self.query_one(LiveEventList)
+        table.show_times = not table.show_times
+        table.invalidate()
+
+    def action_clear(self) -> None:
+        self.ring.clear()
+        if self._view is not self.ring:
+            self._view.clear()
+        self.unseen = 0
+        self.query_one(LiveEventList).set_rows(self._view, cursor=0)
+        self._draw_new()
+
+    def action_choose_path(self) -> None:
+        from tui.screens.live_prompt import LivePrompt
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            self.path = "" if value in (".", "/") else value.strip("/")
+            self._banner = None
+            self._draw_banner()
+            self._restart()
+
+        self.app.push_screen(LivePrompt("Directory to watch, relative to the source root:", self.path or ".", "enter to watch, escape to cancel"), chosen)
+
+    def action_record(self) -> None:
+        """Start recording to a file the user names, or stop the recording in progress."""
+        if self._recorder is not None:
+            count, path = self._recorder.count, self._record_path
+            self._stop_recording()
+            self.notify(f"recorded {count:,} events to {path}", title="Recording", timeout=6)
+            self._draw_head()
+            return
+        from tui.screens.live_prompt import LivePrompt
+
+        self.app.push_screen(
+            LivePrompt("Record the stream to file (.jsonl or .yaml):", "driftdeck-events.jsonl", "written when you stop (r again)"),
+            self._start_recording,
+        )
+
+    def _start_recording(self, value: str | None) -> None:
+        if value is None:
+            return
+        target = os.path.abspath(os.path.expanduser(value))
+        try:
+            self._recorder = RecordingWriter(target, WatchHeader(self.path or ".", WatchFilter(types=self.types), time.time_ns()), format_for(target, None))
+        except OSError as exc:
+            self.report(exc)
+            return
+        self._record_path = value
+        self._record_abs = target
+        self._draw_head()
+
+    def _stop_recording(self) -> None:
+        if self._recorder is not None:
+            recorder, self._recorder = self._recorder, None
+            try:
+                recorder.close()
+            except OSError as exc:
+                self.report(exc)
+
+    def _is_recording_file(self, path: str) -> bool:
+        name = path.rsplit("/", 1)[-1]
+        return name.startswith(".driftdeck-rec-") or (bool(self._record_abs) and name == os.path.basename(self._record_abs))

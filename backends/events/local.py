@@ -1,0 +1,49 @@
+"""``EventsLocal``: the live-events operation of ``LocalSource`` (a mixin)."""
+
+from __future__ import annotations
+
+import os
+from typing import AsyncIterator, Callable
+
+from backends.errors import NotFoundError
+from backends.events.model import FsEvent, WatchFilter
+from backends.events.watcher import watch_events
+from backends.threadstream import iterate_in_thread
+
+IN_FLIGHT_BATCHES = 16
+"""Batches produced ahead of a slow consumer before the watcher's own queue takes the strain."""
+
+
+class EventsLocal:
+    """Mixed into ``LocalSource``; relies on its ``root`` and ``_resolve``."""
+
+    CAPABILITIES: frozenset[str] = frozenset({"watch"})
+    root: str
+    _resolve: Callable[..., str]
+
+    def watch(self, path: str = "", filters: WatchFilter = WatchFilter()) -> AsyncIterator[list[FsEvent]]:
+        """Stream batches of live events under ``path`` (default: the whole source).
+
+        Paths in events are relative to the source root. Losses are reported
+        in the stream (``lost`` markers followed by ``reconciled`` events),
+        never silently; see ``backends.events.watcher``.
+
+        Args:
+            path: Directory to watch, relative to the source root.
+            filters: Types, globs and options of the watch.
+
+        Raises:
+            ForbiddenError: When ``path`` resolves outside the source root.
+            NotFoundError: When ``path`` is not a directory.
+        """
+        if os.path.isabs(path or ""):
+            self._resolve(path)  # refuses absolute paths with a ForbiddenError
+        rel = "/".join(part for part in (path or "").split("/") if part and part != ".")
+        top = self._resolve(rel or ".")
+        if not os.path.isdir(top):
+            raise NotFoundError(f"{rel or '.'}: no such directory to watch", path=rel)
+        return iterate_in_thread(
+            lambda stop: watch_events(top, filters, stop, prefix=rel),
+            maxsize=IN_FLIGHT_BATCHES,
+            name="driftdeck-watch",
+        )

@@ -1,0 +1,120 @@
+"""Our watcher against ``inotifywait`` on the same scripted workload, side by side."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from backends.events.model import WatchFilter
+from tests.backends.test_events_harness import Collector, implied_tree, real_tree
+
+INOTIFYWAIT = shutil.which("inotifywait")
+pytestmark = pytest.mark.skipif(
+    INOTIFYWAIT is None,
+    reason="inotifywait is not installed (apt-get install inotify-tools): the peer comparison needs it",
+)
+
+FILES = 1000
+DIRS = ("alpha", "alpha/one", "alpha/one/deep", "beta", "beta/two", "gamma with space")
+
+
+class Peer:
+    """``inotifywait -m -r --format '%e %w%f'`` writing to a file, until stopped."""
+
+    def __init__(self, top: Path, out: Path) -> None:
+        self.out = out
+        self._handle = open(out, "wb")
+        line_buffered = ["stdbuf", "-oL"] if shutil.which("stdbuf") else []
+        self.proc = subprocess.Popen(
+            [*line_buffered, INOTIFYWAIT, "-m", "-r", "-q", "--format", "%e %w%f", str(top)],  # type: ignore[list-item]
+            stdout=self._handle,
+            stderr=subprocess.PIPE,
+        )
+
+    def wait_ready(self, top: Path) -> None:
+        """Poke the tree until inotifywait reports the poke (its watches are set)."""
+        poke = top / ".peer-ready"
+        for _ in range(400):
+            poke.touch()
+            time.sleep(0.025)
+            if b".peer-ready" in self.out.read_bytes():
+                poke.unlink()
+                return
+        raise AssertionError("inotifywait never became ready")
+
+    def lines(self) -> list[tuple[set[str], str]]:
+        out = []
+        for raw in self.out.read_bytes().decode("utf-8", "replace").splitlines():
+            events, _, path = raw.partition(" ")
+            out.append((set(events.split(",")), path))
+        return out
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        self._handle.close()
+
+
+def workload(top: Path) -> None:
+    """Nested directories; create, write, rename, move across directories, delete."""
+    for i in range(FILES):
+        folder = top / DIRS[i % len(DIRS)]
+        path = folder / f"file-{i:04d}.dat"
+        with open(path, "wb") as handle:
+            handle.write(os.urandom(64))
+        if i % 5 == 1:
+            os.rename(path, folder / f"renamed-{i:04d}.dat")
+        elif i % 5 == 2:
+            os.rename(path, top / DIRS[(i + 1) % len(DIRS)] / f"moved-{i:04d}.dat")
+        elif i % 5 == 3:
+            path.unlink()
+
+
+def test_we_see_every_create_delete_and_move_inotifywait_sees(tmp_path: Path) -> None:
+    top = tmp_path / "tree"
+    top.mkdir()
+    peer = Peer(top, tmp_path / "peer.log")
+    try:
+        peer.wait_ready(top)
+        spec = WatchFilter(types=frozenset({"created", "deleted", "moved", "closed"}), baseline=True)
+        with Collector(top, spec) as ours:
+            for name in DIRS:
+                (top / name).mkdir()
+            # Let both set their watches on the new directories before the files come.
+            ours.wait_for(lambda ev: {e.path for e in ev if e.type == "created"} >= set(DIRS))
+            for _ in range(200):
+                if all(f"{top}/{d}" in {p for _, p in peer.lines()} for d in DIRS):
+                    break
+                time.sleep(0.025)
+            workload(top)
+            os.rename(top / "beta" / "two", top / "alpha" / "two-moved")  # a directory move
+            shutil.rmtree(top / "gamma with space")  # a tree delete
+            events = ours.settle(quiet=1.5)
+        time.sleep(0.5)
+    finally:
+        peer.stop()
+
+    prefix = f"{top}/"
+    theirs = [(kinds, path[len(prefix):]) for kinds, path in peer.lines() if path.startswith(prefix)]
+    theirs = [(k, p) for k, p in theirs if ".peer-ready" not in p]
+    assert not any("Q_OVERFLOW" in k for k, _ in theirs), "the peer itself overflowed; the comparison is void"
+    their_created = {p for k, p in theirs if "CREATE" in k}
+    their_deleted = {p for k, p in theirs if "DELETE" in k}
+    their_from = [p for k, p in theirs if "MOVED_FROM" in k]
+    their_to = [p for k, p in theirs if "MOVED_TO" in k]
+
+    our_created = {e.path for e in events if e.type == "created"}
+    our_deleted = {e.path for e in events if e.type == "deleted"}
+    our_moves = {(e.path, e.dest) for e in events if e.type == "moved"}
+
+    assert len(their_created) >= FILES  # the peer did see the workload
+    assert their_created - our_created == set()
+    assert their_deleted - our_deleted == set()
+    assert set(zip(their_from, their_to)) - our_moves == set()
+    assert not [e for e in events if e.type == "lost"]
+    assert implied_tree(events) == real_tree(top)

@@ -1,0 +1,182 @@
+"""The Live events pane, driven by keys over a real watcher on a busy directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from backends.demo.activity import ActivityWriter
+from backends.events.model import FsEvent
+from backends.events.verify import verify_recording
+from backends.local import LocalSource
+from tests.tui.conftest import screen_text, wait_for_runs
+from tui.app import DriftdeckApp
+from tui.panes.live import LivePane
+from tui.widgets.live_event_list import LiveEventList
+
+SIZE = (120, 36)
+
+
+
+def make(root: Path) -> DriftdeckApp:
+    return DriftdeckApp(LocalSource(str(root)), source_label="demo-workspace", cursor_blink=False)
+
+
+async def wait_until(pilot: Pilot, predicate, what: str, tries: int = 400) -> None:
+    for _ in range(tries):
+        if predicate():
+            return
+        await pilot.pause(0.025)
+    raise AssertionError(f"timed out waiting for {what}:\n{screen_text(pilot)}")
+
+
+async def open_live(pilot: Pilot) -> LivePane:
+    await wait_for_runs(pilot)
+    pane = pilot.app.query_one(LivePane)
+    assert not pane._started  # nothing is watched until the pane is shown
+    await pilot.press("2")
+    await wait_until(pilot, lambda: pane._backend.startswith("watching"), "the watcher to start")
+    return pane
+
+
+@pytest.fixture
+def busy(tmp_path: Path):
+    root = tmp_path / "ws"
+    (root / "live").mkdir(parents=True)
+    writer = ActivityWriter(root, interval=0.02)
+    yield root, writer
+    writer.stop()
+
+
+async def test_shows_live_activity_with_counters(busy) -> None:
+    root, writer = busy
+    app = make(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_live(pilot)
+        writer.start()
+        await wait_until(pilot, lambda: any(e.type == "created" for e in pane.ring), "created events")
+        await wait_until(pilot, lambda: "live/capture-00000/frame-0000" in screen_text(pilot), "rows on screen")
+        text = screen_text(pilot)
+        assert "watching demo-workspace · path . · following" in text
+        assert "watching . with inotify: 1 entries" in text
+        assert "Events by type" in text and "Top churning paths" in text
+        table = app.query_one(LiveEventList)
+        assert table.cursor == len(table.rows) - 1  # following the newest
+
+
+async def test_space_pauses_ingestion_and_counts_what_arrives(busy) -> None:
+    root, writer = busy
+    app = make(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_live(pilot)
+        writer.start()
+        await wait_until(pilot, lambda: len(pane.ring) > 3, "some events")
+        await pilot.press("space")
+        frozen = len(app.query_one(LiveEventList).rows)
+        await wait_until(pilot, lambda: pane.held > 5, "events held while paused")
+        await wait_until(pilot, lambda: "new events held while paused" in screen_text(pilot), "the held count")
+        assert "paused" in screen_text(pilot)
+        assert len(app.query_one(LiveEventList).rows) == frozen
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        assert len(app.query_one(LiveEventList).rows) > frozen and pane.held == 0
+
+
+async def test_scrolling_up_stops_following_and_g_jumps_back(busy) -> None:
+    root, writer = busy
+    app = make(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_live(pilot)
+        writer.start()
+        await wait_until(pilot, lambda: len(pane.ring) > 40, "40 events")
+        await pilot.press("g")
+        await wait_until(pilot, lambda: pane.unseen > 0, "unseen events counted")
+        await wait_until(pilot, lambda: "new events — press G" in screen_text(pilot), "the jump hint")
+        assert "scrolled back" in screen_text(pilot)
+        await pilot.press("G")
+        await pilot.pause(0.2)
+        table = app.query_one(LiveEventList)
+        assert pane.following and table.cursor >= len(table.rows) - 2
+        assert "new events — press G" not in screen_text(pilot)
+
+
+async def test_text_filter_and_type_toggles(busy) -> None:
+    root, writer = busy
+    app = make(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_live(pilot)
+        writer.start()
+        await wait_until(pilot, lambda: any(e.type == "moved" for e in pane.ring), "a rename")
+        await pilot.press("slash", *"capture.log", "enter")
+        await pilot.pause(0.2)
+        rows = app.query_one(LiveEventList).rows
+        assert rows and all("capture.log" in (e.path + (e.dest or "")) for e in rows)
+        await pilot.press("escape")
+        await pilot.press("m")  # hide modified (the watch restarts without it)
+        await pilot.pause(0.3)
+        assert "modified" not in pane.types
+        assert not [e for e in app.query_one(LiveEventList).rows if e.type == "modified"]
+        await wait_until(pilot, lambda: pane._backend.startswith("watching"), "the restarted watch")
+
+
+async def test_loss_banner_and_reconciliation_are_visible(tmp_path: Path) -> None:
+    app = make(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_live(pilot)
+        pane.ingest([FsEvent(900, "lost", "", 1, 1, lost=None, detail="the kernel's inotify queue overflowed (IN_Q_OVERFLOW)")])
+        await wait_until(pilot, lambda: "events lost" in screen_text(pilot), "the banner")
+        text = screen_text(pilot)
+        assert "⚠ an unknown number of events lost (the kernel's inotify queue overflowed (IN_Q_OVERFLOW))" in text
+        pane.ingest([
+            FsEvent(901, "created", "late.txt", 2, 2, reconciled=True),
+            FsEvent(902, "resynced", "", 3, 3, detail="picture reconciled with the disk: 1 reconciled, 0 stale events superseded"),
+        ])
+        await wait_until(pilot, lambda: "reconciled after a loss" in screen_text(pilot), "the reconciled banner")
+        assert "[reconciled]" in screen_text(pilot)
+        await pilot.press("g")
+        table = app.query_one(LiveEventList)
+        assert table.current.type == "lost"
+        await pilot.press("e")
+        assert table.current.reconciled
+        await pilot.press("e")
+        assert table.current.type == "resynced"
+
+
+async def test_r_records_to_a_named_file_that_verifies(busy, tmp_path: Path) -> None:
+    root, writer = busy
+    target = tmp_path / "out" / "rec.jsonl"
+    target.parent.mkdir()
+    app = make(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_live(pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        field = app.screen.query_one("#live-prompt-input")
+        field.value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "● recording to" in screen_text(pilot)
+        writer.start()
+        await wait_until(pilot, lambda: pane._recorder is not None and pane._recorder.count > 10, "recorded events")
+        await pilot.press("r")
+        await pilot.pause()
+    report = verify_recording(str(target))
+    assert report.records > 10 and report.malformed_count == 0 and report.missing_count == 0
+
+
+async def test_a_source_that_cannot_watch_says_so(tmp_path: Path) -> None:
+    class NoWatch(LocalSource):
+        def watch(self, path="", filters=None):
+            from backends.errors import UnsupportedError
+
+            raise UnsupportedError(f"{self.root}: this source cannot watch")
+
+    app = DriftdeckApp(NoWatch(str(tmp_path)), source_label="demo-workspace", cursor_blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "cannot watch" in screen_text(pilot), "the error")
+        assert "watching demo-workspace" in screen_text(pilot)
+        assert app.is_running

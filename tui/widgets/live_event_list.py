@@ -1,0 +1,93 @@
+"""``LiveEventList``: the virtual, colour-per-type list of live filesystem events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+
+from backends.events.model import FsEvent, display_path
+from tui.widgets.virtual_list import VirtualList
+
+_TYPE_CLASS = {
+    "created": "live-list--created",
+    "modified": "live-list--modified",
+    "deleted": "live-list--deleted",
+    "moved": "live-list--moved",
+    "opened": "live-list--quiet",
+    "closed": "live-list--closed",
+    "closed_no_write": "live-list--quiet",
+    "exists": "live-list--quiet",
+    "lost": "live-list--lost",
+    "resynced": "live-list--marker",
+    "notice": "live-list--marker",
+}
+
+_LABEL = {"closed_no_write": "closed-nw", "resynced": "resynced", "lost": "LOST"}
+
+
+def _printable(text: str) -> str:
+    """Control characters (a newline in a file name) shown as escapes, not drawn."""
+    text = display_path(text)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+class LiveEventList(VirtualList):
+    """Rows of ``FsEvent``: time, type, path (→ destination), flags."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = VirtualList.COMPONENT_CLASSES | set(_TYPE_CLASS.values())
+
+    DEFAULT_CSS = """
+    LiveEventList > .live-list--created { color: $success; }
+    LiveEventList > .live-list--modified { color: $primary; }
+    LiveEventList > .live-list--deleted { color: $error; }
+    LiveEventList > .live-list--moved { color: $secondary; }
+    LiveEventList > .live-list--closed { color: $accent; }
+    LiveEventList > .live-list--quiet { color: $text-muted; }
+    LiveEventList > .live-list--lost { color: $error; text-style: bold reverse; }
+    LiveEventList > .live-list--marker { color: $warning; text-style: italic; }
+    """
+
+    TYPE_WIDTH = 10
+    TIME_WIDTH = 13
+
+    show_times = True
+    """Whether the time column is drawn (off gives stable screenshots)."""
+
+    def render_row(self, index: int, row: FsEvent, width: int) -> list[Segment]:
+        style = self.get_component_rich_style(_TYPE_CLASS.get(row.type, "live-list--quiet"), partial=True)
+        muted = self.get_component_rich_style("live-list--quiet", partial=True)
+        segments = [Segment(" ")]
+        if self.show_times:
+            stamp = datetime.fromtimestamp(row.wall_ns / 1e9, tz=timezone.utc).strftime("%H:%M:%S.%f")[:12]
+            segments.append(self.cell(stamp, self.TIME_WIDTH, muted))
+        segments.append(self.cell(_LABEL.get(row.type, row.type), self.TYPE_WIDTH, style))
+        segments.append(Segment(" "))
+        used = sum(seg.cell_length for seg in segments)
+        if row.type in ("lost", "resynced", "notice"):
+            text = row.detail or ""
+            if row.type == "lost":
+                count = "an unknown number of" if row.lost is None else f"{row.lost:,}"
+                text = f"{count} events lost: {text}"
+            segments.append(self.cell(_printable(text), max(0, width - used), style))
+            return segments
+        text = _printable(row.path or ".")
+        if row.dest is not None:
+            text += f" → {_printable(row.dest)}"
+        if row.is_dir:
+            text += "/"
+        flags = []
+        if row.reconciled:
+            flags.append("reconciled")
+        if row.coalesced > 1:
+            flags.append(f"×{row.coalesced}")
+        tail = f"  [{', '.join(flags)}]" if flags else ""
+        room = max(0, width - used - len(tail))
+        segments.append(self.cell(text, room, style if row.type in ("deleted", "lost") else None))
+        if tail:
+            segments.append(Segment(tail, muted + Style(italic=True)))
+        return segments

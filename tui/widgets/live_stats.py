@@ -1,0 +1,96 @@
+"""``LiveStats``: the Live pane's side panel: counters, rate sparkline, churn, latency."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, Sparkline, Static
+
+from backends.events.model import CHANGE_TYPES
+from backends.events.stats import StatsSnapshot, latency_labels
+
+_TYPE_STYLE = {
+    "created": "green",
+    "modified": "blue",
+    "deleted": "red",
+    "moved": "magenta",
+    "closed": "cyan",
+}
+
+
+class LiveStats(Vertical):
+    """Per-type counters, events/s sparkline, top churning paths and latency buckets."""
+
+    DEFAULT_CSS = """
+    LiveStats {
+        width: 44;
+        padding: 0 1;
+        background: $panel;
+    }
+    LiveStats > .live-stats--title {
+        text-style: bold;
+        color: $text-accent;
+        margin-top: 1;
+    }
+    LiveStats > Sparkline {
+        height: 3;
+        margin: 0 0;
+    }
+    LiveStats > #live-rate-line { color: $text-muted; }
+    """
+
+    SPARK_SECONDS = 40
+
+    def compose(self) -> ComposeResult:
+        yield Label("Events by type", classes="live-stats--title")
+        yield Static("", id="live-counters")
+        yield Label("Events per second", classes="live-stats--title")
+        yield Sparkline([0] * self.SPARK_SECONDS, id="live-spark")
+        yield Static("", id="live-rate-line")
+        yield Label("Top churning paths", classes="live-stats--title")
+        yield Static("", id="live-top")
+        yield Label("Write → receipt latency", classes="live-stats--title")
+        yield Static("", id="live-latency")
+
+    def show(self, snap: StatsSnapshot, enabled: frozenset[str]) -> None:
+        """Draw a snapshot; ``enabled`` marks which types are subscribed."""
+        counters = Table.grid(padding=(0, 1))
+        counters.add_column(no_wrap=True)
+        counters.add_column(justify="right", no_wrap=True)
+        counters.add_column(no_wrap=True)
+        counters.add_column(justify="right", no_wrap=True)
+        cells: list[Text] = []
+        for kind in CHANGE_TYPES:
+            on = kind in enabled
+            label = Text(("■ " if on else "□ ") + kind.replace("closed_no_write", "closed-nw"), style=_TYPE_STYLE.get(kind, "") if on else "dim")
+            cells.extend([label, Text(f"{snap.by_type.get(kind, 0):,}")])
+        cells.extend([Text("total", style="bold"), Text(f"{snap.total:,}", style="bold")])
+        for i in range(0, len(cells), 4):
+            row = cells[i : i + 4]
+            counters.add_row(*row, *([Text("")] * (4 - len(row))))
+        self.query_one("#live-counters", Static).update(counters)
+        self.query_one("#live-spark", Sparkline).data = list(snap.series) or [0]
+        self.query_one("#live-rate-line", Static).update(
+            f"{snap.rate:,}/s now · peak {snap.peak_rate:,}/s · last {len(snap.series)} s"
+        )
+        top = Text()
+        for path, count in snap.top_paths[:6]:
+            top.append(f"{count:>7,} ", style="bold")
+            top.append(_tail(path, 34) + "\n")
+        self.query_one("#live-top", Static).update(top if snap.top_paths else Text("none yet", style="dim italic"))
+        latency = Text()
+        if snap.latency_p50_ms is None:
+            latency.append("no file writes measured yet", style="dim italic")
+        else:
+            latency.append(f"p50 {snap.latency_p50_ms:.1f} ms · p95 {snap.latency_p95_ms:.1f} ms\n")
+            peak = max(snap.latency_buckets) or 1
+            for label, count in zip(latency_labels(), snap.latency_buckets):
+                bar = "█" * max(1 if count else 0, round(14 * count / peak))
+                latency.append(f"{label:>9} {bar:<14} {count:,}\n")
+        self.query_one("#live-latency", Static).update(latency)
+
+
+def _tail(path: str, width: int) -> str:
+    return path if len(path) <= width else "…" + path[-(width - 1) :]
