@@ -62,6 +62,8 @@ class HttpSource:
         self.backoff = backoff
         self.state = "connecting"
         """``connecting``, ``connected``, ``retrying in Ns`` or ``offline``."""
+        self.idle_timeout = 35.0
+        """Seconds without a byte (the server sends heartbeats) before a live stream reconnects."""
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -239,6 +241,42 @@ class HttpSource:
     async def diff_file(self, a: str, b: str) -> str:
         return await self._call("diff_file", a=a, b=b)  # type: ignore[no-any-return]
 
+    async def watch(self, path: str = "", filters: Any = None) -> AsyncIterator[list[Any]]:
+        """Live events over Server-Sent Events; reconnects for ever, resuming after
+        the last event received (``Last-Event-ID``), so nothing arrives twice."""
+        op = OPERATIONS["watch"]
+        params = encode_params(op, {"path": path, "filters": filters})
+        last_id: str | None = None
+        epoch, last_seq, attempt = "", 0, 0
+        timeout = httpx.Timeout(connect=5.0, read=self.idle_timeout, write=10.0, pool=10.0)
+        while True:
+            headers = {"accept": "text/event-stream", **({"last-event-id": last_id} if last_id else {})}
+            try:
+                async with self._http().stream("GET", op.path, params=params, headers=headers, timeout=timeout) as response:
+                    if 400 <= response.status_code < 500:
+                        self._raise_for(response, await response.aread())
+                    if response.status_code >= 500:
+                        raise errors.UnavailableError(f"{self.base}: HTTP {response.status_code}")
+                    self.state = "connected"
+                    attempt = 0
+                    async for event, message_id, data in sse_messages(response.aiter_lines()):
+                        if event == "error":
+                            raise rebuild_error(orjson.loads(data)["error"], 200, self.base)
+                        if message_id:
+                            last_id = message_id
+                        batch = wire.loads(data)
+                        new_epoch = (message_id or "").rpartition(":")[0]
+                        if new_epoch and new_epoch != epoch:
+                            epoch, last_seq = new_epoch, 0
+                        fresh = [e for e in batch if not (0 < e.seq <= last_seq)]
+                        last_seq = max([last_seq, *(e.seq for e in fresh)])
+                        if fresh:
+                            yield fresh
+            except (*RETRYABLE, httpx.ReadTimeout, errors.UnavailableError):
+                pass
+            await self._pause(min(attempt, 5))
+            attempt += 1
+
 
 def rebuild_error(info: dict[str, Any], status: int, base: str) -> errors.DriftdeckError:
     """The typed error a server's error body describes."""
@@ -260,3 +298,24 @@ def _describe(exc: Exception | None) -> str:
         return "no response"
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0]
+
+
+async def sse_messages(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str, str]]:
+    """``(event, id, data)`` of each Server-Sent Events message; comments skipped."""
+    event, message_id, data = "message", "", []
+    async for line in lines:
+        if not line:
+            if data:
+                yield event, message_id, "\n".join(data)
+            event, message_id, data = "message", "", []
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "data":
+            data.append(value)
+        elif field == "id":
+            message_id = value
+        elif field == "event":
+            event = value

@@ -132,6 +132,10 @@ OPERATIONS: dict[str, Operation] = {
             "The content diff of one entry.",
         ),
         Operation("diff_file", "files/diff", "json", (Param("a", required=True), Param("b", required=True)), "Unified diff of two files."),
+        Operation(
+            "watch", "events/watch", "sse", (Param("path"), _model("filters")),
+            "Live filesystem events as Server-Sent Events (id <epoch>:<seq>, Last-Event-ID resumes, comment heartbeats).",
+        ),
     )
 }
 

@@ -113,13 +113,17 @@ async def _plain(send: Send, status: int, message: str, extra: dict[bytes, bytes
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(source: Any, *, token: str | None = None) -> ASGIApp:
+def create_app(source: Any, *, token: str | None = None, heartbeat: float = 10.0) -> ASGIApp:
     """The ASGI app serving ``source`` read-only.
 
     Args:
         source: A DataSource (normally a ``LocalSource``).
         token: Bearer token required on every route but health; ``None`` for none.
+        heartbeat: Seconds of silence after which an event stream sends a comment line.
     """
+    from backends.http.live import WatchHubs
+
+    hubs = WatchHubs(source)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -128,7 +132,10 @@ def create_app(source: Any, *, token: str | None = None) -> ASGIApp:
         return Response(orjson.dumps(openapi()), media_type="application/json")
 
     routes = [Route("/api/v1/health", health), Route("/api/v1/openapi.json", spec)]
-    routes += [Route(f"/api/v1/{op.path}", _handler(source, op), methods=["GET"]) for op in OPERATIONS.values()]
+    routes += [
+        Route(f"/api/v1/{op.path}", _sse_handler(hubs, op, heartbeat) if op.kind == "sse" else _handler(source, op), methods=["GET"])
+        for op in OPERATIONS.values()
+    ]
     return Guard(Starlette(routes=routes), token)
 
 
@@ -154,6 +161,27 @@ def _handler(source: Any, op: Operation) -> Any:
         if op.kind == "bytes":
             return Response(result, media_type="application/octet-stream")
         return Response(wire.dumps(result), media_type="application/json")
+
+    return handle
+
+
+def _sse_handler(hubs: Any, op: Operation, heartbeat: float) -> Any:
+    from backends.events.model import WatchFilter
+    from backends.http.live import parse_last_event_id, sse_stream
+
+    async def handle(request: Request) -> Response:
+        try:
+            kwargs = parse_params(op, request.query_params)
+            path = kwargs.get("path", "")
+            filters = kwargs.get("filters") or WatchFilter()
+            if not isinstance(filters, WatchFilter):
+                raise errors.MalformedError("?filters", None, "expected a WatchFilter")
+            hub = await hubs.hub(path, filters)
+            batches = hub.subscribe(parse_last_event_id(request.headers.get("last-event-id")))
+        except errors.DriftdeckError as exc:
+            return Response(orjson.dumps(error_body(exc)), status_code=status_of(exc), media_type="application/json")
+        headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
+        return StreamingResponse(sse_stream(batches, hubs.epoch, heartbeat), media_type="text/event-stream", headers=headers)
 
     return handle
 

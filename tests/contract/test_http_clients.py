@@ -49,3 +49,25 @@ async def test_tui_over_http_shows_runs_and_connection_state(server: BackgroundS
         await pilot.press("enter")
         await pilot.pause(0.6)
         assert "Record timeline:" in screen_text(pilot)
+
+
+async def test_live_pane_over_http_shows_events_written_on_the_server(tmp_path: Path) -> None:
+    from backends.http.server import create_app
+    from backends.local import LocalSource
+
+    (tmp_path / "live").mkdir()
+    with BackgroundServer(create_app(LocalSource(str(tmp_path)))) as running:
+        app = DriftdeckApp(HttpSource(running.url), source_label="remote", cursor_blink=False)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for_runs(pilot)
+            await pilot.press("2")
+            await pilot.pause(1.0)
+            for index in range(3):
+                (tmp_path / "live" / f"remote-{index}.txt").write_text("x")
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if "live/remote-2.txt" in screen_text(pilot):
+                    break
+            text = screen_text(pilot)
+            assert "live/remote-0.txt" in text and "live/remote-2.txt" in text
+            assert "● connected" in text

@@ -16,7 +16,7 @@ from backends.http.client import HttpSource
 from backends.http.server import BackgroundServer, create_app
 from backends.local import LocalSource
 from tests.conftest import tree_fingerprint
-from tests.contract.conftest import TOKEN
+from tests.contract.conftest import TOKEN, ServeProcess
 
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 
@@ -89,19 +89,18 @@ async def test_client_reports_unreachable_server() -> None:
     assert source.state == "offline"
 
 
-async def test_stream_resumes_when_the_server_dies_mid_stream(contract_root: Path) -> None:
-    first = BackgroundServer(create_app(LocalSource(str(contract_root)), token=TOKEN)).start()
-    port = int(first.url.rsplit(":", 1)[1])
-    client = HttpSource(first.url, token=TOKEN, retries=6, backoff=0.1)
+async def test_stream_resumes_when_the_server_is_killed_mid_stream(contract_root: Path) -> None:
+    server = ServeProcess(contract_root, TOKEN).start()
+    client = HttpSource(server.url, token=TOKEN, retries=8, backoff=0.2)
     seen = []
-    second = None
-    async for batch in client.iter_runs(batch=1):
-        seen.extend(r.key for r in batch)
-        if len(seen) == 5:
-            first.stop()
-            second = BackgroundServer(create_app(LocalSource(str(contract_root)), token=TOKEN), port=port).start()
-    assert second is not None
-    second.stop()
+    try:
+        async for batch in client.iter_runs(batch=1):
+            seen.extend(r.key for r in batch)
+            if len(seen) == 5:
+                server.kill()  # SIGKILL: the connection dies under the client
+                server.start()
+    finally:
+        server.kill()
     expected = [r.key async for b in LocalSource(str(contract_root)).iter_runs(batch=1) for r in b]
     assert seen == expected
 

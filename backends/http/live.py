@@ -1,0 +1,181 @@
+"""Live events over HTTP: one watch per (path, filters) shared by every client,
+sent as Server-Sent Events with heartbeats and ``Last-Event-ID`` resume.
+
+A ``WatchHub`` runs the source's watch once and keeps the most recent events
+in a bounded buffer. A client that reconnects with ``Last-Event-ID:
+<epoch>:<seq>`` gets exactly the events after ``seq`` (no duplicates); if some
+of them already left the buffer, an explicit ``lost`` marker says how many;
+if the server restarted (another epoch), a ``notice`` says so and the new
+stream follows. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import deque
+from typing import Any, AsyncIterator
+
+import orjson
+
+from backends.errors import DriftdeckError
+from backends.events.model import FsEvent, WatchFilter
+from backends.http import wire
+
+BUFFER_EVENTS = 50_000
+"""Events a hub keeps for clients that reconnect."""
+
+IDLE_SECONDS = 30.0
+"""A hub with no client for this long stops its watch."""
+
+
+def marker(seq: int, kind: str, detail: str, lost: int | None = None) -> FsEvent:
+    """A stream marker (``lost`` or ``notice``) made by the HTTP layer."""
+    return FsEvent(seq=seq, type=kind, path="", mono_ns=time.monotonic_ns(), wall_ns=time.time_ns(), lost=lost, detail=detail)
+
+
+class WatchHub:
+    """One running watch and the recent events it produced."""
+
+    def __init__(self, source: Any, path: str, filters: WatchFilter, epoch: str) -> None:
+        self.source = source
+        self.path = path
+        self.filters = filters
+        self.epoch = epoch
+        self.events: deque[FsEvent] = deque(maxlen=BUFFER_EVENTS)
+        self.changed = asyncio.Event()
+        self.clients = 0
+        self.idle_since = time.monotonic()
+        self.error: BaseException | None = None
+        stream = source.watch(path, filters)  # a bad path raises here, before any response starts
+        self.task = asyncio.create_task(self._pump(stream), name=f"driftdeck-hub:{path}")
+
+    async def _pump(self, stream: AsyncIterator[list[FsEvent]]) -> None:
+        try:
+            async for batch in stream:
+                self.events.extend(batch)
+                self.changed.set()
+        except Exception as exc:  # handed to every subscriber, which reports it
+            self.error = exc
+            self.changed.set()
+
+    async def subscribe(self, after: tuple[str, int] | None) -> AsyncIterator[list[FsEvent]]:
+        """Batches for one client: the backlog after ``after``, then live ones."""
+        self.clients += 1
+        try:
+            last = 0
+            if after is not None and after[0] != self.epoch:
+                yield [marker(0, "notice", "the server restarted: events between the two connections were not seen")]
+            elif after is not None:
+                last = after[1]
+                oldest = self.events[0].seq if self.events else last + 1
+                if oldest > last + 1:
+                    yield [marker(0, "lost", "events left the server's buffer while disconnected", oldest - last - 1)]
+            while True:
+                fresh = [event for event in self._since(last)]
+                if fresh:
+                    last = fresh[-1].seq
+                    yield fresh
+                    continue
+                if self.error is not None:
+                    raise self.error
+                self.changed.clear()
+                await self.changed.wait()
+        finally:
+            self.clients -= 1
+            self.idle_since = time.monotonic()
+
+    def _since(self, seq: int) -> list[FsEvent]:
+        if not self.events or self.events[-1].seq <= seq:
+            return []
+        if self.events[0].seq > seq:
+            return list(self.events)
+        # The buffer is in seq order: walk back from the newest end.
+        out = []
+        for event in reversed(self.events):
+            if event.seq <= seq:
+                break
+            out.append(event)
+        out.reverse()
+        return out
+
+    async def close(self) -> None:
+        self.task.cancel()
+        try:
+            await self.task
+        except (asyncio.CancelledError, Exception):
+            pass
+
+
+class WatchHubs:
+    """The hubs of one server, by (path, filters); idle ones are closed."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        self.epoch = secrets.token_hex(6)
+        self.hubs: dict[tuple[str, bytes], WatchHub] = {}
+
+    async def hub(self, path: str, filters: WatchFilter) -> WatchHub:
+        await self._reap()
+        key = (path, wire.dumps(filters))
+        hub = self.hubs.get(key)
+        if hub is None or hub.task.done():
+            hub = self.hubs[key] = WatchHub(self.source, path, filters, self.epoch)
+        return hub
+
+    async def _reap(self) -> None:
+        now = time.monotonic()
+        for key, hub in list(self.hubs.items()):
+            if hub.clients == 0 and now - hub.idle_since > IDLE_SECONDS:
+                del self.hubs[key]
+                await hub.close()
+
+
+def parse_last_event_id(value: str | None) -> tuple[str, int] | None:
+    """``"<epoch>:<seq>"`` -> ``(epoch, seq)``; anything else -> ``None``."""
+    if not value or ":" not in value:
+        return None
+    epoch, _, seq = value.rpartition(":")
+    try:
+        return epoch, int(seq)
+    except ValueError:
+        return None
+
+
+async def sse_stream(batches: AsyncIterator[list[FsEvent]], epoch: str, heartbeat: float) -> AsyncIterator[bytes]:
+    """SSE frames: one ``id``/``data`` message per batch, a comment line when idle."""
+    yield b"retry: 1000\n\n"
+    iterator = batches.__aiter__()
+    pending: asyncio.Task[list[FsEvent]] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(iterator.__anext__())
+            done, _ = await asyncio.wait({pending}, timeout=heartbeat)
+            if not done:
+                yield b": heartbeat\n\n"
+                continue
+            try:
+                batch = pending.result()
+            except StopAsyncIteration:
+                return
+            except DriftdeckError as exc:
+                from backends.http.server import error_body
+
+                yield b"event: error\ndata: " + orjson.dumps(error_body(exc)) + b"\n\n"
+                return
+            pending = None
+            last = max((event.seq for event in batch), default=0)
+            head = f"id: {epoch}:{last}\n" if last else ""
+            yield head.encode() + b"data: " + wire.dumps(batch) + b"\n\n"
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            try:
+                await pending  # the generator must stop running before it can close
+            except (asyncio.CancelledError, StopAsyncIteration, DriftdeckError):
+                pass
+        closer = getattr(iterator, "aclose", None)
+        if closer is not None:
+            await closer()
