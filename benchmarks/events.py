@@ -163,17 +163,12 @@ def engine_peer(top: Path, rate: int, seconds: float) -> dict[str, float]:
 
 
 async def pane_run(top: Path, rate: int, seconds: float) -> dict[str, float]:
-    from backends.events.local import EventsLocal
     from backends.local import LocalSource
     from tui.app import DriftdeckApp
     from tui.panes.live import LivePane
     from tui.widgets.live_event_list import LiveEventList
 
-    class WatchingSource(EventsLocal, LocalSource):
-        pass
-
-    source_cls = LocalSource if issubclass(LocalSource, EventsLocal) else WatchingSource
-    app = DriftdeckApp(source_cls(str(top)), source_label="bench", cursor_blink=False)
+    app = DriftdeckApp(LocalSource(str(top)), source_label="bench", cursor_blink=False)
     merged: dict[str, int] = {}
     lost = [0]
     refreshes: list[int] = []

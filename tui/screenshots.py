@@ -21,7 +21,7 @@ SHOTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("1-run-detail", ("enter",)),
     ("1-help", ("question_mark",)),
     ("2-live", ("2",)),
-    ("3-wal", ("3",)),
+    ("3-wal", ("3", "right_square_bracket")),
     ("4-snapshots", ("4",)),
     ("5-checksums", ("5",)),
 )
