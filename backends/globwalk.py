@@ -36,6 +36,7 @@ def walk_glob(
     *,
     want_dirs: bool | None = None,
     on_problem: OnProblem = _ignore,
+    confine: str | None = None,
 ) -> Iterator[tuple[str, tuple[str, ...]]]:
     """Yield paths under ``root`` matching ``pattern``, sorted, with captures.
 
@@ -48,6 +49,8 @@ def walk_glob(
             non-directories, ``None`` for both.
         on_problem: Called with a ``Problem`` for each unreadable directory or
             symlink loop met on the way.
+        confine: A real (symlink-free) directory: symlinks that lead outside
+            it are reported and neither followed nor yielded.
 
     Yields:
         ``(relative_posix_path, captures)`` where ``captures`` are the names the
@@ -57,7 +60,8 @@ def walk_glob(
     if not segments:
         return
     seen: set[tuple[int, int]] = set()
-    yield from _walk(root, "", segments, (), want_dirs, on_problem, seen)
+    walker = _Walker(want_dirs, on_problem, seen, confine)
+    yield from walker.walk(root, "", segments, ())
 
 
 def _listdir(abs_dir: str, rel_dir: str, on_problem: OnProblem) -> list[os.DirEntry[str]]:
@@ -86,73 +90,84 @@ def _join(rel: str, name: str) -> str:
     return f"{rel}/{name}" if rel else name
 
 
-def _walk(
-    abs_dir: str,
-    rel_dir: str,
-    segments: list[str],
-    captures: tuple[str, ...],
-    want_dirs: bool | None,
-    on_problem: OnProblem,
-    seen: set[tuple[int, int]],
-) -> Iterator[tuple[str, tuple[str, ...]]]:
-    head, rest = segments[0], segments[1:]
-    if head == "**":
-        yield from _walk_recursive(abs_dir, rel_dir, rest, captures, want_dirs, on_problem, seen)
-        return
-    if not is_wildcard(head):
-        abs_path = os.path.join(abs_dir, head)
-        rel_path = _join(rel_dir, head)
+class _Walker:
+    """The state of one ``walk_glob``: what to keep, where to report, where to stay."""
+
+    def __init__(self, want_dirs: bool | None, on_problem: OnProblem, seen: set[tuple[int, int]], confine: str | None) -> None:
+        self.want_dirs = want_dirs
+        self.on_problem = on_problem
+        self.seen = seen
+        self.confine = confine
+
+    def escapes(self, abs_path: str, rel_path: str) -> bool:
+        """Whether a symlink at ``abs_path`` leads outside ``confine`` (reported if so)."""
+        if self.confine is None:
+            return False
+        real = os.path.realpath(abs_path)
+        if os.path.commonpath([real, self.confine]) == self.confine:
+            return False
+        self.on_problem(Problem(rel_path, None, "symlink leads outside the source root; not followed"))
+        return True
+
+    def walk(
+        self, abs_dir: str, rel_dir: str, segments: list[str], captures: tuple[str, ...]
+    ) -> Iterator[tuple[str, tuple[str, ...]]]:
+        head, rest = segments[0], segments[1:]
+        if head == "**":
+            yield from self.recursive(abs_dir, rel_dir, rest, captures)
+            return
+        if not is_wildcard(head):
+            abs_path = os.path.join(abs_dir, head)
+            rel_path = _join(rel_dir, head)
+            if self.confine is not None and os.path.islink(abs_path) and self.escapes(abs_path, rel_path):
+                return
+            if rest:
+                yield from self.walk(abs_path, rel_path, rest, captures)
+            elif os.path.lexists(abs_path) and _kind_ok(abs_path, self.want_dirs):
+                yield rel_path, captures
+            return
+        hidden_ok = head.startswith(".")
+        for entry in _listdir(abs_dir, rel_dir, self.on_problem):
+            if entry.name.startswith(".") and not hidden_ok:
+                continue
+            if not fnmatch.fnmatchcase(entry.name, head):
+                continue
+            rel_path = _join(rel_dir, entry.name)
+            if self.confine is not None and entry.is_symlink() and self.escapes(entry.path, rel_path):
+                continue
+            if rest:
+                if _is_dir(entry):
+                    yield from self.walk(entry.path, rel_path, rest, (*captures, entry.name))
+            elif self.want_dirs is None or _is_dir(entry) == self.want_dirs:
+                yield rel_path, (*captures, entry.name)
+
+    def recursive(
+        self, abs_dir: str, rel_dir: str, rest: list[str], captures: tuple[str, ...]
+    ) -> Iterator[tuple[str, tuple[str, ...]]]:
+        try:
+            st = os.stat(abs_dir)
+        except OSError as exc:
+            if rel_dir:
+                self.on_problem(Problem(rel_dir, None, f"cannot enter directory: {exc.strerror or exc}"))
+            return
+        ident = (st.st_dev, st.st_ino)
+        if ident in self.seen:
+            self.on_problem(Problem(rel_dir or ".", None, "directory already visited (symlink cycle or alias); not followed"))
+            return
+        self.seen.add(ident)
         if rest:
-            yield from _walk(abs_path, rel_path, rest, captures, want_dirs, on_problem, seen)
-        elif os.path.lexists(abs_path) and _kind_ok(abs_path, want_dirs):
-            yield rel_path, captures
-        return
-    hidden_ok = head.startswith(".")
-    for entry in _listdir(abs_dir, rel_dir, on_problem):
-        if entry.name.startswith(".") and not hidden_ok:
-            continue
-        if not fnmatch.fnmatchcase(entry.name, head):
-            continue
-        rel_path = _join(rel_dir, entry.name)
-        if rest:
+            yield from self.walk(abs_dir, rel_dir, rest, captures)
+        elif self.want_dirs is not False and rel_dir:
+            yield rel_dir, captures
+        for entry in _listdir(abs_dir, rel_dir, self.on_problem):
+            if entry.name.startswith("."):
+                continue
+            rel_path = _join(rel_dir, entry.name)
+            if self.confine is not None and entry.is_symlink() and self.escapes(entry.path, rel_path):
+                continue
             if _is_dir(entry):
-                yield from _walk(entry.path, rel_path, rest, (*captures, entry.name), want_dirs, on_problem, seen)
-        elif want_dirs is None or _is_dir(entry) == want_dirs:
-            yield rel_path, (*captures, entry.name)
+                yield from self.recursive(entry.path, rel_path, rest, captures)
 
 
 def _kind_ok(abs_path: str, want_dirs: bool | None) -> bool:
     return want_dirs is None or os.path.isdir(abs_path) == want_dirs
-
-
-def _walk_recursive(
-    abs_dir: str,
-    rel_dir: str,
-    rest: list[str],
-    captures: tuple[str, ...],
-    want_dirs: bool | None,
-    on_problem: OnProblem,
-    seen: set[tuple[int, int]],
-) -> Iterator[tuple[str, tuple[str, ...]]]:
-    try:
-        st = os.stat(abs_dir)
-    except OSError as exc:
-        if rel_dir:
-            on_problem(Problem(rel_dir, None, f"cannot enter directory: {exc.strerror or exc}"))
-        return
-    ident = (st.st_dev, st.st_ino)
-    if ident in seen:
-        on_problem(Problem(rel_dir or ".", None, "directory already visited (symlink loop); not followed"))
-        return
-    seen.add(ident)
-    if rest:
-        yield from _walk(abs_dir, rel_dir, rest, captures, want_dirs, on_problem, seen)
-    elif want_dirs is not False and rel_dir:
-        yield rel_dir, captures
-    for entry in _listdir(abs_dir, rel_dir, on_problem):
-        if entry.name.startswith("."):
-            continue
-        if _is_dir(entry):
-            yield from _walk_recursive(
-                entry.path, _join(rel_dir, entry.name), rest, captures, want_dirs, on_problem, seen
-            )

@@ -152,13 +152,13 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
             return
         segments = self.layout.runs.strip("/").split("/")
         if len(run.split("/")) == len(segments) and fnmatch.fnmatchcase(run, self.layout.runs.strip("/")):
-            if os.path.isdir(os.path.join(self.root, run)):
+            if os.path.isdir(self._resolve(run)):
                 yield run
         wild = [i for i, s in enumerate(segments) if is_wildcard(s)]
         if len(wild) == 1 and "/" not in run and fnmatch.fnmatchcase(run, segments[wild[0]]):
             segments[wild[0]] = run
             key = "/".join(segments)
-            if os.path.isdir(os.path.join(self.root, key)):
+            if os.path.isdir(self._resolve(key)):
                 yield key
 
     def _get_run(self, run: str) -> RunDetail:
@@ -169,7 +169,10 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
         problems: list[Problem] = [summary.problem] if summary.problem else []
         record_rel = f"{key}/{self.layout.record}"
         try:
-            record_size = os.stat(os.path.join(self.root, record_rel)).st_size
+            record_size = os.stat(self._resolve(record_rel)).st_size
+        except ForbiddenError as exc:
+            problems.append(Problem(record_rel, None, str(exc).split(": ", 1)[1]))
+            record_rel, record_size = None, 0
         except FileNotFoundError:
             record_rel, record_size = None, 0
         except OSError as exc:
@@ -180,7 +183,7 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
         problems.extend(a.problem for a in artifacts if a.problem is not None)
         wal_files = tuple(
             f"{key}/{rel}"
-            for rel, _ in walk_glob(os.path.join(self.root, key), self.layout.wal, want_dirs=False)
+            for rel, _ in walk_glob(os.path.join(self.root, key), self.layout.wal, want_dirs=False, confine=self._real_root)
         )
         return RunDetail(summary, status, status_rel, record_rel, record_size, tuple(artifacts), wal_files, tuple(problems))
 
@@ -192,7 +195,7 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
         rel = f"{summary.key}/{self.layout.record}"
         offset, line = _parse_event_cursor(cursor)
         try:
-            events, offset, line, at_end = read_events(os.path.join(self.root, rel), rel, offset, line, limit)
+            events, offset, line, at_end = read_events(self._resolve(rel), rel, offset, line, limit)
         except FileNotFoundError:
             return Page((), None)
         except OSError as exc:
@@ -303,7 +306,7 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
     def _list_manifests(self) -> list[str]:
         found: set[str] = set()
         for glob in self.layout.manifests:
-            found.update(rel for rel, _ in walk_glob(self.root, glob, want_dirs=False))
+            found.update(rel for rel, _ in walk_glob(self.root, glob, want_dirs=False, confine=self._real_root))
         return sorted(found)
 
     async def list_snapshots(self) -> list[SnapshotInfo]:
@@ -311,7 +314,7 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
 
     def _list_snapshots(self) -> list[SnapshotInfo]:
         snapshots = []
-        for rel, _ in walk_glob(self.root, self.layout.snapshots, want_dirs=True):
+        for rel, _ in walk_glob(self.root, self.layout.snapshots, want_dirs=True, confine=self._real_root):
             files = size = 0
             newest = 0.0
             for dirpath, _, filenames in os.walk(os.path.join(self.root, rel)):
@@ -332,8 +335,11 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
 
     def _list_wal_pairs(self) -> list[WalPair]:
         pairs = []
-        for key, captures in walk_glob(self.root, self.layout.runs, want_dirs=True):
-            files = [rel for rel, _ in walk_glob(os.path.join(self.root, key), self.layout.wal, want_dirs=False)]
+        for key, captures in walk_glob(self.root, self.layout.runs, want_dirs=True, confine=self._real_root):
+            files = [
+                rel
+                for rel, _ in walk_glob(os.path.join(self.root, key), self.layout.wal, want_dirs=False, confine=self._real_root)
+            ]
             if not files:
                 continue
             run_id = summarize_run(self.root, key, captures[-1] if captures else key, self.layout).run_id

@@ -7,11 +7,12 @@ the affected run instead of an exception, so the rest is still listed.
 
 from __future__ import annotations
 
+import errno
 import os
 from datetime import datetime
 from typing import Any, Iterator
 
-from backends.errors import MalformedError, os_reason
+from backends.errors import ForbiddenError, MalformedError, os_reason
 from backends.globwalk import OnProblem, walk_glob
 from backends.jsonread import loads_located
 from backends.layout import Layout
@@ -45,9 +46,33 @@ def parse_timestamp(value: Any) -> float:
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-def read_bounded(abs_path: str, limit: int) -> tuple[bytes, int]:
+def read_confined(root: str, rel: str, limit: int) -> tuple[bytes, int]:
+    """``read_bounded`` of ``root/rel``, refusing a final symlink that leads outside ``root``.
+
+    The file is opened with ``O_NOFOLLOW``, so the common case costs nothing
+    extra; only a symlink pays for resolving where it leads. (Symlinked
+    directories on the way are refused by ``walk_glob(confine=...)``.)
+
+    Raises:
+        ForbiddenError: The symlink leads outside the root.
+        OSError: As ``read_bounded`` raises it.
+    """
+    abs_path = os.path.join(root, rel)
+    try:
+        return read_bounded(abs_path, limit, flags=_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP or not _NOFOLLOW:
+            raise
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([os.path.realpath(abs_path), real_root]) != real_root:
+        raise ForbiddenError(f"{rel}: symlink leads outside the source root", path=rel)
+    return read_bounded(abs_path, limit)
+
+
+def read_bounded(abs_path: str, limit: int, *, flags: int = 0) -> tuple[bytes, int]:
     """Read at most ``limit`` bytes of a file; return them and the file size.
 
     Uses ``os.open``/``os.read`` sized to the file: a buffered ``read(limit)``
@@ -57,7 +82,7 @@ def read_bounded(abs_path: str, limit: int) -> tuple[bytes, int]:
     Raises:
         OSError: As ``open``/``read`` raise it (``EISDIR`` for a directory).
     """
-    fd = os.open(abs_path, _OPEN_FLAGS)
+    fd = os.open(abs_path, _OPEN_FLAGS | flags)
     try:
         size = os.fstat(fd).st_size
         want = min(limit, size + 1) if size else limit  # size 0: a pseudo-file, read what is there
@@ -107,7 +132,9 @@ def summarize_run(root: str, key: str, fallback_id: str, layout: Layout) -> RunS
 def load_status(root: str, status_rel: str) -> tuple[dict[str, Any], Problem | None]:
     """Parse a status file; return ``({}, problem)`` when it cannot be used."""
     try:
-        data, size = read_bounded(os.path.join(root, status_rel), MAX_STATUS_BYTES + 1)
+        data, size = read_confined(root, status_rel, MAX_STATUS_BYTES + 1)
+    except ForbiddenError as exc:
+        return {}, Problem(status_rel, None, str(exc).split(": ", 1)[1])
     except FileNotFoundError:
         return {}, Problem(status_rel, None, "no status file in this run directory")
     except OSError as exc:
@@ -129,24 +156,41 @@ def discover_runs(
     """Yield every run directory's summary that matches ``query``, in path order.
 
     Runs whose status cannot be read pass the state and reason filters (see
-    ``RunQuery.matches``), so a state filter never hides a broken run.
+    ``RunQuery.matches``), so a state filter never hides a broken run. What the
+    walk itself cannot enter (an unreadable directory, a symlink leading out
+    of the root) is listed too, as a run whose problem says so.
     """
+    met: list[Problem] = []
+
     def report(problem: Problem) -> None:
+        met.append(problem)
         if on_problem is not None:
             on_problem(problem)
 
-    for key, captures in walk_glob(root, layout.runs, want_dirs=True, on_problem=report):
+    def broken() -> Iterator[RunSummary]:
+        while met:
+            problem = met.pop(0)
+            run = RunSummary(problem.path.rsplit("/", 1)[-1], problem.path, None, None, None, 0.0, problem)
+            if query.matches(run):
+                yield run
+
+    confine = os.path.realpath(root)
+    for key, captures in walk_glob(root, layout.runs, want_dirs=True, on_problem=report, confine=confine):
+        yield from broken()
         fallback = captures[-1] if captures else key.rsplit("/", 1)[-1]
         run = summarize_run(root, key, fallback, layout)
         if query.matches(run):
             yield run
+    yield from broken()
 
 
 def list_artifacts(root: str, key: str, layout: Layout) -> tuple[list[ArtifactInfo], list[Problem]]:
     """Parse a run's quarantine artifacts (bounded) for their headline fields."""
     problems: list[Problem] = []
     artifacts = []
-    for rel, _ in walk_glob(os.path.join(root, key), layout.quarantine, want_dirs=False, on_problem=problems.append):
+    confine = os.path.realpath(root)
+    found = walk_glob(os.path.join(root, key), layout.quarantine, want_dirs=False, on_problem=problems.append, confine=confine)
+    for rel, _ in found:
         artifacts.append(read_artifact(root, f"{key}/{rel}"))
     return artifacts, [Problem(f"{key}/{p.path}", p.line, p.message) for p in problems]
 
@@ -154,9 +198,10 @@ def list_artifacts(root: str, key: str, layout: Layout) -> tuple[list[ArtifactIn
 def read_artifact(root: str, rel: str) -> ArtifactInfo:
     """One artifact's headline fields; problems are recorded on it, not raised."""
     name = rel.rsplit("/", 1)[-1]
-    abs_path = os.path.join(root, rel)
     try:
-        data, size = read_bounded(abs_path, MAX_ARTIFACT_PARSE_BYTES + 1)
+        data, size = read_confined(root, rel, MAX_ARTIFACT_PARSE_BYTES + 1)
+    except ForbiddenError as exc:
+        return ArtifactInfo(name, rel, 0, problem=Problem(rel, None, str(exc).split(": ", 1)[1]))
     except OSError as exc:
         return ArtifactInfo(name, rel, 0, problem=Problem(rel, None, f"unreadable: {os_reason(exc)}"))
     if size > MAX_ARTIFACT_PARSE_BYTES:

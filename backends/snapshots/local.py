@@ -66,14 +66,14 @@ class SnapshotsLocal:
 
     def _snapshot_path(self, name: str) -> str:
         cleaned = name.strip().strip("/")
-        for rel, _ in walk_glob(self.root, self.layout.snapshots, want_dirs=True):
+        for rel, _ in walk_glob(self.root, self.layout.snapshots, want_dirs=True, confine=os.path.realpath(self.root)):
             if cleaned in (rel, rel.rsplit("/", 1)[-1]):
                 return rel
         abs_path = self._resolve(cleaned or ".")
         if os.path.isdir(abs_path):
             rel = os.path.relpath(abs_path, self.root).replace(os.sep, "/")
             return "" if rel == "." else rel
-        known = [rel.rsplit("/", 1)[-1] for rel, _ in walk_glob(self.root, self.layout.snapshots, want_dirs=True)]
+        known = [rel.rsplit("/", 1)[-1] for rel, _ in walk_glob(self.root, self.layout.snapshots, want_dirs=True, confine=os.path.realpath(self.root))]
         hint = f" (snapshots: {', '.join(known)})" if known else ""
         raise NotFoundError(f"{name}: no such snapshot or directory in {self.root}{hint}", path=name)
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backends.errors import MalformedError
+from backends.errors import ForbiddenError, MalformedError
 from backends.jsonread import loads_located
 from backends.local import LocalSource
 from backends.models import RunQuery
@@ -109,3 +109,34 @@ def test_parse_event_never_raises_and_keeps_its_line(data: bytes, line: int) -> 
     assert event.line == line
     if event.problem is not None:
         assert event.problem.line == line and event.fields == {}
+
+
+async def test_symlinks_never_lead_reads_outside_the_root(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.jsonl").write_text('{"event_id": "s", "kind": "SECRET"}\n')
+    (outside / "status.json").write_text('{"run_id": "stolen", "state": "QUARANTINED"}')
+    (outside / "artifact.json").write_text('{"reason_code": "SECRET", "detail": "top secret"}')
+    (outside / "run").mkdir()
+    (outside / "run" / "run_status.json").write_text('{"run_id": "elsewhere", "state": "QUARANTINED"}')
+    root = tmp_path / "root"
+    run = write_run(root, "r1", artifacts={"ok.json": {"reason_code": "FINE"}})
+    (run / "run_record.jsonl").symlink_to(outside / "secret.jsonl")
+    (run / "quarantine" / "leak.json").symlink_to(outside / "artifact.json")
+    linked = root / "runs" / "r2"
+    linked.mkdir()
+    (linked / "run_status.json").symlink_to(outside / "status.json")
+    (root / "runs" / "r3").symlink_to(outside / "run")
+    inside = write_run(root, "r4")
+    (root / "runs" / "r5").mkdir()
+    (root / "runs" / "r5" / "run_status.json").symlink_to(inside / "run_status.json")  # inside: fine
+    source = LocalSource(str(root))
+    runs = {r.key: r async for batch in source.iter_runs() for r in batch}
+    assert "symlink leads outside the source root" in str(runs["runs/r3"].problem)  # listed, never entered
+    assert "outside the source root" in str(runs["runs/r2"].problem) and runs["runs/r2"].state is None
+    assert runs["runs/r5"].state == "QUARANTINED"
+    detail = await source.get_run("r1")
+    assert [a.name for a in detail.artifacts] == ["ok.json"]
+    assert detail.record_path is None and any("outside the source root" in str(p) for p in detail.problems)
+    with pytest.raises(ForbiddenError):
+        await source.run_events("r1")
