@@ -8,6 +8,39 @@ import tempfile
 from backends.errors import UnreadableError
 
 
+def _umask_from_proc() -> int | None:
+    """The process umask as Linux reports it (``Umask:`` in ``/proc/self/status``), else ``None``."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _umask_at_import() -> int:
+    # Setting the umask to read it is only safe while nothing else runs: at import, once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_IMPORT_UMASK = _umask_from_proc()
+if _IMPORT_UMASK is None:
+    _IMPORT_UMASK = _umask_at_import()
+
+
+def current_umask() -> int:
+    """The umask, read without changing it (``os.umask`` would, for every thread, for a moment).
+
+    Where ``/proc/self/status`` has no ``Umask:`` line, the value read at import is used.
+    """
+    mask = _umask_from_proc()
+    return _IMPORT_UMASK if mask is None else mask
+
+
 def atomic_write(path: str, data: bytes) -> str:
     """Replace ``path`` with ``data`` so readers see the old file or the new one, never half.
 
@@ -34,9 +67,7 @@ def atomic_write(path: str, data: bytes) -> str:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
         return path
     except OSError as exc:

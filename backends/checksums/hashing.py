@@ -313,14 +313,19 @@ class HashPool:
             yield batch
 
     def _reap(self) -> None:
-        for pid in self._children:
+        """Wait for every worker process (killing them first when stopped); safe to call again."""
+        while self._children:
+            pid = self._children[-1]
             if self.stop.is_set():
                 try:
                     os.kill(pid, 9)
                 except ProcessLookupError:
                     pass
-            os.waitpid(pid, 0)
-        self._children.clear()
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:  # already reaped
+                pass
+            self._children.pop()
         if self._claims is not None:
             os.close(self._claims)
             self._claims = None
@@ -444,7 +449,7 @@ class HashPool:
             yield from self._threaded(leftovers)
 
     def close(self) -> None:
-        """Stop and reap worker processes, release the shared memory."""
+        """Stop and reap worker processes, release the shared memory; idempotent."""
         if self._children:
             self.stop.set()
             self._reap()

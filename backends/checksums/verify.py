@@ -202,144 +202,150 @@ def verify_manifest(
             refused.append(index)
 
     pool = HashPool(paths, real_root, workers=workers, stop=stop, allow_fork=allow_fork)
-    pool.start()  # worker processes fork now, before this thread starts any other
+    batches = pool.results()
+    try:
+        # The pool (its processes, pipe and shared memory) is released however this ends:
+        # finished, stopped, closed early by the consumer, or by an exception.
+        pool.start()  # worker processes fork now, before this thread starts any other
+        unlisted: list[str] = []
+        if include_new:
+            listed = set(keys)
+            skip = posixpath.basename(manifest)
+            for rel, reason in walk_scope(base, scope, skip, stop):
+                if reason is not None:
+                    yield counts.add(ChecksumEntry(UNREADABLE, shown(rel), None, None, reason=reason))
+                elif rel not in listed:
+                    unlisted.append(rel)
 
-    unlisted: list[str] = []
-    if include_new:
-        listed = set(keys)
-        skip = posixpath.basename(manifest)
-        for rel, reason in walk_scope(base, scope, skip, stop):
-            if reason is not None:
-                yield counts.add(ChecksumEntry(UNREADABLE, shown(rel), None, None, reason=reason))
-            elif rel not in listed:
-                unlisted.append(rel)
+        bytes_total = 0
+        if not pool.forked:  # threads: size the work for progress and to pick who hashes what
+            sizes = []
+            for path in paths:
+                try:
+                    sizes.append(os.stat(path).st_size)
+                except OSError:
+                    sizes.append(0)
+            bytes_total = sum(sizes)
+            pool.sizes = sizes
 
-    bytes_total = 0
-    if not pool.forked:  # threads: size the work for progress and to pick who hashes what
-        sizes = []
-        for path in paths:
-            try:
-                sizes.append(os.stat(path).st_size)
-            except OSError:
-                sizes.append(0)
-        bytes_total = sum(sizes)
-        pool.sizes = sizes
-
-    actual: list[str | None] = [None] * len(primaries)
-    missing: list[int] = []
-    files_done = bytes_done = hashed = 0
-    last_progress = 0.0
-    for index in refused:
-        line = primaries[index]
-        yield counts.add(
-            ChecksumEntry(UNREADABLE, shown(keys[index]), line.line, line.name, line.digest, reason="outside the source root (refused)")
-        )
-    total_files = len(paths)
-    ok_count = 0
-    for batch in pool.results():
-        for position, outcome in batch:
-            index = hashed_index[position]
+        actual: list[str | None] = [None] * len(primaries)
+        missing: list[int] = []
+        files_done = bytes_done = hashed = 0
+        last_progress = 0.0
+        for index in refused:
             line = primaries[index]
-            digest = outcome.digest
-            if digest is not None:
-                actual[index] = digest
-                if digest == line.digest:
-                    if emit_ok:
-                        yield counts.add(
-                            ChecksumEntry(OK, shown(keys[index]), line.line, line.name, line.digest, digest, outcome.size, outcome.mtime)
-                        )
+            yield counts.add(
+                ChecksumEntry(UNREADABLE, shown(keys[index]), line.line, line.name, line.digest, reason="outside the source root (refused)")
+            )
+        total_files = len(paths)
+        ok_count = 0
+        for batch in batches:
+            for position, outcome in batch:
+                index = hashed_index[position]
+                line = primaries[index]
+                digest = outcome.digest
+                if digest is not None:
+                    actual[index] = digest
+                    if digest == line.digest:
+                        if emit_ok:
+                            yield counts.add(
+                                ChecksumEntry(OK, shown(keys[index]), line.line, line.name, line.digest, digest, outcome.size, outcome.mtime)
+                            )
+                        else:
+                            ok_count += 1
                     else:
-                        ok_count += 1
+                        yield counts.add(
+                            ChecksumEntry(CHANGED, shown(keys[index]), line.line, line.name, line.digest, digest, outcome.size, outcome.mtime)
+                        )
+                elif outcome.failure == MISSING:
+                    missing.append(index)
                 else:
                     yield counts.add(
-                        ChecksumEntry(CHANGED, shown(keys[index]), line.line, line.name, line.digest, digest, outcome.size, outcome.mtime)
+                        ChecksumEntry(
+                            UNREADABLE, shown(keys[index]), line.line, line.name, line.digest, None,
+                            outcome.size, outcome.mtime, outcome.reason,
+                        )
                     )
-            elif outcome.failure == MISSING:
-                missing.append(index)
-            else:
-                yield counts.add(
-                    ChecksumEntry(
-                        UNREADABLE, shown(keys[index]), line.line, line.name, line.digest, None,
-                        outcome.size, outcome.mtime, outcome.reason,
-                    )
-                )
-        files_done += len(batch)
-        hashed += sum(1 for _, outcome in batch if outcome.digest is not None)
-        bytes_done += sum(outcome.size or 0 for _, outcome in batch if outcome.digest is not None)
-        now = time.monotonic()
-        if now - last_progress >= PROGRESS_SECONDS:
-            last_progress = now
-            yield ChecksumProgress(manifest, files_done, total_files, bytes_done, max(bytes_total, bytes_done))
-    counts.add_ok(ok_count)
-    if stop.is_set():
-        yield summary(problem, hashed=hashed, nbytes=bytes_done, fmt=fmt)
-        return
-
-    # Moves: a missing file's listed hash found on an unlisted file.
-    found: dict[str, tuple[str, Outcome]] = {}
-    unlisted_outcomes: dict[str, Outcome] = {}
-    if missing and unlisted:
-        wanted = {primaries[i].digest for i in missing}
-        abs_unlisted = [f"{base}/{rel}" for rel in unlisted]
-        total_files += len(unlisted)
-        for position, outcome in hash_paths(abs_unlisted, real_root, workers=workers, stop=stop):
-            rel = unlisted[position]
-            unlisted_outcomes[rel] = outcome
-            files_done += 1
-            if outcome.digest is not None:
-                hashed += 1
-                bytes_done += outcome.size or 0
-                if outcome.digest in wanted and (outcome.digest not in found or rel < found[outcome.digest][0]):
-                    found[outcome.digest] = (rel, outcome)
+            files_done += len(batch)
+            hashed += sum(1 for _, outcome in batch if outcome.digest is not None)
+            bytes_done += sum(outcome.size or 0 for _, outcome in batch if outcome.digest is not None)
+            now = time.monotonic()
+            if now - last_progress >= PROGRESS_SECONDS:
+                last_progress = now
+                yield ChecksumProgress(manifest, files_done, total_files, bytes_done, max(bytes_total, bytes_done))
+        counts.add_ok(ok_count)
         if stop.is_set():
             yield summary(problem, hashed=hashed, nbytes=bytes_done, fmt=fmt)
             return
-    yield ChecksumProgress(manifest, files_done, total_files, bytes_done, max(bytes_total, bytes_done))
 
-    moved_to: set[str] = set()
-    for index in sorted(missing, key=lambda i: primaries[i].line):
-        line = primaries[index]
-        target = found.get(line.digest)
-        if target is not None and target[0] not in moved_to:
-            rel, outcome = target
-            moved_to.add(rel)
+        # Moves: a missing file's listed hash found on an unlisted file.
+        found: dict[str, tuple[str, Outcome]] = {}
+        unlisted_outcomes: dict[str, Outcome] = {}
+        if missing and unlisted:
+            wanted = {primaries[i].digest for i in missing}
+            abs_unlisted = [f"{base}/{rel}" for rel in unlisted]
+            total_files += len(unlisted)
+            for position, outcome in hash_paths(abs_unlisted, real_root, workers=workers, stop=stop):
+                rel = unlisted[position]
+                unlisted_outcomes[rel] = outcome
+                files_done += 1
+                if outcome.digest is not None:
+                    hashed += 1
+                    bytes_done += outcome.size or 0
+                    if outcome.digest in wanted and (outcome.digest not in found or rel < found[outcome.digest][0]):
+                        found[outcome.digest] = (rel, outcome)
+            if stop.is_set():
+                yield summary(problem, hashed=hashed, nbytes=bytes_done, fmt=fmt)
+                return
+        yield ChecksumProgress(manifest, files_done, total_files, bytes_done, max(bytes_total, bytes_done))
+
+        moved_to: set[str] = set()
+        for index in sorted(missing, key=lambda i: primaries[i].line):
+            line = primaries[index]
+            target = found.get(line.digest)
+            if target is not None and target[0] not in moved_to:
+                rel, outcome = target
+                moved_to.add(rel)
+                yield counts.add(
+                    ChecksumEntry(
+                        MOVED, shown(keys[index]), line.line, line.name, line.digest, outcome.digest,
+                        outcome.size, outcome.mtime, f"same content now at {shown(rel)}", shown(rel),
+                    )
+                )
+            else:
+                yield counts.add(ChecksumEntry(MISSING, shown(keys[index]), line.line, line.name, line.digest, reason="no such file"))
+
+        for rel in unlisted:
+            if rel in moved_to:
+                continue
+            outcome = unlisted_outcomes.get(rel)
+            if outcome is None:
+                try:
+                    st = os.lstat(f"{base}/{rel}")
+                    outcome = Outcome(None, st.st_size, st.st_mtime)
+                except OSError as exc:
+                    outcome = Outcome(None, None, None, UNREADABLE, exc.strerror)
+            yield counts.add(ChecksumEntry(NEW, shown(rel), None, None, None, outcome.digest, outcome.size, outcome.mtime, "not listed in the manifest"))
+
+        for line, index in repeats:
+            first = primaries[index]
+            conflict = line.digest != first.digest
+            category = DUPLICATE if line.name == first.name else ALIAS
+            if category == DUPLICATE:
+                note = f"listed again (first on line {first.line})"
+            else:
+                note = f"same file as line {first.line} ({first.name})"
+            if conflict:
+                note += "; the two lines list different hashes"
             yield counts.add(
                 ChecksumEntry(
-                    MOVED, shown(keys[index]), line.line, line.name, line.digest, outcome.digest,
-                    outcome.size, outcome.mtime, f"same content now at {shown(rel)}", shown(rel),
+                    category, shown(keys[index]), line.line, line.name, line.digest, actual[index],
+                    reason=note, other=None if category == DUPLICATE else first.name, other_line=first.line,
+                    conflict=conflict,
                 )
             )
-        else:
-            yield counts.add(ChecksumEntry(MISSING, shown(keys[index]), line.line, line.name, line.digest, reason="no such file"))
 
-    for rel in unlisted:
-        if rel in moved_to:
-            continue
-        outcome = unlisted_outcomes.get(rel)
-        if outcome is None:
-            try:
-                st = os.lstat(f"{base}/{rel}")
-                outcome = Outcome(None, st.st_size, st.st_mtime)
-            except OSError as exc:
-                outcome = Outcome(None, None, None, UNREADABLE, exc.strerror)
-        yield counts.add(ChecksumEntry(NEW, shown(rel), None, None, None, outcome.digest, outcome.size, outcome.mtime, "not listed in the manifest"))
-
-    for line, index in repeats:
-        first = primaries[index]
-        conflict = line.digest != first.digest
-        category = DUPLICATE if line.name == first.name else ALIAS
-        if category == DUPLICATE:
-            note = f"listed again (first on line {first.line})"
-        else:
-            note = f"same file as line {first.line} ({first.name})"
-        if conflict:
-            note += "; the two lines list different hashes"
-        yield counts.add(
-            ChecksumEntry(
-                category, shown(keys[index]), line.line, line.name, line.digest, actual[index],
-                reason=note, other=None if category == DUPLICATE else first.name, other_line=first.line,
-                conflict=conflict,
-            )
-        )
-
-    yield summary(problem, hashed=hashed, nbytes=bytes_done, fmt=fmt)
+        yield summary(problem, hashed=hashed, nbytes=bytes_done, fmt=fmt)
+    finally:
+        batches.close()  # stops its threads, if any
+        pool.close()  # reaps the worker processes even if results were never asked for

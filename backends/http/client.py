@@ -34,7 +34,14 @@ from backends.models import (
 )
 
 TOKEN_ENV = "DRIFTDECK_TOKEN"
-RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadError, httpx.RemoteProtocolError, httpx.PoolTimeout)
+RETRYABLE = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.ReadError,
+    httpx.ReadTimeout,
+    httpx.RemoteProtocolError,
+    httpx.PoolTimeout,
+)
 
 
 class HttpSource:
@@ -74,6 +81,9 @@ class HttpSource:
 
     def _http(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
+        if self._client is not None and self._loop is not loop and self._loop is not None and not self._loop.is_closed():
+            # A client of another, still running loop cannot be closed from here: let it finish there.
+            self._loop.call_soon_threadsafe(lambda old=self._client: asyncio.ensure_future(old.aclose()))
         if self._client is None or self._loop is not loop:
             headers = {"accept": "application/json"}
             if self.token:
@@ -144,7 +154,10 @@ class HttpSource:
                     async for line in response.aiter_lines():
                         if not line:
                             continue
-                        raw = orjson.loads(line)
+                        try:
+                            raw = orjson.loads(line)
+                        except orjson.JSONDecodeError as exc:
+                            raise errors.MalformedError(f"{self.base}/api/v1/{op.path}", delivered + 1, f"invalid NDJSON from server: {exc}") from None
                         if isinstance(raw, dict) and raw.get("end") is True:
                             return
                         if isinstance(raw, dict) and "error" in raw and set(raw) == {"error"}:

@@ -47,7 +47,10 @@ class WatchHub:
         self.changed = asyncio.Event()
         self.clients = 0
         self.idle_since = time.monotonic()
+        self.on_idle: Any = None
+        """Called when the last client leaves (the hubs schedule a reap)."""
         self.error: BaseException | None = None
+        self.ended = False
         stream = source.watch(path, filters)  # a bad path raises here, before any response starts
         self.task = asyncio.create_task(self._pump(stream), name=f"driftdeck-hub:{path}")
 
@@ -58,6 +61,8 @@ class WatchHub:
                 self.changed.set()
         except Exception as exc:  # handed to every subscriber, which reports it
             self.error = exc
+        finally:
+            self.ended = True  # the watch is over (its directory went away, say): subscribers finish
             self.changed.set()
 
     async def subscribe(self, after: tuple[str, int] | None) -> AsyncIterator[list[FsEvent]]:
@@ -80,11 +85,15 @@ class WatchHub:
                     continue
                 if self.error is not None:
                     raise self.error
+                if self.ended:
+                    return
                 self.changed.clear()
                 await self.changed.wait()
         finally:
             self.clients -= 1
             self.idle_since = time.monotonic()
+            if self.clients == 0 and self.on_idle is not None:
+                self.on_idle()
 
     def _since(self, seq: int) -> list[FsEvent]:
         if not self.events or self.events[-1].seq <= seq:
@@ -109,25 +118,35 @@ class WatchHub:
 
 
 class WatchHubs:
-    """The hubs of one server, by (path, filters); idle ones are closed."""
+    """The hubs of one server, by (path, filters); idle ones are closed.
+
+    Each hub gets its own epoch (``<server>.<n>``): sequence numbers restart
+    with every watch, so an id from another hub must never be taken for one
+    of this hub's.
+    """
 
     def __init__(self, source: Any) -> None:
         self.source = source
-        self.epoch = secrets.token_hex(6)
+        self.server_epoch = secrets.token_hex(6)
+        self.created = 0
         self.hubs: dict[tuple[str, bytes], WatchHub] = {}
 
     async def hub(self, path: str, filters: WatchFilter) -> WatchHub:
-        await self._reap()
+        await self.reap()
         key = (path, wire.dumps(filters))
         hub = self.hubs.get(key)
         if hub is None or hub.task.done():
-            hub = self.hubs[key] = WatchHub(self.source, path, filters, self.epoch)
+            self.created += 1
+            hub = self.hubs[key] = WatchHub(self.source, path, filters, f"{self.server_epoch}.{self.created}")
+            loop = asyncio.get_running_loop()
+            hub.on_idle = lambda: loop.call_later(IDLE_SECONDS + 0.1, lambda: asyncio.ensure_future(self.reap()))
         return hub
 
-    async def _reap(self) -> None:
+    async def reap(self, *, everything: bool = False) -> None:
+        """Close hubs nobody has listened to for ``IDLE_SECONDS`` (all of them when ``everything``)."""
         now = time.monotonic()
         for key, hub in list(self.hubs.items()):
-            if hub.clients == 0 and now - hub.idle_since > IDLE_SECONDS:
+            if everything or (hub.clients == 0 and now - hub.idle_since > IDLE_SECONDS):
                 del self.hubs[key]
                 await hub.close()
 

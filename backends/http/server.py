@@ -13,6 +13,7 @@ source, which refuses anything outside its root.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import threading
@@ -90,7 +91,11 @@ class Guard:
         if scope["method"] not in ("GET", "HEAD"):
             await _plain(send, 405, "read-only API: only GET is allowed", {b"allow": b"GET"})
             return
-        if int(headers.get(b"content-length", b"0") or 0) > MAX_BODY_BYTES or b"transfer-encoding" in headers:
+        length = headers.get(b"content-length", b"0") or b"0"
+        if not length.isdigit():
+            await _plain(send, 400, "invalid Content-Length")
+            return
+        if int(length) > MAX_BODY_BYTES or b"transfer-encoding" in headers:
             await _plain(send, 413, "request bodies are refused")
             return
         if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
@@ -136,7 +141,12 @@ def create_app(source: Any, *, token: str | None = None, heartbeat: float = 10.0
         Route(f"/api/v1/{op.path}", _sse_handler(hubs, op, heartbeat) if op.kind == "sse" else _handler(source, op), methods=["GET"])
         for op in OPERATIONS.values()
     ]
-    return Guard(Starlette(routes=routes), token)
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await hubs.reap(everything=True)  # stop every watch (observers, threads) on shutdown
+
+    return Guard(Starlette(routes=routes, lifespan=lifespan), token)
 
 
 def _handler(source: Any, op: Operation) -> Any:
@@ -145,19 +155,25 @@ def _handler(source: Any, op: Operation) -> Any:
         skip = 0
         try:
             if op.kind == "stream" and op.resumable and "skip" in query:
+                if not query["skip"].isdigit():
+                    raise errors.MalformedError("?skip", None, "expected a count of items")
                 skip = int(query["skip"])
                 query = _without(query, "skip")
             kwargs = parse_params(op, query)
             method = getattr(source, op.name)
             if op.kind == "stream":
                 iterator = method(**kwargs)
-                first = await _first(iterator, skip)
+                try:
+                    first = await _first(iterator, skip)
+                except BaseException:
+                    closer = getattr(iterator, "aclose", None)
+                    if closer is not None:
+                        await closer()
+                    raise
                 return StreamingResponse(_ndjson(first, iterator), media_type="application/x-ndjson")
             result = await method(**kwargs)
         except errors.DriftdeckError as exc:
             return Response(orjson.dumps(error_body(exc)), status_code=status_of(exc), media_type="application/json")
-        except ValueError as exc:
-            return Response(orjson.dumps(error_body(errors.MalformedError("?skip", None, str(exc)))), status_code=400, media_type="application/json")
         if op.kind == "bytes":
             return Response(result, media_type="application/octet-stream")
         return Response(wire.dumps(result), media_type="application/json")
@@ -181,7 +197,7 @@ def _sse_handler(hubs: Any, op: Operation, heartbeat: float) -> Any:
         except errors.DriftdeckError as exc:
             return Response(orjson.dumps(error_body(exc)), status_code=status_of(exc), media_type="application/json")
         headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
-        return StreamingResponse(sse_stream(batches, hubs.epoch, heartbeat), media_type="text/event-stream", headers=headers)
+        return StreamingResponse(sse_stream(batches, hub.epoch, heartbeat), media_type="text/event-stream", headers=headers)
 
     return handle
 

@@ -129,21 +129,24 @@ def _binary(base: EntryContent, path_a: str | None, path_b: str | None, notes: l
 
 
 def _first_difference(path_a: str, path_b: str) -> int | None:
-    fa, fb = os.open(path_a, os.O_RDONLY), os.open(path_b, os.O_RDONLY)
-    offset = 0
+    fa = os.open(path_a, os.O_RDONLY)
     try:
-        while True:
-            ca, cb = os.read(fa, 1 << 20), os.read(fb, 1 << 20)
-            if ca != cb:
-                limit = min(len(ca), len(cb))
-                index = next((i for i in range(limit) if ca[i] != cb[i]), limit)
-                return offset + index
-            if not ca:
-                return None
-            offset += len(ca)
+        fb = os.open(path_b, os.O_RDONLY)  # inside the try: fa is closed if this fails
+        try:
+            offset = 0
+            while True:
+                ca, cb = os.read(fa, 1 << 20), os.read(fb, 1 << 20)
+                if ca != cb:
+                    limit = min(len(ca), len(cb))
+                    index = next((i for i in range(limit) if ca[i] != cb[i]), limit)
+                    return offset + index
+                if not ca:
+                    return None
+                offset += len(ca)
+        finally:
+            os.close(fb)
     finally:
         os.close(fa)
-        os.close(fb)
 
 
 def _structured(

@@ -230,6 +230,49 @@ def test_hash_pool_forks_only_when_single_threaded(tmp_path: Path) -> None:
     assert HashPool(paths, str(tmp_path), workers=2).forked == hasattr(os, "fork")
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.parametrize("first", ["refused", "hashed"], ids=["before-results", "during-results"])
+def test_closing_early_reaps_forked_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (tmp_path / "outside.txt").write_bytes(b"secret")
+    lines = ["0" * 64 + "  ../outside.txt\n"] if first == "refused" else []  # yielded before any hashing
+    for n in range(FORK_MIN_FILES + 100):
+        data = f"file {n}\n".encode()
+        (root / f"f{n}.txt").write_bytes(data)
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  f{n}.txt\n")
+    (root / "SHA256SUMS").write_text("".join(lines))
+    children: list[int] = []
+    real_fork = os.fork
+
+    def recording_fork() -> int:
+        pid = real_fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    stream = verify_manifest(str(root), "SHA256SUMS", workers=3, allow_fork=True)
+    try:
+        item = next(stream)
+        assert isinstance(item, ChecksumEntry)
+        assert item.category == ("unreadable" if first == "refused" else "ok")
+        assert len(children) == 2  # forked: workers - 1 processes
+    finally:
+        stream.close()
+    leftover = []
+    for pid in children:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # raises once the pool has reaped it
+        except ChildProcessError:
+            continue
+        leftover.append(pid)
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    assert leftover == [], "worker processes were not reaped"
+    assert threading.active_count() == 1
+
+
 def test_progress_counts_files_and_bytes(tmp_path: Path) -> None:
     lines = []
     for n in range(5):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 from textual.pilot import Pilot
 
+from backends.checksums import hashing
 from tests.conftest import tree_fingerprint
 from tests.tui.conftest import screen_text, wait_for_runs
 from tui.panes.checksums import ChecksumsPane
@@ -173,7 +175,7 @@ async def test_export_refuses_the_read_only_source_root(make_app, demo_root: Pat
         assert any("refusing to write under the read-only source root" in m for m in messages), messages
 
 
-async def test_reverify_sees_a_change_and_escape_cancels(make_app, tmp_path: Path) -> None:
+async def test_reverify_sees_a_change_and_escape_cancels(make_app, tmp_path: Path, monkeypatch) -> None:
     root = tmp_path / "ws"
     (root / "data").mkdir(parents=True)
     lines = []
@@ -182,6 +184,18 @@ async def test_reverify_sees_a_change_and_escape_cancels(make_app, tmp_path: Pat
         (root / "data" / f"f{n:02d}.bin").write_bytes(data)
         lines.append(f"{hashlib.sha256(data).hexdigest()}  data/f{n:02d}.bin\n")
     (root / "SHA256SUMS").write_text("".join(lines))
+
+    # While the gate is up, files from f10 on are held until the verification is stopped,
+    # so escape always lands mid-run, however fast this machine hashes.
+    gate = threading.Event()
+    real_hash_file = hashing.hash_file
+
+    def gated_hash_file(path, real_root, buf, stop=None, **kwargs):
+        if gate.is_set() and stop is not None and os.path.basename(path) >= "f10":
+            stop.wait(30)
+        return real_hash_file(path, real_root, buf, stop, **kwargs)
+
+    monkeypatch.setattr(hashing, "hash_file", gated_hash_file)
     app = make_app(root)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_runs(pilot)
@@ -189,11 +203,28 @@ async def test_reverify_sees_a_change_and_escape_cancels(make_app, tmp_path: Pat
         pane = await wait_verified(pilot)
         assert "SHA256SUMS · OK · 0 of 40 entries" in screen_text(pilot)
         (root / "data" / "f07.bin").write_bytes(b"tampered")
+        gate.set()
+        first = pane._runs["SHA256SUMS"]
         await pilot.press("r")
-        await pilot.pause(0.05)
-        await pilot.press("escape")  # cancel while hashing 80 MiB
+        for _ in range(1000):  # until the new run has streamed something
+            run = pane._runs["SHA256SUMS"]
+            if run is not first and run.progress is not None:
+                break
+            await pilot.pause(0.01)
+        assert run is not first and run.running and run.progress is not None
+        await pilot.press("escape")  # cancel: the gated files are still waiting
+        for _ in range(1000):
+            if not run.running:
+                break
+            await pilot.pause(0.01)
         await pilot.pause(FLUSH_PAUSE)
-        assert pane._runs["SHA256SUMS"].cancelled or not pane._runs["SHA256SUMS"].running
+        assert run.cancelled and not run.running and run.state == "cancelled"
+        hashed = [e for e in run.entries if e.actual is not None]
+        assert 1 <= len(hashed) < 40
+        assert {e.path for e in hashed} <= {f"data/f{n:02d}.bin" for n in range(10)}
+        assert "cancelled (r verifies again)" in screen_text(pilot)
+        assert any("verification cancelled" in n.message for n in app._notifications)
+        gate.clear()
         await pilot.press("r")
         pane = await wait_verified(pilot)
         text = screen_text(pilot)
