@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from textual.pilot import Pilot
 
@@ -164,6 +165,80 @@ async def test_r_records_to_a_named_file_that_verifies(busy, tmp_path: Path) -> 
         await pilot.pause()
     report = verify_recording(str(target))
     assert report.records > 10 and report.malformed_count == 0 and report.missing_count == 0
+
+
+async def start_recording(pilot: Pilot, target: str) -> None:
+    await pilot.press("r")
+    await pilot.pause()
+    pilot.app.screen.query_one("#live-prompt-input").value = target
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_recording_under_the_source_root_is_refused(busy) -> None:
+    root, _writer = busy
+    app = make(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_live(pilot)
+        await start_recording(pilot, str(root / "live" / "rec.jsonl"))
+        assert pane._recorder is None
+        assert "● recording to" not in screen_text(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("refusing to write under the read-only source root" in m for m in messages), messages
+        assert app.is_running
+    assert not [p for p in root.rglob("*") if p.name == "rec.jsonl" or p.name.startswith(".driftdeck-rec-")]
+
+
+async def test_recording_a_watched_subdirectory_has_paths_relative_to_it(busy, tmp_path: Path) -> None:
+    root, writer = busy
+    target = tmp_path / "out" / "rec.jsonl"
+    target.parent.mkdir()
+    app = make(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_live(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        app.screen.query_one("#live-prompt-input").value = "live"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pane.path == "live" and pane._backend.startswith("watching"), "the watch of live/")
+        await start_recording(pilot, str(target))
+        assert "● recording to" in screen_text(pilot)
+        writer.start()
+        await wait_until(pilot, lambda: pane._recorder is not None and pane._recorder.count > 10, "recorded events")
+        await pilot.press("r")
+        await pilot.pause()
+    lines = [orjson.loads(line) for line in target.read_bytes().splitlines()]
+    header, events = lines[0], lines[1:]
+    assert header["path"] == "live" and len(events) > 10
+    paths = [e["path"] for e in events] + [e["dest"] for e in events if e.get("dest")]
+    assert not [p for p in paths if p == "live" or p.startswith("live/")]
+    assert any(p.startswith("capture-") for p in paths)
+    report = verify_recording(str(target))
+    assert report.exit_code == 0, report.to_json()
+    assert not list(target.parent.glob(".driftdeck-rec-*"))
+
+
+async def test_a_failing_recording_write_stops_it_without_crashing(busy, tmp_path: Path) -> None:
+    root, _writer = busy
+    target = tmp_path / "rec.jsonl"
+    app = make(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_live(pilot)
+        await start_recording(pilot, str(target))
+        recorder = pane._recorder
+        assert recorder is not None
+
+        def full_disk(events) -> None:
+            raise OSError(28, "No space left on device")
+
+        recorder.write = full_disk  # type: ignore[method-assign]
+        pane.ingest([FsEvent(1, "created", "a.txt", 1, 1)])
+        await wait_until(pilot, lambda: pane._recorder is None, "the recording to stop")
+        messages = [n.message for n in app._notifications]
+        assert any("No space left on device" in m for m in messages), messages
+        await wait_until(pilot, lambda: "● recording to" not in screen_text(pilot), "the header to drop the recording")
+        assert app.is_running
+    assert not target.exists() and not list(tmp_path.glob(".driftdeck-rec-*"))
 
 
 async def test_a_source_that_cannot_watch_says_so(tmp_path: Path) -> None:

@@ -79,14 +79,25 @@ async def test_reason_filter_and_next_quarantined(make_app) -> None:
         await pilot.pause()
         rows = app.query_one(RunTable).rows
         assert {r.reason_code for r in rows if r.state} == {"ATTEMPT_LIMIT_EXCEEDED"}
-        await pilot.press("r", "r")
-        await pilot.pause()
-        await pilot.press("s")
+        assert "ATTEMPT_LIMIT_EXCEEDED" in screen_text(pilot)
+
+
+async def test_e_and_E_jump_between_quarantined_runs_of_all_states(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        await pilot.press("s")  # all states: quarantined runs are scattered among the others
         await pilot.pause()
         table = app.query_one(RunTable)
-        start = table.cursor
+        quarantined = [i for i, run in enumerate(table.rows) if run.state == "QUARANTINED"]
+        assert len(quarantined) >= 2
+        table.move_to(quarantined[0])
         await pilot.press("e")
-        assert table.current.state == "QUARANTINED" and table.cursor != start or table.rows[start].state == "QUARANTINED"
+        assert table.cursor == quarantined[1]
+        await pilot.press("E")
+        assert table.cursor == quarantined[0]
+        await pilot.press("E")
+        assert table.cursor == quarantined[-1]  # wraps around
 
 
 async def test_sort_toggle_reverses_time_order(make_app) -> None:
@@ -204,6 +215,17 @@ async def test_errors_become_notifications_not_tracebacks(tmp_path: Path, make_a
         messages = [n.message for n in app._notifications]
         assert any("gone: no such run" in m for m in messages), messages
         assert app.is_running
+
+
+async def test_reload_during_a_scan_finishes_with_every_run(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(RunsPane)
+        pane.reload()
+        pane.reload()
+        await wait_for_runs(pilot)
+        assert "14 of 58 runs · QUARANTINED" in screen_text(pilot)
+        assert "scanning" not in screen_text(pilot)
 
 
 async def test_browsing_writes_nothing(demo_root: Path, make_app) -> None:

@@ -15,9 +15,12 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
+from backends.errors import DriftdeckError
 from backends.events.model import CHANGE_TYPES, DEFAULT_TYPES, FsEvent, WatchFilter, WatchHeader
 from backends.events.recording import RecordingWriter, format_for, strip_prefix
 from backends.events.stats import EventStats
+from backends.models import text_matches
+from tui.export import export_path
 from tui.panes.base import DeckPane
 from tui.widgets.live_event_list import LiveEventList
 from tui.widgets.live_stats import LiveStats
@@ -96,7 +99,7 @@ class LivePane(DeckPane):
         self._banner: tuple[str, str] | None = None
         self._recorder: RecordingWriter | None = None
         self._record_path = ""
-        self._record_abs = ""
+        self._record_prefix = ""
         self._error: str | None = None
         self._timer: Timer | None = None
         self._head_key: tuple[object, ...] | None = None
@@ -167,10 +170,8 @@ class LivePane(DeckPane):
             self._draw_status()
 
     def _absorb(self, batch: list[FsEvent]) -> None:
-        recorder = self._recorder
-        if recorder is not None:
-            mine = [e for e in batch if not self._is_recording_file(e.path)]
-            recorder.write([strip_prefix(e, "") for e in mine])
+        if self._recorder is not None:
+            self._record(batch)
         self.stats.add(batch)
         for event in batch:
             if event.type == "lost":
@@ -298,12 +299,7 @@ class LivePane(DeckPane):
     def _matches(self, event: FsEvent) -> bool:
         if event.type in CHANGE_TYPES and event.type not in self.types:
             return False
-        if not self._text:
-            return True
-        invert = self._text.startswith("!")
-        needle = self._text[1:] if invert else self._text
-        hit = needle.lower() in (event.path + " " + (event.dest or "") + " " + event.type).lower()
-        return hit != invert
+        return text_matches(self._text, (event.path, event.dest or "", event.type))
 
     def _needs_filtered_view(self) -> bool:
         seen = {kind for kind, count in self.stats.by_type.items() if count}
@@ -419,8 +415,8 @@ class LivePane(DeckPane):
         """Start recording to a file the user names, or stop the recording in progress."""
         if self._recorder is not None:
             count, path = self._recorder.count, self._record_path
-            self._stop_recording()
-            self.notify(f"recorded {count:,} events to {path}", title="Recording", timeout=6)
+            if self._stop_recording():
+                self.notify(f"recorded {count:,} events to {path}", title="Recording", timeout=6)
             self._draw_head()
             return
         from tui.screens.live_prompt import LivePrompt
@@ -431,26 +427,57 @@ class LivePane(DeckPane):
         )
 
     def _start_recording(self, value: str | None) -> None:
+        """Open the recording the user named; never under a local source's (read-only) root."""
         if value is None:
             return
-        target = os.path.abspath(os.path.expanduser(value))
         try:
-            self._recorder = RecordingWriter(target, WatchHeader(self.path or ".", WatchFilter(types=self.types), time.time_ns()), format_for(target, None))
-        except OSError as exc:
+            target = export_path(self.source, value)
+            header = WatchHeader(self.path or ".", WatchFilter(types=self.types), time.time_ns())
+            self._recorder = RecordingWriter(target, header, format_for(target, None))
+        except (OSError, DriftdeckError) as exc:
             self.report(exc)
             return
         self._record_path = value
-        self._record_abs = target
+        self._record_prefix = self.path  # event paths are recorded relative to the watched directory
         self._draw_head()
 
-    def _stop_recording(self) -> None:
-        if self._recorder is not None:
-            recorder, self._recorder = self._recorder, None
-            try:
-                recorder.close()
-            except OSError as exc:
-                self.report(exc)
+    def _record(self, batch: list[FsEvent]) -> None:
+        """Append a batch to the recording; a write error ends it (nothing is published) and is shown."""
+        recorder = self._recorder
+        assert recorder is not None
+        try:
+            recorder.write([strip_prefix(e, self._record_prefix) for e in batch])
+        except (OSError, DriftdeckError) as exc:
+            self._recorder = None
+            _discard(recorder)
+            self.report(exc)
+            self.notify(f"recording to {self._record_path} stopped; nothing was written", title="Recording", severity="error", timeout=8)
+            self._draw_head()
 
-    def _is_recording_file(self, path: str) -> bool:
-        name = path.rsplit("/", 1)[-1]
-        return name.startswith(".driftdeck-rec-") or (bool(self._record_abs) and name == os.path.basename(self._record_abs))
+    def _stop_recording(self) -> bool:
+        """Publish the recording in progress; on failure drop its temporary file. Whether it was published."""
+        if self._recorder is None:
+            return False
+        recorder, self._recorder = self._recorder, None
+        try:
+            recorder.close()
+        except (OSError, DriftdeckError) as exc:
+            _discard(recorder)
+            self.report(exc)
+            return False
+        return True
+
+
+def _discard(recorder: RecordingWriter) -> None:
+    """Drop an unfinished recording's temporary file, whatever state its handle is in.
+
+    ``abort()`` closes the handle before unlinking; when that close fails (its
+    flush hits the same full disk as the write did) the handle is closed anyway,
+    so a second ``abort()`` gets to the unlink.
+    """
+    for _ in range(2):
+        try:
+            recorder.abort()
+            return
+        except OSError:
+            continue

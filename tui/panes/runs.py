@@ -71,6 +71,7 @@ class RunsPane(DeckPane):
         self._scanning = False
         self._flush_timer: Timer | None = None
         self._flush_interval = 0.0
+        self._generation = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-toolbar"):
@@ -113,7 +114,8 @@ class RunsPane(DeckPane):
         self._scanning = True
         self._rebuild()
         self._flush_every(FLUSH_SECONDS)
-        self._scan()
+        self._generation += 1
+        self._scan(self._generation)
 
     def _flush_every(self, seconds: float | None) -> None:
         """Merge streamed runs every ``seconds`` (``None`` stops merging)."""
@@ -125,14 +127,15 @@ class RunsPane(DeckPane):
         self._flush_interval = seconds or 0.0
 
     @work(exclusive=True, group="runs-scan", exit_on_error=False)
-    async def _scan(self) -> None:
+    async def _scan(self, generation: int) -> None:
         try:
             async for batch in self.source.iter_runs(RunQuery(), batch=500):
                 self._pending.extend(batch)
         finally:
-            self._scanning = False
-            self._flush()
-            self._flush_every(None)
+            if generation == self._generation:  # a reload may have replaced this scan already
+                self._scanning = False
+                self._flush()
+                self._flush_every(None)
 
     def _flush(self) -> None:
         table = self.query_one(RunTable)
