@@ -47,6 +47,7 @@ from backends.runs import (
     summarize_run,
 )
 from backends.source import CAP_FILES, CAP_INVENTORY, CAP_RUNS
+from backends.spec import local_root
 from backends.threadstream import iterate_in_thread
 
 MAX_READ_RANGE = 16 << 20
@@ -68,7 +69,7 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
 
     def __init__(self, spec: str) -> None:
         self.spec = spec
-        path = spec[len("file://"):] if spec.startswith("file://") else spec
+        path = local_root(spec) or spec
         root = os.path.abspath(os.path.expanduser(path))
         if not os.path.exists(root):
             raise NotFoundError(f"{path}: no such directory", path=path)

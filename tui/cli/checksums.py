@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 
 import click
 
+from backends.spec import local_root
 from backends.checksums.models import (
     CATEGORIES,
     OK,
@@ -54,11 +55,11 @@ def verify_command(
     1: drift; 2: usage error, or a manifest missing or unreadable.
     """
     scope = Scope(recursive=not top_only, exclude=exclude)
-    if "://" in source and not source.startswith("file://"):
+    root = local_root(source)
+    if root is None:
         runs = _remote(source, manifests, include_new=not no_new, scope=scope, emit_ok=as_json)
     else:
-        runs = _local(source.removeprefix("file://"), manifests, include_new=not no_new, scope=scope,
-                      emit_ok=as_json, workers=workers)
+        runs = _local(root, manifests, include_new=not no_new, scope=scope, emit_ok=as_json, workers=workers)
     code = 0
     for manifest_runs in runs:
         entries: list[ChecksumEntry] = []

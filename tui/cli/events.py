@@ -18,6 +18,7 @@ from backends.events.recording import FORMATS, RecordingWriter, format_for, stri
 from backends.events.stats import EventStats
 from backends.events.verify import VerifyReport, verify_recording
 from backends.source import open_source
+from backends.spec import local_root
 
 SOURCE_HELP = "Workspace the directory belongs to (a path or URL); by default the directory itself."
 
@@ -97,11 +98,11 @@ def _open_watch_target(source_spec: str | None, directory: str) -> tuple[Any, st
     out relative to it); DIR may be a real path or relative to ``--source``.
     Over a URL source, DIR is a path inside that source.
     """
-    if source_spec and "://" in source_spec and not source_spec.startswith("file://"):
+    if source_spec and local_root(source_spec) is None:
         return open_source(source_spec), directory.strip("/"), ""
     candidate = directory
     if source_spec and not os.path.isabs(directory):
-        root = source_spec[len("file://"):] if source_spec.startswith("file://") else source_spec
+        root = local_root(source_spec) or source_spec
         inside = os.path.join(root, directory)
         if os.path.isdir(inside) or not os.path.isdir(directory):
             candidate = inside
@@ -247,9 +248,9 @@ def verify_command(file: str, source: str | None, as_json: bool) -> int:
     """
     path = file
     if source and not os.path.isabs(file) and not os.path.exists(file):
-        if "://" in source and not source.startswith("file://"):
+        root = local_root(source)
+        if root is None:
             raise UnsupportedError(f"{source}: verify reads local files; download {file} first")
-        root = source[len("file://"):] if source.startswith("file://") else source
         path = os.path.join(root, file)
     report = verify_recording(path, label=file)
     if as_json:

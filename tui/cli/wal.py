@@ -15,6 +15,7 @@ import click
 import orjson
 
 from backends.source import open_source
+from backends.spec import local_root
 from backends.wal.diff import CONTEXT, WalDiffSummary, WalDivergence
 from backends.wal.progress import WalProgress
 from backends.wal.rules import DEFAULT_IGNORE, DEFAULT_REDACT, WalRules
@@ -41,9 +42,10 @@ def locate(source: str, paths: tuple[str, ...]) -> tuple[str, list[str]]:
     a path lies outside the source root, the source becomes the deepest folder
     that holds every path.
     """
-    if "://" in source and not source.startswith("file://"):
+    local = local_root(source)
+    if local is None:
         return source, list(paths)
-    root = os.path.abspath(os.path.expanduser(source[len("file://"):] if source.startswith("file://") else source))
+    root = os.path.abspath(os.path.expanduser(local))
     absolute = []
     for path in paths:
         under_root = os.path.join(root, path)

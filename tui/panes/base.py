@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.widgets import TabPane
 from textual.worker import Worker, WorkerState
 
-from backends.errors import DriftdeckError
+from tui.errors import error_message
 
 if TYPE_CHECKING:
     from backends.source import DataSource
@@ -35,11 +35,7 @@ class DeckPane(TabPane):
 
     def report(self, error: BaseException) -> None:
         """Show an error as a notification: one line, never a traceback."""
-        if isinstance(error, DriftdeckError):
-            message = str(error)
-        else:
-            message = f"{type(error).__name__}: {error}"
-        self.notify(message, title=self.PANE_TITLE, severity="error", timeout=8)
+        self.notify(error_message(error), title=self.PANE_TITLE, severity="error", timeout=8)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:

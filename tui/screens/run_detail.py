@@ -18,10 +18,10 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from backends.errors import DriftdeckError
 from backends.models import ArtifactInfo, ArtifactPreview, RunDetail, RunEvent, RunSummary
 from tui.widgets.event_list import EventList
 from tui.widgets.keyed_option_list import KeyedOptionList
+from tui.errors import error_message
 from tui.units import human_size
 from tui.widgets.source_bar import SourceBar
 
@@ -207,9 +207,7 @@ class RunDetailScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            message = str(error) if isinstance(error, DriftdeckError) else f"{type(error).__name__}: {error}"
-            self.notify(message, severity="error", timeout=8)
+            self.notify(error_message(event.worker.error), severity="error", timeout=8)
 
     def action_focus_part(self, widget_id: str) -> None:
         """Focus one part of the screen by its id."""

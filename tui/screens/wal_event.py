@@ -17,10 +17,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
-from backends.errors import DriftdeckError
 from backends.wal.alignment import AlignedRow
 from backends.wal.lines import WalLine
 from backends.wal.rules import WalRules
+from tui.errors import error_message
 from tui.widgets.source_bar import SourceBar
 
 EVENT_CHARS = 256 * 1024
@@ -118,9 +118,7 @@ class WalEventScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            message = str(error) if isinstance(error, DriftdeckError) else f"{type(error).__name__}: {error}"
-            self.notify(message, severity="error", timeout=8)
+            self.notify(error_message(event.worker.error), severity="error", timeout=8)
 
     def action_back(self) -> None:
         self.dismiss()
