@@ -28,15 +28,33 @@ SHOTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 """File stem and the keys pressed (after the runs have loaded) for each picture."""
 
 
-async def settle(pilot: Pilot, seconds: float = 0.6) -> None:
-    """Let workers finish and the screen repaint."""
+LONG_LIVED = frozenset({"live-watch"})
+"""Worker groups that run for as long as their pane is shown (never "finished")."""
+
+
+def busy(pilot: Pilot) -> bool:
+    """Whether the app still has work in flight that would change the screen."""
+    from textual.worker import WorkerState
+
     from tui.panes.runs import RunsPane
 
     pane = pilot.app.query_one(RunsPane)
-    for _ in range(500):
-        if not pane._scanning and not pane._pending:
+    if pane._scanning or pane._pending:
+        return True
+    return any(
+        worker.state in (WorkerState.PENDING, WorkerState.RUNNING) and worker.group not in LONG_LIVED
+        for worker in pilot.app.workers
+    )
+
+
+async def settle(pilot: Pilot, seconds: float = 0.6) -> None:
+    """Wait until every worker is done (three quiet checks in a row), then let timers flush."""
+    quiet = 0
+    for _ in range(1500):
+        quiet = 0 if busy(pilot) else quiet + 1
+        if quiet >= 3:
             break
-        await pilot.pause(0.01)
+        await pilot.pause(0.05)
     await pilot.pause(seconds)
 
 

@@ -1,4 +1,9 @@
-"""SVG snapshots of every pane at 120x36, cursor blink off, on the deterministic demo."""
+"""SVG snapshots of the shell at 120x36, cursor blink off, on the deterministic demo.
+
+Panes 2-5 have their own snapshot tests (``test_<pane>_snapshot.py``) that wait
+for exactly the state they picture; this file covers pane 1, the run detail,
+the help screen and the themes.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,10 @@ from textual.pilot import Pilot
 from tui.screenshots import SHOTS, SIZE, settle
 
 
-@pytest.mark.parametrize(("stem", "keys"), SHOTS, ids=[stem for stem, _ in SHOTS])
+SHELL_SHOTS = [(stem, keys) for stem, keys in SHOTS if stem.startswith("1-")]
+
+
+@pytest.mark.parametrize(("stem", "keys"), SHELL_SHOTS, ids=[stem for stem, _ in SHELL_SHOTS])
 def test_pane_snapshot(stem: str, keys: tuple[str, ...], snap_compare, make_app) -> None:
     async def drive(pilot: Pilot) -> None:
         await settle(pilot)

@@ -48,6 +48,10 @@ def _name(path: str | None) -> str:
     return "-" if path is None else path.rsplit("/", 1)[-1]
 
 
+
+CONTEXT_ROWS = 5
+"""Rows kept above a divergence the pane jumps to (the events leading up to it)."""
+
 class WalPane(DeckPane):
     """A record/replay pair side by side, aligned, with its divergences and validation problems."""
 
@@ -421,8 +425,9 @@ class WalPane(DeckPane):
         index = self._index_of_row(row)
         rows.move_to(index)
         if context:
-            height = rows.scrollable_content_region.height
-            rows.call_after_refresh(rows.scroll_to, y=max(0, index - max(1, height // 3)), animate=False)
+            # A fixed number of rows above, not a share of the height: the panels below
+            # fill in later and change the height, and the picture must not depend on when.
+            rows.call_after_refresh(rows.scroll_to, y=max(0, index - CONTEXT_ROWS), animate=False)
         self.query_one("#wal-current", Label).update(self._describe_row(rows.row_at(rows.cursor)))
 
     def action_divergence(self, step: int) -> None:
