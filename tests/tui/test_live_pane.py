@@ -79,7 +79,7 @@ async def test_space_pauses_ingestion_and_counts_what_arrives(busy) -> None:
         frozen = len(app.query_one(LiveEventList).rows)
         await wait_until(pilot, lambda: pane.held > 5, "events held while paused")
         await wait_until(pilot, lambda: "new events held while paused" in screen_text(pilot), "the held count")
-        assert "paused" in screen_text(pilot)
+        await wait_until(pilot, lambda: "paused" in screen_text(pilot), "paused")
         assert len(app.query_one(LiveEventList).rows) == frozen
         await pilot.press("space")
         await pilot.pause(0.2)
@@ -96,12 +96,12 @@ async def test_scrolling_up_stops_following_and_g_jumps_back(busy) -> None:
         await pilot.press("g")
         await wait_until(pilot, lambda: pane.unseen > 0, "unseen events counted")
         await wait_until(pilot, lambda: "new events — press G" in screen_text(pilot), "the jump hint")
-        assert "scrolled back" in screen_text(pilot)
+        await wait_until(pilot, lambda: "scrolled back" in screen_text(pilot), "scrolled back")
         await pilot.press("G")
         await pilot.pause(0.2)
         table = app.query_one(LiveEventList)
         assert pane.following and table.cursor >= len(table.rows) - 2
-        assert "new events — press G" not in screen_text(pilot)
+        await wait_until(pilot, lambda: "new events — press G" not in screen_text(pilot), "new events — press G")
 
 
 async def test_text_filter_and_type_toggles(busy) -> None:
@@ -128,15 +128,14 @@ async def test_loss_banner_and_reconciliation_are_visible(tmp_path: Path) -> Non
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_live(pilot)
         pane.ingest([FsEvent(900, "lost", "", 1, 1, lost=None, detail="the kernel's inotify queue overflowed (IN_Q_OVERFLOW)")])
-        await wait_until(pilot, lambda: "events lost" in screen_text(pilot), "the banner")
-        text = screen_text(pilot)
-        assert "⚠ an unknown number of events lost (the kernel's inotify queue overflowed (IN_Q_OVERFLOW))" in text
+        banner = "⚠ an unknown number of events lost (the kernel's inotify queue overflowed (IN_Q_OVERFLOW))"
+        await wait_until(pilot, lambda: banner in screen_text(pilot), "the banner")
         pane.ingest([
             FsEvent(901, "created", "late.txt", 2, 2, reconciled=True),
             FsEvent(902, "resynced", "", 3, 3, detail="picture reconciled with the disk: 1 reconciled, 0 stale events superseded"),
         ])
         await wait_until(pilot, lambda: "reconciled after a loss" in screen_text(pilot), "the reconciled banner")
-        assert "[reconciled]" in screen_text(pilot)
+        await wait_until(pilot, lambda: "[reconciled]" in screen_text(pilot), "[reconciled]")
         await pilot.press("g")
         table = app.query_one(LiveEventList)
         assert table.current.type == "lost"
@@ -159,7 +158,7 @@ async def test_r_records_to_a_named_file_that_verifies(busy, tmp_path: Path) -> 
         field.value = str(target)
         await pilot.press("enter")
         await pilot.pause()
-        assert "● recording to" in screen_text(pilot)
+        await wait_until(pilot, lambda: "● recording to" in screen_text(pilot), "● recording to")
         writer.start()
         await wait_until(pilot, lambda: pane._recorder is not None and pane._recorder.count > 10, "recorded events")
         await pilot.press("r")
@@ -183,7 +182,7 @@ async def test_recording_under_the_source_root_is_refused(busy) -> None:
         pane = await open_live(pilot)
         await start_recording(pilot, str(root / "live" / "rec.jsonl"))
         assert pane._recorder is None
-        assert "● recording to" not in screen_text(pilot)
+        await wait_until(pilot, lambda: "● recording to" not in screen_text(pilot), "● recording to")
         messages = [n.message for n in app._notifications]
         assert any("refusing to write under the read-only source root" in m for m in messages), messages
         assert app.is_running
@@ -203,7 +202,7 @@ async def test_recording_a_watched_subdirectory_has_paths_relative_to_it(busy, t
         await pilot.press("enter")
         await wait_until(pilot, lambda: pane.path == "live" and pane._backend.startswith("watching"), "the watch of live/")
         await start_recording(pilot, str(target))
-        assert "● recording to" in screen_text(pilot)
+        await wait_until(pilot, lambda: "● recording to" in screen_text(pilot), "● recording to")
         writer.start()
         await wait_until(pilot, lambda: pane._recorder is not None and pane._recorder.count > 10, "recorded events")
         await pilot.press("r")
@@ -254,5 +253,5 @@ async def test_a_source_that_cannot_watch_says_so(tmp_path: Path) -> None:
         await wait_for_runs(pilot)
         await pilot.press("2")
         await wait_until(pilot, lambda: "cannot watch" in screen_text(pilot), "the error")
-        assert "watching demo-workspace" in screen_text(pilot)
+        await wait_until(pilot, lambda: "watching demo-workspace" in screen_text(pilot), "watching demo-workspace")
         assert app.is_running
