@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 import click
 import orjson
@@ -131,11 +131,24 @@ validate_command.help = (validate_command.help or "") + ", ".join(CODES) + "."
 
 async def _validate(spec: str, path: str, max_problems: int, as_json: bool) -> WalValidation:
     source = open_source(spec)
-    progress = _Progress()
     document = _JsonDocument(sys.stdout.buffer, {"path": path}, "problems") if as_json else None
+    try:
+        stream = source.validate_wal(path, max_problems=max_problems)  # type: ignore[attr-defined]
+        return await _report(stream, document, WalProblem, WalValidation,
+                             lambda problem: click.echo(str(problem)),
+                             lambda summary: click.echo(_validation_line(summary)))
+    finally:
+        await source.aclose()
+
+
+async def _report(stream: Any, document: "_JsonDocument | None", item_type: type, summary_type: type,
+                  print_item: Callable[[Any], None], print_summary: Callable[[Any], None]) -> Any:
+    """Show an engine stream: progress on the terminal, items and the final summary
+    as human lines or as one JSON document. Returns the summary."""
+    progress = _Progress()
     started = False
     try:
-        async for item in source.validate_wal(path, max_problems=max_problems):  # type: ignore[attr-defined]
+        async for item in stream:
             if isinstance(item, WalProgress):
                 progress.show(item)
                 continue
@@ -143,21 +156,20 @@ async def _validate(spec: str, path: str, max_problems: int, as_json: bool) -> W
             if document is not None and not started:
                 document.start()
                 started = True
-            if isinstance(item, WalProblem):
+            if isinstance(item, item_type):
                 if document is not None:
                     document.item(item.to_json())
                 else:
-                    click.echo(str(item))
-            elif isinstance(item, WalValidation):
+                    print_item(item)
+            elif isinstance(item, summary_type):
                 if document is not None:
                     document.finish(item.to_json())
                 else:
-                    click.echo(_validation_line(item))
+                    print_summary(item)
                 return item
     finally:
         progress.clear()
-        await source.aclose()
-    raise RuntimeError("the validation ended without a summary")
+    raise RuntimeError(f"the stream ended without a {summary_type.__name__}")
 
 
 def _validation_line(summary: WalValidation) -> str:
@@ -212,39 +224,20 @@ def diff_command(
 async def _diff(spec: str, record: str, replay: str, rules: WalRules, max_divergences: int, context: int,
                 as_json: bool) -> WalDiffSummary:
     source = open_source(spec)
-    progress = _Progress()
     head = {"record": record, "replay": replay, "rules": rules.to_json()}
     document = _JsonDocument(sys.stdout.buffer, head, "divergences") if as_json else None
-    started = False
+
+    def print_divergence(item: WalDivergence) -> None:
+        if item.index == 1:
+            _print_first(item)
+            click.echo("divergences:")
+        click.echo(_divergence_line(item))
+
     try:
         stream = source.diff_wal(record, replay, rules, max_divergences=max_divergences, context=context)  # type: ignore[attr-defined]
-        async for item in stream:
-            if isinstance(item, WalProgress):
-                progress.show(item)
-                continue
-            progress.clear()
-            if document is not None and not started:
-                document.start()
-                started = True
-            if isinstance(item, WalDivergence):
-                if document is not None:
-                    document.item(item.to_json())
-                elif item.index == 1:
-                    _print_first(item)
-                    click.echo("divergences:")
-                    click.echo(_divergence_line(item))
-                else:
-                    click.echo(_divergence_line(item))
-            elif isinstance(item, WalDiffSummary):
-                if document is not None:
-                    document.finish(item.to_json())
-                else:
-                    _print_summary(item)
-                return item
+        return await _report(stream, document, WalDivergence, WalDiffSummary, print_divergence, _print_summary)
     finally:
-        progress.clear()
         await source.aclose()
-    raise RuntimeError("the diff ended without a summary")
 
 
 def _short(text: str | None, limit: int = TEXT_CHARS) -> str:
