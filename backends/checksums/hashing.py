@@ -41,13 +41,18 @@ CHUNK = 1 << 20
 FORK_MIN_FILES = 1024
 """Fewer files than this are not worth forking for."""
 
+DIR_FDS = 256
+"""Directories a worker process keeps open at once (files are opened relative to them)."""
+
 BATCH = 256
 """Results handed over at once (fewer, larger hand-overs between threads)."""
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_SLOT = struct.Struct("<B7xqd32s")
-_EMPTY, _DONE, _DEFERRED = 0, 1, 2
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_SLOT = struct.Struct("<qd32s")
+_COUNTERS = struct.Struct("<qq")
+_EMPTY, _DONE, _DEFERRED, _MATCHED, _YIELDED = 0, 1, 2, 3, 4
 _sha256 = hashlib.sha256
 
 
@@ -166,21 +171,52 @@ def _open_failed(
         return Outcome(None, None, None, "unreadable", os_reason(exc))
 
 
-def _fast_hash(path: str, buf: bytearray, view: memoryview) -> tuple[bytes, int, float] | None:
-    """The common case only: a small regular file, not a symlink. ``None`` otherwise."""
+def _fast_hash(
+    name: str, dir_fd: int, buf: bytearray, view: memoryview, expect: str | None
+) -> tuple[bytes, int, float] | int | None:
+    """The common case only: a small regular file, not a symlink.
+
+    Args:
+        name: The file's name inside the directory open as ``dir_fd``.
+        dir_fd: An open directory.
+        buf: Scratch buffer of ``CHUNK`` bytes; ``view`` is a memoryview of it.
+        expect: The SHA-256 it should have (lowercase hex), or ``None``.
+
+    Returns:
+        The number of bytes read when the content hashes to ``expect`` (no
+        ``fstat`` is spent on a match: the bytes read are what was asked
+        about); otherwise ``(digest, size, mtime)`` for a regular file; or
+        ``None`` when the careful path must decide (errors, symlinks,
+        special files, big files, an empty read).
+    """
     try:
-        fd = os.open(path, _OPEN_FLAGS | _NOFOLLOW)
+        fd = os.open(name, _OPEN_FLAGS | _NOFOLLOW, dir_fd=dir_fd)
     except OSError:
         return None
     try:
-        st = os.fstat(fd)
-        if st.st_size >= BIG_FILE or not stat_mod.S_ISREG(st.st_mode):
-            return None
+        st = None
+        if expect is None:
+            st = os.fstat(fd)
+            if st.st_size >= BIG_FILE or not stat_mod.S_ISREG(st.st_mode):
+                return None
         n = os.readv(fd, (buf,))
+        if st is None and (n == 0 or n == CHUNK):  # an empty read may be a FIFO; a full one a big file
+            st = os.fstat(fd)
+            if st.st_size >= BIG_FILE or not stat_mod.S_ISREG(st.st_mode):
+                return None
         h = _sha256(view[:n])
+        nbytes = n
         while n == CHUNK:  # the file grew past its fstat size
             n = os.readv(fd, (buf,))
             h.update(view[:n])
+            nbytes += n
+        if expect is not None:
+            if h.hexdigest() == expect:
+                return nbytes
+            if st is None:
+                st = os.fstat(fd)
+                if not stat_mod.S_ISREG(st.st_mode):
+                    return None
         return h.digest(), st.st_size, st.st_mtime
     except OSError:
         return None
@@ -198,6 +234,10 @@ class HashPool:
         stop: Set to cancel; every worker stops between reads.
         allow_fork: Permit worker processes (still only when single-threaded).
         sizes: File sizes, if known (thread mode uses them to choose who hashes what).
+        expected: The SHA-256 each file should have (lowercase hex). A file whose
+            digest equals its expected one is not yielded: it is counted in
+            ``matched`` and its bytes in ``matched_bytes``, which is what
+            keeps verifying many small files cheap.
     """
 
     def __init__(
@@ -209,12 +249,16 @@ class HashPool:
         stop: threading.Event | None = None,
         allow_fork: bool = True,
         sizes: Sequence[int] | None = None,
+        expected: Sequence[str] | None = None,
     ) -> None:
         self.paths = paths
         self.sizes = sizes
+        self.expected = expected
         self.real_root = real_root
         self.workers = max(1, workers or default_workers())
         self.stop = stop or threading.Event()
+        self.matched = 0
+        self.matched_bytes = 0
         self.forked = (
             allow_fork
             and self.workers > 1
@@ -223,10 +267,13 @@ class HashPool:
             and threading.active_count() == 1
         )
         self._children: list[int] = []
-        self._slots: mmap.mmap | None = None
+        self._shared: mmap.mmap | None = None
         self._claims: int | None = None
         self._chunk = 0
         self._started = False
+        n = len(paths)
+        self._counters_at = -(-n // 8) * 8  # after one status byte per path
+        self._slots_at = self._counters_at + _COUNTERS.size * self.workers
 
     def start(self) -> None:
         """Fork the worker processes (fork mode); threads start in ``results()``."""
@@ -237,12 +284,16 @@ class HashPool:
             self._fork()
 
     # Fork mode -------------------------------------------------------------
+    #
+    # Shared anonymous memory: one status byte per path, then per-worker
+    # counters (matched files, matched bytes), then a slot per path for a
+    # digest that did not match (or every digest, without ``expected``).
 
     def _fork(self) -> None:
         n = len(self.paths)
         self._chunk = chunk = max(64, -(-n // 8192))
         chunks = -(-n // chunk)
-        self._slots = mmap.mmap(-1, n * _SLOT.size)
+        self._shared = mmap.mmap(-1, self._slots_at + n * _SLOT.size)
         read_end, write_end = os.pipe()
         data = struct.pack(f"<{chunks}I", *range(chunks))
         try:
@@ -251,12 +302,12 @@ class HashPool:
         finally:
             os.close(write_end)
         self._claims = read_end
-        for _ in range(self.workers - 1):
+        for worker in range(1, self.workers):
             pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in the child, reported through the slots
+            if pid == 0:  # pragma: no cover - runs in the child, reported through shared memory
                 code = 0
                 try:
-                    for _ in self._work_claims():
+                    for _ in self._work_claims(worker):
                         pass
                 except BaseException:
                     code = 1
@@ -275,42 +326,55 @@ class HashPool:
         first = struct.unpack("<I", raw)[0] * self._chunk
         return range(first, min(first + self._chunk, len(self.paths)))
 
-    def _work_claims(self) -> Iterator[int]:
-        """Hash claimed chunks into the slots; yield each index hashed here."""
-        slots = self._slots
-        assert slots is not None
+    def _work_claims(self, worker: int) -> Iterator[int]:
+        """Hash claimed chunks into shared memory; yield each index given a slot here.
+
+        Each directory is opened once per run of paths in it, and files are
+        opened relative to it (no full path walk per file).
+        """
+        shared = self._shared
+        assert shared is not None
         buf = bytearray(CHUNK)
         view = memoryview(buf)
-        paths = self.paths
+        paths, expected = self.paths, self.expected
         pack_into = _SLOT.pack_into
-        size = _SLOT.size
-        while not self.stop.is_set():
-            claimed = self._claim()
-            if claimed is None:
-                return
-            for i in claimed:
-                got = _fast_hash(paths[i], buf, view)
-                if got is None:
-                    slots[i * size] = _DEFERRED
-                else:
-                    pack_into(slots, i * size, _DONE, got[1], got[2], got[0])
-                    yield i
+        size, slots_at = _SLOT.size, self._slots_at
+        matched = matched_bytes = 0
+        dir_fds: dict[str, int] = {}  # open directories (-1: could not be opened)
+        try:
+            while not self.stop.is_set():
+                claimed = self._claim()
+                if claimed is None:
+                    return
+                for i in claimed:
+                    directory, _, name = paths[i].rpartition("/")
+                    dir_fd = dir_fds.get(directory)
+                    if dir_fd is None:
+                        if len(dir_fds) >= DIR_FDS:
+                            _close_all(dir_fds)
+                        try:
+                            dir_fd = dir_fds[directory] = os.open(directory or "/", _DIR_FLAGS)
+                        except OSError:
+                            dir_fd = dir_fds[directory] = -1
+                    got = None if dir_fd < 0 else _fast_hash(name, dir_fd, buf, view, None if expected is None else expected[i])
+                    if got is None:
+                        shared[i] = _DEFERRED
+                    elif type(got) is int:
+                        shared[i] = _MATCHED
+                        matched += 1
+                        matched_bytes += got
+                    else:
+                        pack_into(shared, slots_at + i * size, got[1], got[2], got[0])
+                        shared[i] = _DONE
+                        yield i
+        finally:
+            _close_all(dir_fds)
+            _COUNTERS.pack_into(shared, self._counters_at + worker * _COUNTERS.size, matched, matched_bytes)
 
-    def _children_results(self, mine: set[int]) -> Iterator[list[tuple[int, Outcome]]]:
-        slots = self._slots
-        assert slots is not None
-        unpack_from = _SLOT.unpack_from
-        size = _SLOT.size
-        batch: list[tuple[int, Outcome]] = []
-        for i in range(len(self.paths)):
-            if slots[i * size] == _DONE and i not in mine:
-                _, fsize, mtime, digest = unpack_from(slots, i * size)
-                batch.append((i, Outcome(digest.hex(), fsize, mtime)))
-                if len(batch) >= BATCH:
-                    yield batch
-                    batch = []
-        if batch:
-            yield batch
+    def _outcome(self, i: int) -> Outcome:
+        assert self._shared is not None
+        fsize, mtime, digest = _SLOT.unpack_from(self._shared, self._slots_at + i * _SLOT.size)
+        return Outcome(digest.hex(), fsize, mtime)
 
     def _reap(self) -> None:
         """Wait for every worker process (killing them first when stopped); safe to call again."""
@@ -414,27 +478,41 @@ class HashPool:
     # Both ------------------------------------------------------------------
 
     def results(self) -> Iterator[list[tuple[int, Outcome]]]:
-        """Batches of ``(index, outcome)``, in completion order."""
+        """Batches of ``(index, outcome)``, in completion order (matches left out, see ``expected``)."""
         self.start()
         try:
             if self.forked:
                 yield from self._forked_results()
             else:
-                yield from self._threaded(range(len(self.paths)))
+                yield from self._unmatched(self._threaded(range(len(self.paths))))
         finally:
             self.close()
 
+    def _unmatched(self, batches: Iterator[list[tuple[int, Outcome]]]) -> Iterator[list[tuple[int, Outcome]]]:
+        """Count and drop the outcomes that match ``expected`` (all pass without it)."""
+        expected = self.expected
+        if expected is None:
+            yield from batches
+            return
+        for batch in batches:
+            kept = []
+            for item in batch:
+                outcome = item[1]
+                if outcome.digest is not None and outcome.digest == expected[item[0]]:
+                    self.matched += 1
+                    self.matched_bytes += outcome.size or 0
+                else:
+                    kept.append(item)
+            if kept:
+                yield kept
+
     def _forked_results(self) -> Iterator[list[tuple[int, Outcome]]]:
-        slots = self._slots
-        assert slots is not None
-        unpack_from = _SLOT.unpack_from
-        size = _SLOT.size
-        mine: set[int] = set()
+        shared = self._shared
+        assert shared is not None
         batch: list[tuple[int, Outcome]] = []
-        for i in self._work_claims():
-            mine.add(i)
-            _, fsize, mtime, digest = unpack_from(slots, i * size)
-            batch.append((i, Outcome(digest.hex(), fsize, mtime)))
+        for i in self._work_claims(0):
+            batch.append((i, self._outcome(i)))
+            shared[i] = _YIELDED
             if len(batch) >= BATCH:
                 yield batch
                 batch = []
@@ -443,10 +521,22 @@ class HashPool:
         self._reap()
         if self.stop.is_set():
             return
-        yield from self._children_results(mine)
-        leftovers = [i for i in range(len(self.paths)) if slots[i * size] != _DONE]
+        for worker in range(self.workers):
+            files, nbytes = _COUNTERS.unpack_from(shared, self._counters_at + worker * _COUNTERS.size)
+            self.matched += files
+            self.matched_bytes += nbytes
+        status = shared[: len(self.paths)]
+        batch = []
+        for i in _positions(status, _DONE):  # hashed by the other processes
+            batch.append((i, self._outcome(i)))
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+        leftovers = sorted([*_positions(status, _DEFERRED), *_positions(status, _EMPTY)])
         if leftovers:
-            yield from self._threaded(leftovers)
+            yield from self._unmatched(self._threaded(leftovers))
 
     def close(self) -> None:
         """Stop and reap worker processes, release the shared memory; idempotent."""
@@ -456,9 +546,25 @@ class HashPool:
         if self._claims is not None:
             os.close(self._claims)
             self._claims = None
-        if self._slots is not None:
-            self._slots.close()
-            self._slots = None
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
+
+
+def _close_all(dir_fds: dict[str, int]) -> None:
+    for fd in dir_fds.values():
+        if fd >= 0:
+            os.close(fd)
+    dir_fds.clear()
+
+
+def _positions(data: bytes, value: int) -> Iterator[int]:
+    """Every index of ``value`` in ``data`` (searched in C, so sparse hits cost little)."""
+    needle = bytes((value,))
+    i = data.find(needle)
+    while i >= 0:
+        yield i
+        i = data.find(needle, i + 1)
 
 
 def hash_paths(

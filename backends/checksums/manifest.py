@@ -38,6 +38,7 @@ _TAG = re.compile(rb"([A-Za-z0-9-]+) ?\(")
 _HEX = re.compile(rb"[0-9A-Fa-f]+\Z")
 _LOWER = bytes.maketrans(b"ABCDEF", b"abcdef")
 _HEX_CHARS = b"0123456789abcdefABCDEF"
+_PLAIN = re.compile(rb"(?:[0-9A-Fa-f]{64} [ *][^\n\r\x00]+\n)*")
 
 
 class ManifestLine(NamedTuple):
@@ -277,3 +278,33 @@ def parse_manifest(stream: BinaryIO) -> Iterator[ManifestLine | MalformedLine]:
         parsed = parser.parse(number, line)
         if parsed is not None:
             yield parsed
+
+
+def parse_plain(data: bytes) -> tuple[list[str], list[str]] | None:
+    """The whole manifest at once, when every line is a plain GNU entry.
+
+    A plain entry is ``<64 hex>  name`` or ``<64 hex> *name`` with a UTF-8
+    name and a ``\\n`` line end: what ``sha256sum`` writes for names that
+    need no escaping. Parsing such a manifest in bulk costs a small fraction
+    of going line by line, which matters for manifests of many small files.
+
+    Args:
+        data: The manifest's bytes.
+
+    Returns:
+        ``(names, digests)`` (lowercase hex) for lines 1, 2, ..., or ``None``
+        when any line is not plain (then ``parse_manifest`` decides).
+    """
+    if not data.endswith(b"\n") or not _PLAIN.fullmatch(data):
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    rows = text.split("\n")
+    rows.pop()
+    digests = [row[:64] for row in rows]
+    joined = "".join(digests)
+    if joined != joined.lower():
+        digests = [digest.lower() for digest in digests]
+    return [row[66:] for row in rows], digests

@@ -10,7 +10,8 @@ import fnmatch
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterator
+from collections.abc import Set
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,43 +36,62 @@ class Scope:
         return {"recursive": self.recursive, "exclude": list(self.exclude)}
 
 
-def walk_scope(
-    base: str, scope: Scope, skip: str, stop: threading.Event | None = None
-) -> Iterator[tuple[str, str | None]]:
-    """Every non-directory entry under ``base``, as a path relative to it.
+def scan_scope(
+    base: str,
+    scope: Scope,
+    skip: str,
+    stop: threading.Event | None = None,
+    *,
+    listed: Set[str] = frozenset(),
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Every non-directory entry under ``base`` that ``listed`` does not hold.
 
     Symlinks are listed but never entered. Directories that cannot be listed
-    are reported, not skipped silently.
+    are reported, not skipped silently. Each directory is read once; the
+    listed names are taken out with one set difference per directory, so a
+    tree of many files costs little beyond the listing itself.
 
     Args:
         base: The manifest's directory (absolute).
         scope: Scope rules.
         skip: Relative path never reported (the manifest itself).
         stop: Checked per directory.
+        listed: Relative paths already accounted for (left out of the result).
 
-    Yields:
-        ``(rel, None)`` per file, or ``(rel_dir, reason)`` for a directory
-        that could not be listed.
+    Returns:
+        ``(files, errors)``: relative paths, sorted within each directory and
+        depth first, and ``(rel_dir, reason)`` per directory that could not
+        be listed.
     """
+    files: list[str] = []
+    errors: list[tuple[str, str]] = []
     pending = [""]
     while pending:
         if stop is not None and stop.is_set():
-            return
+            break
         rel_dir = pending.pop()
         try:
             with os.scandir(os.path.join(base, rel_dir) if rel_dir else base) as it:
-                entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+                entries = list(it)
         except OSError as exc:
-            yield rel_dir or ".", f"cannot list: {exc.strerror or exc}"
+            errors.append((rel_dir or ".", f"cannot list: {exc.strerror or exc}"))
             continue
-        subdirs = []
-        for name, is_dir in sorted(entries):
-            rel = f"{rel_dir}/{name}" if rel_dir else name
-            if scope.exclude and scope.excluded(rel):
-                continue
-            if is_dir:
-                if scope.recursive:
-                    subdirs.append(rel)
-            elif rel != skip:
-                yield rel, None
-        pending.extend(reversed(subdirs))
+        prefix = f"{rel_dir}/" if rel_dir else ""
+        subdirs = {prefix + entry.name for entry in entries if _is_dir(entry)}
+        found = {prefix + entry.name for entry in entries} if prefix else {entry.name for entry in entries}
+        found.difference_update(listed)
+        found.difference_update(subdirs)
+        found.discard(skip)
+        for rel in sorted(found):
+            if not (scope.exclude and scope.excluded(rel)):
+                files.append(rel)
+        if scope.recursive:
+            pending.extend(sorted((rel for rel in subdirs if not (scope.exclude and scope.excluded(rel))), reverse=True))
+    return files, errors
+
+
+def _is_dir(entry: os.DirEntry) -> bool:  # type: ignore[type-arg]
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:  # an entry that vanished or cannot be examined is not walked into
+        return False

@@ -16,7 +16,7 @@ from typing import Any
 from backends.atomic import atomic_write
 from backends.checksums.hashing import HashPool
 from backends.checksums.manifest import format_line
-from backends.checksums.scope import Scope, walk_scope
+from backends.checksums.scope import Scope, scan_scope
 from backends.errors import NotFoundError
 
 
@@ -75,13 +75,8 @@ def update_manifest(
         raise NotFoundError(f"{out_dir}: no such directory for the manifest", path=out_dir)
     skip = os.path.relpath(output, directory) if output.startswith(directory.rstrip("/") + "/") else ""
     skip_tmp = f".{os.path.basename(output)}."
-    files: list[str] = []
-    skipped: list[tuple[str, str]] = []
-    for rel, reason in walk_scope(directory, scope, skip, stop):
-        if reason is not None:
-            skipped.append((rel, reason))
-        elif not os.path.basename(rel).startswith(skip_tmp):
-            files.append(rel)
+    found, skipped = scan_scope(directory, scope, skip, stop)
+    files = [rel for rel in found if not os.path.basename(rel).startswith(skip_tmp)]
     abs_paths = [os.path.join(directory, rel) for rel in files]
     digests: dict[int, str] = {}
     nbytes = 0

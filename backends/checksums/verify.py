@@ -17,14 +17,15 @@ the generator). Categories, in short:
 
 from __future__ import annotations
 
+import io
 import os
 import posixpath
 import threading
 import time
-from typing import Iterator, Union
+from typing import Any, BinaryIO, Iterator, Sequence, Union
 
 from backends.checksums.hashing import HashPool, Outcome, hash_paths, inside
-from backends.checksums.manifest import ManifestLine, MalformedLine, parse_manifest
+from backends.checksums.manifest import ManifestLine, MalformedLine, parse_manifest, parse_plain
 from backends.checksums.models import (
     ALIAS,
     CHANGED,
@@ -44,7 +45,7 @@ from backends.checksums.models import (
     ChecksumSummary,
     ManifestProblem,
 )
-from backends.checksums.scope import Scope, walk_scope
+from backends.checksums.scope import Scope, scan_scope
 
 VerifyItem = Union[ChecksumEntry, ChecksumProgress, ChecksumSummary]
 
@@ -52,6 +53,19 @@ PROGRESS_SECONDS = 0.1
 """Least time between two progress items."""
 
 _SLOW_NAME = ("./", "/")
+_NORMALIZE_MARKS = ("\n./", "\n/", "//", "/.", "/\n", "\n.\n", "\n..\n")
+"""Substrings of the newline-joined names that show some name needs ``_key``'s normalization."""
+
+PLAIN_MAX = 32 << 20
+"""Manifests up to this size are read at once and, when plain GNU, parsed in bulk."""
+
+
+def _keys(names: list[str]) -> list[str]:
+    """``_key`` of every name; the list itself when no name needs normalizing (checked in bulk)."""
+    joined = "\n" + "\n".join(names) + "\n"
+    if any(mark in joined for mark in _NORMALIZE_MARKS):
+        return [_key(name) for name in names]
+    return names
 
 
 def _key(name: str) -> str:
@@ -134,26 +148,41 @@ def verify_manifest(
         yield summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {reason}"))
         return
 
-    lines: list[ManifestLine] = []
     try:
         with stream:
-            for parsed in parse_manifest(stream):
-                if type(parsed) is ManifestLine:
-                    lines.append(parsed)
+            data = stream.read(PLAIN_MAX + 1)
+            plain = parse_plain(data) if len(data) <= PLAIN_MAX else None
+            if plain is not None:
+                names, digests = plain
+                numbers: Sequence[int] = range(1, len(names) + 1)
+                formats = {"gnu"} if names else set()
+            else:
+                numbers, names, digests, formats = [], [], [], set()
+                if len(data) <= PLAIN_MAX:
+                    source: BinaryIO = io.BytesIO(data)
                 else:
-                    assert isinstance(parsed, MalformedLine)
-                    yield counts.add(ChecksumEntry(MALFORMED, manifest, parsed.line, None, reason=f"{parsed.reason}: {parsed.text}"))
-                if stop.is_set():
-                    yield summary()
-                    return
+                    stream.seek(0)
+                    source = stream
+                del data
+                for parsed in parse_manifest(source):
+                    if type(parsed) is ManifestLine:
+                        numbers.append(parsed.line)
+                        names.append(parsed.name)
+                        digests.append(parsed.digest)
+                        formats.add(parsed.format)
+                    else:
+                        assert isinstance(parsed, MalformedLine)
+                        yield counts.add(ChecksumEntry(MALFORMED, manifest, parsed.line, None, reason=f"{parsed.reason}: {parsed.text}"))
+                    if stop.is_set():
+                        yield summary()
+                        return
     except OSError as exc:
         yield summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {exc.strerror or exc}"))
         return
 
-    formats = {line.format for line in lines}
     fmt = None if not formats else formats.pop() if len(formats) == 1 else "mixed"
     problem: ManifestProblem | None = None
-    if not lines:
+    if not names:
         if counts.by_category:
             malformed = counts.by_category.get(MALFORMED, 0)
             problem = ManifestProblem(
@@ -163,45 +192,60 @@ def verify_manifest(
             return
         problem = ManifestProblem(MANIFEST_EMPTY, f"{manifest}: the manifest is empty (no entry to verify)")
 
-    # Group lines by the path they designate: the first listing is verified, the others repeat it.
-    primary_of: dict[str, int] = {}
-    primaries: list[ManifestLine] = []
-    keys: list[str] = []
-    repeats: list[tuple[ManifestLine, int]] = []
-    for line in lines:
-        key = _key(line.name)
-        index = primary_of.get(key)
-        if index is None:
-            primary_of[key] = len(primaries)
-            primaries.append(line)
-            keys.append(key)
-        else:
-            repeats.append((line, index))
-    del lines
+    # Group lines by the path they designate: the first listing (a "primary")
+    # is verified, the others repeat it. Lines are columns: indexes into
+    # numbers/names/digests.
+    keys = _keys(names)
+    repeats: list[tuple[int, int]] = []  # (line index, index of its primary)
+    if len(dict.fromkeys(keys)) == len(keys):
+        primaries: Sequence[int] = range(len(keys))
+        primary_keys = keys
+    else:
+        primary_of: dict[str, int] = {}
+        primaries, primary_keys = [], []
+        for index, key in enumerate(keys):
+            first = primary_of.get(key)
+            if first is None:
+                primary_of[key] = len(primaries)
+                primaries.append(index)
+                primary_keys.append(key)
+            else:
+                repeats.append((index, first))
+    del keys
 
     def shown(key: str) -> str:
         if key.startswith("/"):
             return key
         return posixpath.normpath(posixpath.join(prefix, key)) if prefix else key
 
-    # Refuse paths that leave the source root (checked once per directory).
-    dir_ok: dict[str, bool] = {}
-    paths: list[str] = []
-    hashed_index: list[int] = []
-    refused: list[int] = []
-    for index, key in enumerate(keys):
-        abs_path = key if key.startswith("/") else f"{base}/{key}"
-        parent = abs_path.rpartition("/")[0] or "/"
-        allowed = dir_ok.get(parent)
-        if allowed is None:
-            allowed = dir_ok[parent] = inside(real_root, os.path.realpath(parent))
-        if allowed:
-            paths.append(abs_path)
-            hashed_index.append(index)
-        else:
-            refused.append(index)
+    def entry(category: str, index: int, *args: Any, **kwargs: Any) -> ChecksumEntry:
+        """An entry for primary ``index``: its path, line, name and listed digest, then ``args``."""
+        line = primaries[index]
+        return ChecksumEntry(category, shown(primary_keys[index]), numbers[line], names[line], digests[line], *args, **kwargs)
 
-    pool = HashPool(paths, real_root, workers=workers, stop=stop, allow_fork=allow_fork)
+    # Refuse paths that leave the source root (checked once per directory).
+    all_paths = [key if key.startswith("/") else f"{base}/{key}" for key in primary_keys]
+    refused_dirs = {
+        parent for parent in {path.rpartition("/")[0] or "/" for path in all_paths}
+        if not inside(real_root, os.path.realpath(parent))
+    }
+    if refused_dirs:
+        paths: list[str] = []
+        hashed_index: Sequence[int] = []
+        refused: list[int] = []
+        for index, path in enumerate(all_paths):
+            if (path.rpartition("/")[0] or "/") in refused_dirs:
+                refused.append(index)
+            else:
+                paths.append(path)
+                hashed_index.append(index)  # type: ignore[attr-defined]
+    else:
+        paths, hashed_index, refused = all_paths, range(len(all_paths)), []
+    del all_paths
+
+    # Without ok entries to show, matching files are only counted (see HashPool).
+    expected = None if emit_ok else [digests[primaries[index]] for index in hashed_index]
+    pool = HashPool(paths, real_root, workers=workers, stop=stop, allow_fork=allow_fork, expected=expected)
     batches = pool.results()
     try:
         # The pool (its processes, pipe and shared memory) is released however this ends:
@@ -209,13 +253,9 @@ def verify_manifest(
         pool.start()  # worker processes fork now, before this thread starts any other
         unlisted: list[str] = []
         if include_new:
-            listed = set(keys)
-            skip = posixpath.basename(manifest)
-            for rel, reason in walk_scope(base, scope, skip, stop):
-                if reason is not None:
-                    yield counts.add(ChecksumEntry(UNREADABLE, shown(rel), None, None, reason=reason))
-                elif rel not in listed:
-                    unlisted.append(rel)
+            unlisted, errors = scan_scope(base, scope, posixpath.basename(manifest), stop, listed=set(primary_keys))
+            for rel, reason in errors:
+                yield counts.add(ChecksumEntry(UNREADABLE, shown(rel), None, None, reason=reason))
 
         bytes_total = 0
         if not pool.forked:  # threads: size the work for progress and to pick who hashes what
@@ -233,39 +273,26 @@ def verify_manifest(
         files_done = bytes_done = hashed = 0
         last_progress = 0.0
         for index in refused:
-            line = primaries[index]
-            yield counts.add(
-                ChecksumEntry(UNREADABLE, shown(keys[index]), line.line, line.name, line.digest, reason="outside the source root (refused)")
-            )
+            yield counts.add(entry(UNREADABLE, index, reason="outside the source root (refused)"))
         total_files = len(paths)
         ok_count = 0
         for batch in batches:
             for position, outcome in batch:
                 index = hashed_index[position]
-                line = primaries[index]
                 digest = outcome.digest
                 if digest is not None:
                     actual[index] = digest
-                    if digest == line.digest:
+                    if digest == digests[primaries[index]]:
                         if emit_ok:
-                            yield counts.add(
-                                ChecksumEntry(OK, shown(keys[index]), line.line, line.name, line.digest, digest, outcome.size, outcome.mtime)
-                            )
+                            yield counts.add(entry(OK, index, digest, outcome.size, outcome.mtime))
                         else:
                             ok_count += 1
                     else:
-                        yield counts.add(
-                            ChecksumEntry(CHANGED, shown(keys[index]), line.line, line.name, line.digest, digest, outcome.size, outcome.mtime)
-                        )
+                        yield counts.add(entry(CHANGED, index, digest, outcome.size, outcome.mtime))
                 elif outcome.failure == MISSING:
                     missing.append(index)
                 else:
-                    yield counts.add(
-                        ChecksumEntry(
-                            UNREADABLE, shown(keys[index]), line.line, line.name, line.digest, None,
-                            outcome.size, outcome.mtime, outcome.reason,
-                        )
-                    )
+                    yield counts.add(entry(UNREADABLE, index, None, outcome.size, outcome.mtime, outcome.reason))
             files_done += len(batch)
             hashed += sum(1 for _, outcome in batch if outcome.digest is not None)
             bytes_done += sum(outcome.size or 0 for _, outcome in batch if outcome.digest is not None)
@@ -273,6 +300,10 @@ def verify_manifest(
             if now - last_progress >= PROGRESS_SECONDS:
                 last_progress = now
                 yield ChecksumProgress(manifest, files_done, total_files, bytes_done, max(bytes_total, bytes_done))
+        ok_count += pool.matched
+        files_done += pool.matched
+        hashed += pool.matched
+        bytes_done += pool.matched_bytes
         counts.add_ok(ok_count)
         if stop.is_set():
             yield summary(problem, hashed=hashed, nbytes=bytes_done, fmt=fmt)
@@ -282,7 +313,7 @@ def verify_manifest(
         found: dict[str, tuple[str, Outcome]] = {}
         unlisted_outcomes: dict[str, Outcome] = {}
         if missing and unlisted:
-            wanted = {primaries[i].digest for i in missing}
+            wanted = {digests[primaries[i]] for i in missing}
             abs_unlisted = [f"{base}/{rel}" for rel in unlisted]
             total_files += len(unlisted)
             for position, outcome in hash_paths(abs_unlisted, real_root, workers=workers, stop=stop):
@@ -300,20 +331,16 @@ def verify_manifest(
         yield ChecksumProgress(manifest, files_done, total_files, bytes_done, max(bytes_total, bytes_done))
 
         moved_to: set[str] = set()
-        for index in sorted(missing, key=lambda i: primaries[i].line):
-            line = primaries[index]
-            target = found.get(line.digest)
+        for index in sorted(missing, key=lambda i: numbers[primaries[i]]):
+            target = found.get(digests[primaries[index]])
             if target is not None and target[0] not in moved_to:
                 rel, outcome = target
                 moved_to.add(rel)
                 yield counts.add(
-                    ChecksumEntry(
-                        MOVED, shown(keys[index]), line.line, line.name, line.digest, outcome.digest,
-                        outcome.size, outcome.mtime, f"same content now at {shown(rel)}", shown(rel),
-                    )
+                    entry(MOVED, index, outcome.digest, outcome.size, outcome.mtime, f"same content now at {shown(rel)}", shown(rel))
                 )
             else:
-                yield counts.add(ChecksumEntry(MISSING, shown(keys[index]), line.line, line.name, line.digest, reason="no such file"))
+                yield counts.add(entry(MISSING, index, reason="no such file"))
 
         for rel in unlisted:
             if rel in moved_to:
@@ -329,18 +356,18 @@ def verify_manifest(
 
         for line, index in repeats:
             first = primaries[index]
-            conflict = line.digest != first.digest
-            category = DUPLICATE if line.name == first.name else ALIAS
+            conflict = digests[line] != digests[first]
+            category = DUPLICATE if names[line] == names[first] else ALIAS
             if category == DUPLICATE:
-                note = f"listed again (first on line {first.line})"
+                note = f"listed again (first on line {numbers[first]})"
             else:
-                note = f"same file as line {first.line} ({first.name})"
+                note = f"same file as line {numbers[first]} ({names[first]})"
             if conflict:
                 note += "; the two lines list different hashes"
             yield counts.add(
                 ChecksumEntry(
-                    category, shown(keys[index]), line.line, line.name, line.digest, actual[index],
-                    reason=note, other=None if category == DUPLICATE else first.name, other_line=first.line,
+                    category, shown(primary_keys[index]), numbers[line], names[line], digests[line], actual[index],
+                    reason=note, other=None if category == DUPLICATE else names[first], other_line=numbers[first],
                     conflict=conflict,
                 )
             )

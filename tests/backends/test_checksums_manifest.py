@@ -18,6 +18,7 @@ from backends.checksums.manifest import (
     escape_name,
     format_line,
     parse_manifest,
+    parse_plain,
     unescape_name,
 )
 
@@ -146,3 +147,33 @@ def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     for item in parse(data):
         assert isinstance(item, (ManifestLine, MalformedLine))
         assert item.line >= 1
+
+
+LINE = st.builds(
+    lambda digest, marker, name: digest + b" " + marker + name + b"\n",
+    st.sampled_from([H.encode(), H.upper().encode(), b"0" * 63 + b"g", b"ab" * 20]),
+    st.sampled_from([b" ", b"*", b"x"]),
+    st.binary(min_size=0, max_size=12),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(LINE, max_size=8), tail=st.sampled_from([b"", b"\r\n", b"\xef\xbb\xbf", b"\n"]))
+def test_bulk_parse_agrees_with_the_line_parser_or_declines(lines: list[bytes], tail: bytes) -> None:
+    """``parse_plain`` is only a shortcut: whenever it answers, the line parser says the same."""
+    data = b"".join(lines) + tail
+    plain = parse_plain(data)
+    if plain is None:
+        return
+    names, digests = plain
+    assert parse(data) == [ManifestLine(n, name, digest, False, "gnu") if not data.split(b"\n")[n - 1][65:66] == b"*"
+                           else ManifestLine(n, name, digest, True, "gnu")
+                           for n, (name, digest) in enumerate(zip(names, digests), 1)]
+
+
+def test_bulk_parse_takes_plain_gnu_output_and_declines_the_rest() -> None:
+    assert parse_plain(f"{H}  a b.txt\n{H.upper()} *c\n".encode()) == (["a b.txt", "c"], [H, H])
+    assert parse_plain(b"") is None  # empty: the line parser says so
+    for odd in (f"\\{H}  a\\\\b\n", f"{H}  a\r\n", f"{H}  a", f"{H} a\n", "\ufeff" + f"{H}  a\n", f"SHA256 (a) = {H}\n"):
+        assert parse_plain(odd.encode()) is None, odd
+    assert parse_plain(f"{H}  \xff\n".encode("latin-1")) is None  # not UTF-8: the line parser decodes it

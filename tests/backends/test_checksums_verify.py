@@ -215,6 +215,38 @@ def test_fork_and_thread_strategies_agree_on_many_files(tmp_path: Path) -> None:
     assert forked == threaded
     assert s1.counts == s2.counts == {"ok": count + 1 - (count + 99) // 100, "changed": (count + 99) // 100}
     assert threading.active_count() == 1
+    # Without ok entries, matching files are only counted: same verdicts, same totals.
+    for allow_fork in (True, False):
+        drift, summary, _ = run(tmp_path, "SHA256SUMS", workers=2, allow_fork=allow_fork, emit_ok=False)
+        assert drift == [e for e in forked if e.category != "ok"]
+        assert (summary.counts, summary.files_hashed, summary.bytes_hashed) == (s1.counts, s1.files_hashed, s1.bytes_hashed)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_counted_matches_still_report_every_kind_of_drift(tmp_path: Path) -> None:
+    """The forked fast path (ok files counted, not yielded) decides the odd cases like the careful path."""
+    lines = []
+    for n in range(FORK_MIN_FILES + 50):
+        data = f"{n}\n".encode()
+        (tmp_path / f"f{n}").write_bytes(data)
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  f{n}\n")
+    (tmp_path / "f1").write_bytes(b"changed")  # changed
+    (tmp_path / "f2").unlink()  # missing
+    (tmp_path / "f3").unlink()
+    (tmp_path / "f3").mkdir()  # a directory where a file was listed
+    (tmp_path / "f4").write_bytes(b"")  # empty now
+    os.symlink("f5", tmp_path / "link")
+    lines.append(f"{hashlib.sha256(b'5').hexdigest()}  link\n")  # a symlink: the careful path follows it
+    big = os.urandom(3 << 20)
+    (tmp_path / "big").write_bytes(big)
+    lines.append(f"{hashlib.sha256(big).hexdigest()}  big\n")
+    (tmp_path / "SHA256SUMS").write_text("".join(lines))
+    careful, s1, _ = run(tmp_path, "SHA256SUMS", workers=2, allow_fork=False)
+    fast, s2, _ = run(tmp_path, "SHA256SUMS", workers=2, allow_fork=True, emit_ok=False)
+    assert fast == [e for e in careful if e.category != "ok"]
+    assert s1.counts == s2.counts
+    assert {e.path: e.category for e in fast} == {"f1": "changed", "f2": "missing", "f3": "unreadable", "f4": "changed", "link": "changed"}
+    assert s2.counts["ok"] == FORK_MIN_FILES + 50 - 4 + 1  # + big
 
 
 def test_hash_pool_forks_only_when_single_threaded(tmp_path: Path) -> None:

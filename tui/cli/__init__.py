@@ -1,97 +1,78 @@
 """The ``driftdeck`` command line.
 
-Start-up stays light: this module imports only click; each subcommand module
-is imported when that subcommand runs (``quarantine list`` never loads Textual).
-Exit codes follow diff(1): 0 clean, 1 differences found, 2 usage or input error.
+``main`` is the console-script entry point. It imports neither click nor any
+engine by itself: the hottest local commands (``checksums verify``,
+``snapshots diff``) are parsed by ``tui.cli.fast`` when their arguments are
+plain, and everything else (help, usage errors, other commands) goes to the
+click group in ``tui.cli.group``. Exit codes follow diff(1): 0 clean, 1
+differences found, 2 usage or input error.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import sys
-import click
+from collections.abc import Callable
 
-_SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "open": ("tui.cli.tui_commands", "open_command"),
-    "demo": ("tui.cli.tui_commands", "demo_command"),
-    "quarantine": ("tui.cli.quarantine", "quarantine"),
-    "checksums": ("tui.cli.checksums", "checksums"),
-    "wal": ("tui.cli.wal", "wal"),
-    "snapshots": ("tui.cli.snapshots", "snapshots"),
-    "events": ("tui.cli.events", "events"),
-    "serve": ("tui.cli.serve", "serve_command"),
-}
+# No ``typing`` import here: this module runs on every start.
 
 
-class DeckGroup(click.Group):
-    """A group whose subcommands load lazily and whose bare argument is a source.
+def __getattr__(name: str) -> object:
+    if name == "cli":  # the click group, for tests and embedding: loaded on first use
+        from tui.cli.group import cli
 
-    ``driftdeck PATH`` means ``driftdeck open PATH``; ``driftdeck`` alone opens ``.``.
-    """
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, (module, _) in _SUBCOMMANDS.items() if importlib.util.find_spec(module))
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in _SUBCOMMANDS or importlib.util.find_spec(_SUBCOMMANDS[name][0]) is None:
-            return None
-        module, attribute = _SUBCOMMANDS[name]
-        return getattr(importlib.import_module(module), attribute)
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in _SUBCOMMANDS and not args[0].startswith("-")):
-            args = ["open", *args]
-        elif args[0] == "--theme":
-            args = ["open", *args]
-        return super().parse_args(ctx, args)
-
-
-@click.group(cls=DeckGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="driftdeck")
-def cli() -> None:
-    """Inspect runs, quarantines, WAL replays, trace snapshots, checksums and
-    live filesystem events.
-
-    \b
-    driftdeck [SOURCE]            open the TUI (SOURCE: a path or http(s) URL; default .)
-    driftdeck serve ROOT          expose ROOT read-only over HTTP
-    driftdeck demo                build the demo workspace and open it
-    driftdeck quarantine list     quarantined runs of a source
-    driftdeck quarantine show ID  one run: status, reason, artifacts, record
-    driftdeck checksums verify    drift against SHA-256 manifests (update writes one)
-    driftdeck wal validate|diff   WAL v2 validation and record/replay parity
-    driftdeck snapshots diff A B  what differs between two trace snapshots
-    driftdeck events record|verify  record live filesystem events, check a recording
-    """
+        return cli
+    raise AttributeError(name)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI, turning known errors into exit 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    sys.exit(guarded(lambda: _run(args)))
+
+
+def _run(args: list[str]) -> int:
+    from tui.cli.fast import run_fast
+
+    code = run_fast(args)
+    if code is not None:
+        return code
+    import click
+
+    from tui.cli.group import cli
+
+    try:
+        code = cli.main(args=args, prog_name="driftdeck", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        print("driftdeck: aborted", file=sys.stderr)
+        return 2
+    return code if isinstance(code, int) else 0
+
+
+def guarded(run: Callable[[], int]) -> int:
+    """Run a command; known errors become ``driftdeck: ...`` on stderr and exit 2.
+
+    A bug is reported in one line (the traceback only with ``DRIFTDECK_DEBUG``).
+    """
     from backends.errors import DriftdeckError
 
     try:
-        code = cli.main(args=argv, prog_name="driftdeck", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("driftdeck: aborted", err=True)
-        sys.exit(2)
+        return run()
     except DriftdeckError as exc:
-        click.echo(f"driftdeck: {exc}", err=True)
-        sys.exit(2)
+        print(f"driftdeck: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        sys.exit(130)
+        return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(0)
+        return 0
     except Exception as exc:  # a bug: say what, once; show the traceback only on request
         if os.environ.get("DRIFTDECK_DEBUG"):
             raise
-        click.echo(f"driftdeck: internal error: {type(exc).__name__}: {exc} (set DRIFTDECK_DEBUG=1 for details)", err=True)
-        sys.exit(2)
-    sys.exit(code if isinstance(code, int) else 0)
+        print(f"driftdeck: internal error: {type(exc).__name__}: {exc} (set DRIFTDECK_DEBUG=1 for details)", file=sys.stderr)
+        return 2

@@ -1,30 +1,17 @@
 """``driftdeck checksums verify|update``: SHA-256 manifest drift, without the TUI.
 
-A local source runs the engine in this process directly (no event loop, no
-source machinery it does not need), so start-up stays short and hashing may
-use worker processes. Other sources go through their ``DataSource``.
+The verification itself is ``tui.cli.checksums_verify.run_verify`` (shared
+with the click-free fast path of ``tui.cli.fast``).
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import Iterable, Iterator
 
 import click
 
-from backends.spec import local_root
-from backends.checksums.models import (
-    CATEGORIES,
-    OK,
-    ChecksumEntry,
-    ChecksumProgress,
-    ChecksumSummary,
-)
 from backends.checksums.scope import Scope
-from backends.errors import ForbiddenError, NotFoundError
-
-Item = ChecksumEntry | ChecksumProgress | ChecksumSummary
+from tui.cli.checksums_verify import one_line, run_verify
 
 
 @click.group()
@@ -54,159 +41,7 @@ def verify_command(
     Paths are relative to the source root, or real paths. Exit 0: all ok;
     1: drift; 2: usage error, or a manifest missing or unreadable.
     """
-    scope = Scope(recursive=not top_only, exclude=exclude)
-    root = local_root(source)
-    if root is None:
-        runs = _remote(source, manifests, include_new=not no_new, scope=scope, emit_ok=as_json)
-    else:
-        runs = _local(root, manifests, include_new=not no_new, scope=scope, emit_ok=as_json, workers=workers)
-    code = 0
-    for manifest_runs in runs:
-        entries: list[ChecksumEntry] = []
-        summary: ChecksumSummary | None = None
-        for item in manifest_runs:
-            if isinstance(item, ChecksumEntry):
-                entries.append(item)
-            elif isinstance(item, ChecksumSummary):
-                summary = item
-        assert summary is not None
-        entries.sort(key=lambda e: (e.line is None, e.line or 0, e.path))
-        if as_json:
-            _print_json(summary, entries)
-        else:
-            _print_human(summary, entries)
-        if summary.problem is not None:
-            click.echo(f"driftdeck: {summary.problem.message}", err=True)
-        if summary.problem is not None and summary.problem.is_input_error:
-            code = 2
-        elif summary.drift and code == 0:
-            code = 1
-    return code
-
-
-def _local(
-    spec: str, manifests: tuple[str, ...], *, include_new: bool, scope: Scope, emit_ok: bool, workers: int | None
-) -> Iterator[Iterable[Item]]:
-    from backends.checksums.verify import verify_manifest
-
-    root = os.path.abspath(os.path.expanduser(spec))
-    if not os.path.isdir(root):
-        raise NotFoundError(f"{spec}: no such directory", path=spec)
-    if manifests:
-        targets = [_locate(root, name) for name in manifests]
-    else:
-        targets = [(root, rel) for rel in _all_manifests(spec)]
-        if not targets:
-            raise NotFoundError(f"{spec}: holds no checksum manifest (give one as an argument)", path=spec)
-    for target_root, rel in targets:
-        yield verify_manifest(target_root, rel, include_new=include_new, scope=scope, emit_ok=emit_ok, workers=workers)
-
-
-def _all_manifests(spec: str) -> list[str]:
-    import asyncio
-
-    from backends.local import LocalSource
-
-    return asyncio.run(LocalSource(spec).list_manifests())
-
-
-def _locate(root: str, name: str) -> tuple[str, str]:
-    """``(source root, manifest path relative to it)`` for a manifest argument.
-
-    A path relative to the source root wins; otherwise a real path, which
-    must lie under the root or, if outside it, opens its own directory as the
-    source.
-    """
-    real_root = os.path.realpath(root)
-    if not os.path.isabs(name):
-        rel = os.path.normpath(name)
-        if not rel.startswith("..") and os.path.lexists(os.path.join(root, rel)):
-            return _inside(root, real_root, rel)
-    path = os.path.abspath(os.path.expanduser(name))
-    if not os.path.lexists(path) and not os.path.isabs(name):
-        rel = os.path.normpath(name)
-        if rel.startswith(".."):
-            raise ForbiddenError(f"{name}: resolves outside the source root", path=name)
-        return root, rel.replace(os.sep, "/")  # reported as a missing manifest
-    real = os.path.realpath(path)
-    if real == real_root or real.startswith(real_root.rstrip("/") + "/"):
-        return _inside(root, real_root, os.path.relpath(real, real_root))
-    return os.path.dirname(path), os.path.basename(path)
-
-
-def _inside(root: str, real_root: str, rel: str) -> tuple[str, str]:
-    real = os.path.realpath(os.path.join(root, rel))
-    if not (real == real_root or real.startswith(real_root.rstrip("/") + "/")):
-        raise ForbiddenError(f"{rel}: resolves outside the source root", path=rel)
-    return root, rel.replace(os.sep, "/")
-
-
-def _remote(
-    spec: str, manifests: tuple[str, ...], *, include_new: bool, scope: Scope, emit_ok: bool
-) -> Iterator[Iterable[Item]]:
-    import asyncio
-
-    from backends.source import open_source
-
-    async def collect() -> list[list[Item]]:
-        source = open_source(spec)
-        try:
-            names = list(manifests) or await source.list_manifests()
-            out: list[list[Item]] = []
-            for name in names:
-                items: list[Item] = []
-                async for item in source.verify_checksums(name, include_new=include_new):  # type: ignore[call-arg]
-                    if not isinstance(item, ChecksumEntry) or emit_ok or item.category != OK:
-                        items.append(item)
-                out.append(items)
-            return out
-        finally:
-            await source.aclose()
-
-    yield from asyncio.run(collect())
-
-
-def _one_line(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def _detail(entry: ChecksumEntry) -> str:
-    parts = [f"line {entry.line}"] if entry.line is not None else []
-    if entry.category == "changed":
-        parts.append(f"expected {entry.expected}, got {entry.actual}")
-    elif entry.category == "moved" and entry.other:
-        parts.append(f"now at {_one_line(entry.other)}")
-    elif entry.reason:
-        parts.append(_one_line(entry.reason))
-    return "; ".join(parts)
-
-
-def _print_human(summary: ChecksumSummary, entries: list[ChecksumEntry]) -> None:
-    echo = click.echo
-    shown = [e for e in entries if e.category != OK]
-    for entry in shown:
-        detail = _detail(entry)
-        echo(f"{entry.category:<10}  {_one_line(entry.path)}" + (f"  ({detail})" if detail else ""))
-    counts = ", ".join(f"{c} {summary.counts[c]:,}" for c in CATEGORIES if summary.counts.get(c))
-    if summary.problem is not None:
-        verdict = summary.problem.kind.upper()
-    else:
-        verdict = "DRIFT" if summary.drift else "OK"
-    echo(f"{summary.manifest}: {verdict}" + (f" ({counts})" if counts else "")
-         + f"; {summary.files_hashed:,} file{'' if summary.files_hashed == 1 else 's'} ({summary.bytes_hashed:,} bytes) hashed in {summary.elapsed:.2f} s")
-
-
-def _print_json(summary: ChecksumSummary, entries: list[ChecksumEntry]) -> None:
-    import orjson
-
-    write = sys.stdout.buffer.write
-    for entry in entries:
-        body = entry.to_json()
-        body["type"] = "entry"
-        body["manifest"] = summary.manifest
-        write(orjson.dumps(body, option=orjson.OPT_APPEND_NEWLINE))
-    write(orjson.dumps(summary.to_json(), option=orjson.OPT_APPEND_NEWLINE))
-    sys.stdout.flush()
+    return run_verify(manifests, source, as_json, no_new, exclude, top_only, workers)
 
 
 @checksums.command("update")
@@ -232,5 +67,5 @@ def update_command(directory: str, output: str, exclude: tuple[str, ...], as_jso
     else:
         click.echo(f"wrote {result.entries:,} entries ({result.bytes_hashed:,} bytes hashed) to {result.output}")
     for path, reason in result.skipped:
-        click.echo(f"driftdeck: skipped {_one_line(path)}: {reason}", err=True)
+        click.echo(f"driftdeck: skipped {one_line(path)}: {reason}", err=True)
     return 1 if result.skipped else 0
