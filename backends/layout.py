@@ -21,8 +21,6 @@ import os
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-import yaml
-
 from backends.errors import MalformedError
 
 CONFIG_NAME = "driftdeck.yaml"
@@ -77,6 +75,8 @@ def load_config(root: str) -> tuple[Layout, dict[str, Any]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as bad:
         raise MalformedError(CONFIG_NAME, raw.count(b"\n", 0, bad.start) + 1, "invalid UTF-8") from None
+    import yaml  # only when there is a config to read: it is slow to import
+
     try:
         config = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:

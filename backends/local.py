@@ -20,7 +20,7 @@ from backends.errors import ForbiddenError, NotFoundError, UnreadableError, os_r
 from backends.events.local import EventsLocal
 from backends.globwalk import is_wildcard, walk_glob
 from backends.jsonread import loads_located
-from backends.layout import Layout, load_config
+from backends.rooted import Rooted
 from backends.errors import MalformedError
 from backends.models import (
     ArtifactPreview,
@@ -47,14 +47,13 @@ from backends.runs import (
     summarize_run,
 )
 from backends.source import CAP_FILES, CAP_INVENTORY, CAP_RUNS
-from backends.spec import local_root
 from backends.threadstream import iterate_in_thread
 
 MAX_READ_RANGE = 16 << 20
 MAX_EVENTS_PAGE = 5000
 
 
-class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
+class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
     """A workspace on the local filesystem.
 
     Args:
@@ -66,18 +65,6 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
     """
 
     kind = "local"
-
-    def __init__(self, spec: str) -> None:
-        self.spec = spec
-        path = local_root(spec) or spec
-        root = os.path.abspath(os.path.expanduser(path))
-        if not os.path.exists(root):
-            raise NotFoundError(f"{path}: no such directory", path=path)
-        if not os.path.isdir(root):
-            raise NotFoundError(f"{path}: not a directory", path=path)
-        self.root = root
-        self._real_root = os.path.realpath(root)
-        self.layout, self.config = load_config(root)
 
     def __repr__(self) -> str:
         return f"LocalSource({self.root!r})"
@@ -229,16 +216,6 @@ class LocalSource(ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
         return ArtifactPreview(path, size, text, "text", cut or size > max_bytes, problem)
 
     # Files -----------------------------------------------------------------
-
-    def _resolve(self, path: str, *, follow: bool = True) -> str:
-        """Absolute path of ``path`` under the root; refuse anything outside."""
-        if "\x00" in path or path.startswith("/") or os.path.isabs(path):
-            raise ForbiddenError(f"{path}: absolute paths are refused", path=path)
-        joined = os.path.normpath(os.path.join(self.root, path))
-        real = os.path.realpath(joined if follow else os.path.dirname(joined))
-        if os.path.commonpath([real, self._real_root]) != self._real_root:
-            raise ForbiddenError(f"{path}: resolves outside the source root", path=path)
-        return joined
 
     async def list_dir(self, path: str = "") -> list[FileEntry]:
         return await asyncio.to_thread(self._list_dir, path)

@@ -347,6 +347,7 @@ def diff_trees(
     name_a: str = "a",
     name_b: str = "b",
     unchanged: bool = True,
+    allow_fork: bool = False,
 ) -> Iterator[list[EntryDiff] | DiffProgress | DiffSummary]:
     """Diff two directory trees.
 

@@ -106,6 +106,32 @@ FAST: dict[tuple[str, str], FastCommand] = {
         ],
         {"source": ".", "as_json": False, "no_new": False, "exclude": (), "top_only": False, "workers": None},
     ),
+    ("snapshots", "diff"): FastCommand(
+        "tui.cli.snapshots_diff:run_diff",
+        ("a", "b"),
+        2,
+        [
+            Option(("--source", "-s"), "source", VALUE),
+            Option(("--ignore-path",), "ignore_paths", MULTIPLE),
+            Option(("--ignore-line",), "ignore_lines", MULTIPLE),
+            Option(("--exclude-field",), "exclude_fields", MULTIPLE),
+            Option(("--tolerance",), "tolerance", VALUE, _non_negative),
+            Option(("--ignore-order",), "ignore_order", FLAG),
+            Option(("--ignore-whitespace", "-w"), "ignore_whitespace", FLAG),
+            Option(("--ignore-eol",), "ignore_eol", FLAG),
+            Option(("--key",), "keys", MULTIPLE),
+            Option(("--no-rules",), "no_rules", FLAG),
+            Option(("--all",), "show_all", FLAG),
+            Option(("--brief", "-q"), "brief", FLAG),
+            Option(("--unified",), "unified", FLAG),
+            Option(("--context", "-U"), "context", VALUE, _int_range(0, 1000)),
+            Option(("--json",), "as_json", FLAG),
+        ],
+        {"source": ".", "ignore_paths": (), "ignore_lines": (), "exclude_fields": (), "tolerance": None,
+         "ignore_order": None, "ignore_whitespace": None, "ignore_eol": None, "keys": (), "no_rules": False,
+         "show_all": False, "brief": False, "unified": False, "context": 3, "as_json": False, "output": None},
+        click_only=("output",),  # click checks the path is writable before anything runs
+    ),
 }
 
 

@@ -1,0 +1,114 @@
+"""``SnapshotStore``: the snapshot operations of a local workspace, synchronous.
+
+Mixed into ``LocalSource`` (through ``SnapshotsLocal``, which offers them as
+async calls) and into the command line's ``LocalSnapshots``, which calls them
+directly: no event loop, no thread, so a diff may use worker processes.
+Relies on ``Rooted``'s ``root``, ``layout``, ``config`` and ``_resolve``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Iterator
+
+from backends.errors import ForbiddenError, NotFoundError
+from backends.globwalk import walk_glob
+from backends.rooted import Rooted
+from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
+
+# The engines (tree, content, rules) are imported by the calls that need them, so
+# that opening a workspace for another purpose does not pay for them.
+
+
+class SnapshotStore:
+    """Snapshot naming, rules and diffs over a local workspace (a mixin)."""
+
+    root: str
+    layout: Any
+    config: dict[str, Any]
+    _resolve: Any
+
+    def _snapshot_rules(self) -> SnapshotRules:
+        from backends.snapshots.rules import CONFIG_NAME, rules_from_config, yaml_key_locator
+
+        def locate(key: str) -> int | None:
+            try:
+                with open(os.path.join(self.root, CONFIG_NAME), "rb") as handle:
+                    text = handle.read(1 << 20).decode("utf-8-sig", errors="replace")
+            except OSError:
+                return None
+            return yaml_key_locator(text)(key)
+
+        return rules_from_config(self.config or {}, locate)
+
+    def _snapshot_path(self, name: str) -> str:
+        cleaned = name.strip().strip("/")
+        for rel, _ in walk_glob(self.root, self.layout.snapshots, want_dirs=True, confine=os.path.realpath(self.root)):
+            if cleaned in (rel, rel.rsplit("/", 1)[-1]):
+                return rel
+        abs_path = self._resolve(cleaned or ".")
+        if os.path.isdir(abs_path):
+            rel = os.path.relpath(abs_path, self.root).replace(os.sep, "/")
+            return "" if rel == "." else rel
+        known = [rel.rsplit("/", 1)[-1] for rel, _ in walk_glob(self.root, self.layout.snapshots, want_dirs=True, confine=os.path.realpath(self.root))]
+        hint = f" (snapshots: {', '.join(known)})" if known else ""
+        raise NotFoundError(f"{name}: no such snapshot or directory in {self.root}{hint}", path=name)
+
+    def _snapshot_abs(self, name: str) -> tuple[str, str]:
+        rel = self._snapshot_path(name)
+        return rel, self._resolve(rel or ".")
+
+    def _snapshot_diff(
+        self,
+        a: str,
+        b: str,
+        rules: SnapshotRules,
+        stop: threading.Event | None = None,
+        *,
+        unchanged: bool = True,
+        allow_fork: bool = False,
+    ) -> Iterator[list[EntryDiff] | DiffProgress | DiffSummary]:
+        """``diff_trees`` of two snapshots named as ``snapshot_path`` accepts them."""
+        from backends.snapshots.tree import diff_trees
+
+        rel_a, abs_a = self._snapshot_abs(a)
+        rel_b, abs_b = self._snapshot_abs(b)
+        return diff_trees(abs_a, abs_b, rules, stop, name_a=rel_a or ".", name_b=rel_b or ".",
+                          unchanged=unchanged, allow_fork=allow_fork)
+
+    def _diff_entry(
+        self, a: str, b: str, path: str, rules: SnapshotRules, mode: str, old_path: str | None, context: int
+    ) -> EntryContent:
+        for name in (path, old_path or path):
+            if name.startswith("/") or ".." in name.split("/") or "\x00" in name:
+                raise ForbiddenError(f"{name}: entry paths must stay inside the snapshot", path=name)
+        rel_a = self._snapshot_path(a)
+        rel_b = self._snapshot_path(b)
+        abs_a = self._resolve(_join(rel_a, old_path or path), follow=False)
+        abs_b = self._resolve(_join(rel_b, path), follow=False)
+        if not os.path.lexists(abs_a) and not os.path.lexists(abs_b):
+            raise NotFoundError(f"{path}: in neither {a} nor {b}", path=path)
+        from backends.snapshots.content import entry_content
+
+        return entry_content(abs_a, abs_b, path, rules, mode, old_path=old_path, context=context)
+
+    def _diff_file(self, a: str, b: str) -> str:
+        abs_a, abs_b = self._resolve(a, follow=False), self._resolve(b, follow=False)
+        for rel, abs_path in ((a, abs_a), (b, abs_b)):
+            if not os.path.lexists(abs_path):
+                raise NotFoundError(f"{rel}: no such file", path=rel)
+        from backends.snapshots.content import entry_content
+        from backends.snapshots.textdiff import render_unified
+
+        content = entry_content(abs_a, abs_b, b, SnapshotRules(apply=False), "unified")
+        return render_unified(content.lines, f"a/{a}", f"b/{b}")
+
+
+class LocalSnapshots(Rooted, SnapshotStore):
+    """A workspace opened for its snapshots only (what ``snapshots diff`` needs locally)."""
+
+
+def _join(base: str, path: str) -> str:
+    path = path.strip("/")
+    return f"{base}/{path}" if base else path
