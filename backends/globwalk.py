@@ -12,11 +12,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from backends.models import Problem
+if TYPE_CHECKING:
+    from backends.models import Problem
 
-OnProblem = Callable[[Problem], None]
+OnProblem = Callable[["Problem"], None]
 
 _MAGIC = re.compile(r"[*?\[]")
 
@@ -24,6 +25,12 @@ _MAGIC = re.compile(r"[*?\[]")
 def is_wildcard(segment: str) -> bool:
     """Whether a path segment contains glob magic."""
     return bool(_MAGIC.search(segment))
+
+
+def _problem(path: str, reason: str) -> Problem:
+    from backends.models import Problem  # the models load only when something is wrong
+
+    return Problem(path, None, reason)
 
 
 def _ignore(_: Problem) -> None:
@@ -73,7 +80,7 @@ def _listdir(abs_dir: str, rel_dir: str, on_problem: OnProblem) -> list[os.DirEn
     except NotADirectoryError:
         return []
     except OSError as exc:
-        on_problem(Problem(rel_dir or ".", None, f"cannot list directory: {exc.strerror or exc}"))
+        on_problem(_problem(rel_dir or ".", f"cannot list directory: {exc.strerror or exc}"))
         return []
     entries.sort(key=lambda e: e.name)
     return entries
@@ -106,7 +113,7 @@ class _Walker:
         real = os.path.realpath(abs_path)
         if os.path.commonpath([real, self.confine]) == self.confine:
             return False
-        self.on_problem(Problem(rel_path, None, "symlink leads outside the source root; not followed"))
+        self.on_problem(_problem(rel_path, "symlink leads outside the source root; not followed"))
         return True
 
     def walk(
@@ -148,7 +155,7 @@ class _Walker:
             st = os.stat(abs_dir)
         except OSError as exc:
             if rel_dir:
-                self.on_problem(Problem(rel_dir, None, f"cannot enter directory: {exc.strerror or exc}"))
+                self.on_problem(_problem(rel_dir, f"cannot enter directory: {exc.strerror or exc}"))
             return
         ident = (st.st_dev, st.st_ino)
         if ident in self.seen:

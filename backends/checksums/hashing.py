@@ -28,9 +28,11 @@ import stat as stat_mod
 import struct
 import threading
 import time
+from functools import partial
 from typing import Iterator, NamedTuple, Sequence
 
 from backends.errors import os_reason
+from backends.forkpool import Children, Claims, cores
 
 BIG_FILE = 1 << 20
 """Files at least this big are hashed by threads, never by forked workers."""
@@ -72,15 +74,6 @@ class Outcome(NamedTuple):
     mtime: float | None
     failure: str | None = None
     reason: str | None = None
-
-
-def default_workers() -> int:
-    """Cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
 
 
 def _kind(mode: int) -> str:
@@ -255,7 +248,7 @@ class HashPool:
         self.sizes = sizes
         self.expected = expected
         self.real_root = real_root
-        self.workers = max(1, workers or default_workers())
+        self.workers = max(1, workers or cores())
         self.stop = stop or threading.Event()
         self.matched = 0
         self.matched_bytes = 0
@@ -266,9 +259,9 @@ class HashPool:
             and hasattr(os, "fork")
             and threading.active_count() == 1
         )
-        self._children: list[int] = []
+        self._children = Children()
         self._shared: mmap.mmap | None = None
-        self._claims: int | None = None
+        self._claims: Claims | None = None
         self._chunk = 0
         self._started = False
         n = len(paths)
@@ -292,38 +285,21 @@ class HashPool:
     def _fork(self) -> None:
         n = len(self.paths)
         self._chunk = chunk = max(64, -(-n // 8192))
-        chunks = -(-n // chunk)
         self._shared = mmap.mmap(-1, self._slots_at + n * _SLOT.size)
-        read_end, write_end = os.pipe()
-        data = struct.pack(f"<{chunks}I", *range(chunks))
-        try:
-            while data:
-                data = data[os.write(write_end, data):]
-        finally:
-            os.close(write_end)
-        self._claims = read_end
+        self._claims = Claims(-(-n // chunk))
         for worker in range(1, self.workers):
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in the child, reported through shared memory
-                code = 0
-                try:
-                    for _ in self._work_claims(worker):
-                        pass
-                except BaseException:
-                    code = 1
-                finally:
-                    os._exit(code)
-            self._children.append(pid)
+            self._children.fork(partial(self._run_worker, worker))
+
+    def _run_worker(self, worker: int) -> None:  # pragma: no cover - runs in a child
+        for _ in self._work_claims(worker):
+            pass
 
     def _claim(self) -> range | None:
         assert self._claims is not None
-        try:
-            raw = os.read(self._claims, 4)
-        except InterruptedError:  # pragma: no cover - retried by Python since 3.5
-            raw = os.read(self._claims, 4)
-        if len(raw) < 4:
+        number = self._claims.claim()
+        if number is None:
             return None
-        first = struct.unpack("<I", raw)[0] * self._chunk
+        first = number * self._chunk
         return range(first, min(first + self._chunk, len(self.paths)))
 
     def _work_claims(self, worker: int) -> Iterator[int]:
@@ -378,20 +354,9 @@ class HashPool:
 
     def _reap(self) -> None:
         """Wait for every worker process (killing them first when stopped); safe to call again."""
-        while self._children:
-            pid = self._children[-1]
-            if self.stop.is_set():
-                try:
-                    os.kill(pid, 9)
-                except ProcessLookupError:
-                    pass
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:  # already reaped
-                pass
-            self._children.pop()
+        self._children.reap(kill=self.stop.is_set())
         if self._claims is not None:
-            os.close(self._claims)
+            self._claims.close()
             self._claims = None
 
     # Thread mode -----------------------------------------------------------
@@ -540,12 +505,9 @@ class HashPool:
 
     def close(self) -> None:
         """Stop and reap worker processes, release the shared memory; idempotent."""
-        if self._children:
+        if self._children.pids:
             self.stop.set()
-            self._reap()
-        if self._claims is not None:
-            os.close(self._claims)
-            self._claims = None
+        self._reap()
         if self._shared is not None:
             self._shared.close()
             self._shared = None

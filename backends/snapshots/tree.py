@@ -19,11 +19,11 @@ import os
 import stat as stat_mod
 import threading
 from collections import Counter, defaultdict, deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from backends.errors import UnreadableError
+from backends.forkpool import Claims, can_fork, cores, fork_map
 from backends.snapshots.formats import SNIFF_BYTES, format_of
 from backends.snapshots.globs import first_match
 from backends.snapshots.models import (
@@ -37,6 +37,9 @@ from backends.snapshots.models import (
 from backends.snapshots.rules import CompiledRules
 from backends.snapshots.similarity import chunk_counts, plausible, similarity
 from backends.snapshots.verdict import judge
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 READ_CHUNK = 1 << 20
 ANALYZE_MAX = 32 << 20
@@ -53,6 +56,9 @@ BATCH = 256
 
 PROGRESS_EVERY = 1024
 
+FORK_MIN_FILES = 1024
+"""File pairs below this are compared on threads even when worker processes are allowed."""
+
 
 @dataclass(frozen=True, slots=True)
 class Node:
@@ -62,6 +68,12 @@ class Node:
     size: int
     target: str | None = None
     error: str | None = None
+
+
+_FILE = Node("file", -1)
+_DIR = Node("dir", 0)
+_OTHER = Node("other", 0)
+"""Shared nodes (they are immutable): most entries need nothing of their own."""
 
 
 def walk_tree(root: str, stop: threading.Event | None = None) -> dict[str, Node]:
@@ -90,19 +102,20 @@ def walk_tree(root: str, stop: threading.Event | None = None) -> dict[str, Node]
             nodes[rel_dir] = Node("dir", 0, error=f"cannot list directory: {exc.strerror or exc}")
             continue
         first = False
+        prefix = f"{rel_dir}/" if rel_dir else ""
         for entry in entries:
-            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            rel = prefix + entry.name
             try:
-                if entry.is_symlink():
+                if entry.is_file(follow_symlinks=False):  # the common case first; symlinks are not files here
+                    nodes[rel] = _FILE
+                elif entry.is_dir(follow_symlinks=False):
+                    nodes[rel] = _DIR
+                    pending.append((entry.path, rel))
+                elif entry.is_symlink():
                     target = os.readlink(entry.path)
                     nodes[rel] = Node("symlink", len(os.fsencode(target)), target)
-                elif entry.is_dir(follow_symlinks=False):
-                    nodes[rel] = Node("dir", 0)
-                    pending.append((entry.path, rel))
-                elif entry.is_file(follow_symlinks=False):
-                    nodes[rel] = Node("file", -1)
                 else:
-                    nodes[rel] = Node("other", 0)
+                    nodes[rel] = _OTHER
             except OSError as exc:
                 nodes[rel] = Node("other", 0, error=f"unreadable: {exc.strerror or exc}")
     return nodes
@@ -280,7 +293,8 @@ class _Context:
 
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 _FILE_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-FIRST_READ = 1 << 18
+FIRST_READ = 1 << 16
+"""First read of a file: below the allocator's mmap threshold, so small files cost no mmap/munmap."""
 
 
 def _load(name: str, dir_fd: int) -> tuple[bytes | None, int]:
@@ -318,7 +332,40 @@ def _workers() -> int:
     return max(2, min(4, os.cpu_count() or 2))
 
 
-def _ordered(pool: ThreadPoolExecutor, fn, items: Iterable, stop: threading.Event, window: int) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+class _Pool:
+    """A thread pool made on first use (``concurrent.futures`` is slow to import; forked runs may never need it).
+
+    ``map`` over a handful of items runs them inline.
+    """
+
+    INLINE = 8
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: Any = None
+
+    def _get(self) -> Any:
+        if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="driftdeck-snapdiff")
+        return self._executor
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:  # type: ignore[type-arg]
+        return self._get().submit(fn, *args)
+
+    def map(self, fn: Callable[[Any], Any], items: list) -> Iterator[Any]:  # type: ignore[type-arg]
+        if len(items) <= self.INLINE:
+            return map(fn, items)
+        return self._get().map(fn, items)
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def _ordered(pool: _Pool, fn, items: Iterable, stop: threading.Event, window: int) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
     """``pool.map`` with at most ``window`` tasks in flight, stopping on ``stop``."""
     queue: deque[Future] = deque()  # type: ignore[type-arg]
     iterator = iter(items)
@@ -359,6 +406,8 @@ def diff_trees(
         name_a: How the summary names the baseline.
         name_b: How the summary names the candidate.
         unchanged: Whether unchanged files are yielded (they are counted anyway).
+        allow_fork: Compare in worker processes when this process is single-threaded
+            and the trees are big enough (the command line); threads otherwise.
 
     Yields:
         Batches of entries, progress, then the summary.
@@ -429,9 +478,17 @@ def diff_trees(
     yield DiffProgress("compare", 0, total)
     batches = [(d, names[i : i + BATCH]) for d, names in by_dir.items() for i in range(0, len(names), BATCH)]
     workers = _workers()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="driftdeck-snapdiff") as pool:
+    pool = _Pool(workers)
+    try:
         last_report = 0
-        for entries, same, read in _ordered(pool, ctx.compare_dir, batches, stop, window=workers * 4):
+        processes = cores()
+        if allow_fork and processes > 1 and total >= FORK_MIN_FILES and len(batches) <= Claims.MAX and can_fork():
+            # Worker processes: comparing many small files is Python work that threads cannot share.
+            done_batches = dict(fork_map(lambda i: ctx.compare_dir(batches[i]), len(batches), workers=processes, stop=stop))
+            compared: Iterable[tuple[list[EntryDiff], int, int]] = (done_batches[i] for i in sorted(done_batches))
+        else:
+            compared = _ordered(pool, ctx.compare_dir, batches, stop, window=workers * 4)
+        for entries, same, read in compared:
             bytes_read += read
             done += len(entries) + (0 if unchanged else same)
             if not unchanged:
@@ -446,6 +503,8 @@ def diff_trees(
         yield DiffProgress("renames", 0, len(removed) + len(added), bytes_read)
         renamed, read = _renames(ctx, pool, removed, added, stop, notes)
         bytes_read += read
+    finally:
+        pool.shutdown()
     if stop.is_set():
         return
     matched_a = {e.old_path for e in renamed}
@@ -502,7 +561,7 @@ def _one_side(rel: str, node: Node, category: str) -> EntryDiff:
 
 def _renames(
     ctx: _Context,
-    pool: ThreadPoolExecutor,
+    pool: _Pool,
     removed: list[tuple[str, Node]],
     added: list[tuple[str, Node]],
     stop: threading.Event,

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from backends.errors import MalformedError
 from backends.snapshots.formats import STRUCTURED, decode_text, format_of, split_lines
 from backends.snapshots.rules import CompiledRules, order_key, strict_equal
-from backends.snapshots.structured import load_value
 
 WHITESPACE_ONLY = "whitespace-only"
 LINE_ENDINGS_ONLY = "line-endings-only"
@@ -77,6 +76,8 @@ def label_of(a: bytes, b: bytes) -> str | None:
 
 
 def _structured(path: str, fmt: str, a: bytes, b: bytes, label: str | None, rules: CompiledRules) -> Verdict | None:
+    from backends.snapshots.structured import load_value  # loads orjson/yaml: only for changed structured files
+
     try:
         va, vb = load_value(a, fmt, path), load_value(b, fmt, path)
     except MalformedError:

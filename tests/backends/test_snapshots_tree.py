@@ -18,11 +18,11 @@ from backends.snapshots.tree import diff_trees
 from tests.conftest import tree_fingerprint
 
 
-def run(a: Path, b: Path, rules: SnapshotRules = SnapshotRules(), unchanged: bool = True):
+def run(a: Path, b: Path, rules: SnapshotRules = SnapshotRules(), unchanged: bool = True, allow_fork: bool = False):
     entries: dict[str, EntryDiff] = {}
     summary = None
     progress = []
-    for item in diff_trees(str(a), str(b), rules, unchanged=unchanged):
+    for item in diff_trees(str(a), str(b), rules, unchanged=unchanged, allow_fork=allow_fork):
         if isinstance(item, list):
             for entry in item:
                 assert entry.path not in entries, entry.path
@@ -367,3 +367,52 @@ def test_renames_agree_with_git_diff_no_index_M(tmp_path: Path, old: Path, new: 
     assert {p for p, e in entries.items() if e.category == "added"} == git["A"]
     assert {p for p, e in entries.items() if e.category == "removed"} == git["D"]
     assert {p for p, e in entries.items() if e.category in ("changed", "binary_changed")} == git["M"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.parametrize("unchanged", [False, True], ids=["changes", "everything"])
+def test_worker_processes_and_threads_give_the_same_diff(tmp_path: Path, unchanged: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the command line computes in worker processes equals what the pane gets from threads."""
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def recording_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    base: dict[str, bytes] = {}
+    for n in range(1500):
+        group = ("rules", "validator", "telemetry", "misc")[n % 4]
+        kind = n % 3
+        if kind == 0:
+            base[f"{group}/d{n % 7}/f{n}.txt"] = f"line {n}\nts=1700000{n}\n".encode() * 3
+        elif kind == 1:
+            base[f"{group}/d{n % 7}/f{n}.json"] = f'{{"id": {n}, "value": {n / 3}, "tags": ["a", "b"]}}'.encode()
+        else:
+            base[f"{group}/d{n % 7}/f{n}.bin"] = bytes([n % 256, 0, 255]) * 50
+    new = dict(base)
+    for n in range(0, 1500, 40):
+        rel = next(r for r in base if f"/f{n}." in r)
+        if rel.endswith(".txt"):
+            new[rel] = base[rel].replace(b"\n", b"\r\n") if n % 80 else base[rel].replace(b"ts=1700000", b"ts=1800000")
+        elif rel.endswith(".json"):
+            new[rel] = base[rel].replace(b'"value"', b'"value" ') if n % 80 else base[rel].replace(b'"b"', b'"c"')
+        else:
+            new[rel] = base[rel][::-1]
+    new["misc/added.txt"] = b"new\n"
+    new["misc/moved.bin"] = new.pop("misc/d3/f3.txt")
+    del new["rules/d0/f0.txt"]
+    write(tmp_path / "A", base)
+    write(tmp_path / "B", new)
+    rules = SnapshotRules(ignore_lines=(r"ts=\d+",), ignore_paths=("telemetry/d1/**",))
+    threaded, s1 = run(tmp_path / "A", tmp_path / "B", rules, unchanged=unchanged, allow_fork=False)
+    assert not forks
+    forked, s2 = run(tmp_path / "A", tmp_path / "B", rules, unchanged=unchanged, allow_fork=True)
+    assert forks, "the diff should have used worker processes"
+    assert forked == threaded
+    assert s1 == s2
+    assert s1.same_after_rules > 0 and s1.differences > 10 and s1.categories["renamed"] == 1
+    assert threading.active_count() == 1
