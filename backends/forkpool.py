@@ -13,7 +13,6 @@ in-memory file (``memfd``), which never blocks the child; ``HashPool`` uses
 from __future__ import annotations
 
 import os
-import pickle
 import struct
 import threading
 from collections.abc import Callable, Iterator
@@ -116,6 +115,8 @@ def fork_map(
     Raises:
         RuntimeError: A worker process failed or died.
     """
+    import pickle  # only here: the checksum hasher shares memory instead
+
     claims = Claims(count)
     children = Children()
     files: list[int] = []

@@ -29,14 +29,14 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from command import driftdeck_command, prepare  # noqa: E402
+
 BIG_FILES, BIG_SIZE = 64, 16 << 20
 SMALL_FILES, SMALL_SIZE, SMALL_DIRS = 20_000, 4096, 20
 BUDGETS = {"big": 6.0, "small": 2.0}
 
 
-def driftdeck() -> list[str]:
-    script = Path(sys.executable).parent / "driftdeck"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "tui.cli"]
 
 
 def build(root: Path, kind: str) -> None:
@@ -80,6 +80,7 @@ def best_of(command: list[str], cwd: Path, repeats: int) -> float:
 
 
 def main() -> None:
+    prepare()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=("big", "small"))
@@ -97,7 +98,7 @@ def main() -> None:
             label = "1 GiB in 64 files" if kind == "big" else "20,000 files of 4 KiB"
             print(f"{kind}: {label}, built in {time.perf_counter() - started:.1f} s")
             peer = best_of(["sha256sum", "-c", "--quiet", "SHA256SUMS"], root, args.repeats)
-            ours = best_of([*driftdeck(), "checksums", "verify", "SHA256SUMS", "--source", str(root)], root, args.repeats)
+            ours = best_of([*driftdeck_command(), "checksums", "verify", "SHA256SUMS", "--source", str(root)], root, args.repeats)
             ratio = peer / ours
             budget = BUDGETS[kind]
             verdict = "within budget" if ratio >= budget else "OVER BUDGET"

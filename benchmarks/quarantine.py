@@ -39,6 +39,9 @@ from typing import Any, Sequence
 
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from command import driftdeck_command, prepare  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
@@ -201,12 +204,6 @@ def build_workspace(root: Path, runs: int, quarantined: int, seed: int = SEED) -
 # --- measuring commands -----------------------------------------------------------------------
 
 
-def driftdeck_command() -> list[str]:
-    """The ``driftdeck`` console script next to this interpreter, else ``python -m tui.cli``."""
-    script = Path(sys.executable).parent / "driftdeck"
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
-    return [sys.executable, "-m", "tui.cli"]
 
 
 def run_once(argv: Sequence[str], cwd: Path, *, capture: bool = False) -> tuple[float, int, bytes]:
@@ -310,6 +307,7 @@ def _verdict(ok: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    prepare()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=100_000, help="run directories to create (default 100000)")
     parser.add_argument("--quarantined", type=int, default=2_000, help="how many of them are QUARANTINED (default 2000)")

@@ -39,6 +39,9 @@ from typing import Sequence
 
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from command import driftdeck_command, prepare  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
@@ -164,12 +167,6 @@ def tree_size(root: Path) -> tuple[int, int]:
 # --- measuring -----------------------------------------------------------------------------
 
 
-def driftdeck_command() -> list[str]:
-    """The ``driftdeck`` console script next to this interpreter, else ``python -m tui.cli``."""
-    script = Path(sys.executable).parent / "driftdeck"
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
-    return [sys.executable, "-m", "tui.cli"]
 
 
 def run(argv: Sequence[str], cwd: Path, ok: tuple[int, ...] = (0, 1)) -> tuple[float, bytes]:
@@ -277,6 +274,7 @@ def measure(root: Path, expected: dict[str, set[str]], repeats: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    prepare()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=10_000, help="files per snapshot (default 10000)")
     parser.add_argument("--mb", type=int, default=50, help="approximate MB per snapshot (default 50)")

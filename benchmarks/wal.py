@@ -48,6 +48,9 @@ from typing import Any, Sequence
 
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from command import driftdeck_command, prepare  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
@@ -133,12 +136,6 @@ def build(root: Path, events: int) -> dict[str, Path]:
 # --- measuring --------------------------------------------------------------------------------
 
 
-def driftdeck_command() -> list[str]:
-    """The ``driftdeck`` console script next to this interpreter, else ``python -m tui.cli``."""
-    script = Path(sys.executable).parent / "driftdeck"
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
-    return [sys.executable, "-m", "tui.cli"]
 
 
 def run_once(argv: Sequence[str], cwd: Path, *, ok: tuple[int, ...] = (0,)) -> tuple[float, int, bytes]:
@@ -305,6 +302,7 @@ def measure(root: Path, paths: dict[str, Path], events: int, repeats: int) -> No
 
 
 def main(argv: list[str] | None = None) -> int:
+    prepare()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="events per WAL (default 1000000)")
     parser.add_argument("--repeats", type=int, default=REPEATS, help=f"timed runs per measurement (default {REPEATS})")

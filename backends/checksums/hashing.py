@@ -23,7 +23,6 @@ import hashlib
 import itertools
 import mmap
 import os
-import queue
 import stat as stat_mod
 import struct
 import threading
@@ -51,6 +50,9 @@ BATCH = 256
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+IS_A_DIRECTORY = "is a directory"
+"""The reason given for a listed path that is a directory."""
+
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _SLOT = struct.Struct("<qd32s")
 _COUNTERS = struct.Struct("<qq")
@@ -78,7 +80,7 @@ class Outcome(NamedTuple):
 
 def _kind(mode: int) -> str:
     if stat_mod.S_ISDIR(mode):
-        return "is a directory"
+        return IS_A_DIRECTORY
     if stat_mod.S_ISFIFO(mode):
         return "not a regular file (FIFO)"
     if stat_mod.S_ISSOCK(mode):
@@ -369,6 +371,8 @@ class HashPool:
         the calling thread hashes them itself while the workers hash the big
         ones (largest first). Without sizes, every file goes to the workers.
         """
+        import queue  # thread mode only
+
         results: queue.SimpleQueue[list[tuple[int, Outcome]] | None] = queue.SimpleQueue()
         paths, real_root, stop, sizes = self.paths, self.real_root, self.stop, self.sizes
         if sizes is None:

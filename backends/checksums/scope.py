@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat as stat_mod
 import threading
 from dataclasses import dataclass
 from collections.abc import Set
@@ -43,13 +44,16 @@ def scan_scope(
     stop: threading.Event | None = None,
     *,
     listed: Set[str] = frozenset(),
+    start: str = "",
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Every non-directory entry under ``base`` that ``listed`` does not hold.
 
     Symlinks are listed but never entered. Directories that cannot be listed
-    are reported, not skipped silently. Each directory is read once; the
-    listed names are taken out with one set difference per directory, so a
-    tree of many files costs little beyond the listing itself.
+    are reported, not skipped silently. Each directory is listed once (names
+    only); the listed paths are taken out with one set difference per
+    directory and only the rest is examined (``lstat``), so a tree of many
+    listed files costs little beyond the listing itself. A listed path is
+    taken to be a file: if one is a directory, scan it again as ``start``.
 
     Args:
         base: The manifest's directory (absolute).
@@ -57,6 +61,7 @@ def scan_scope(
         skip: Relative path never reported (the manifest itself).
         stop: Checked per directory.
         listed: Relative paths already accounted for (left out of the result).
+        start: The directory to scan, relative to ``base`` (default: ``base`` itself).
 
     Returns:
         ``(files, errors)``: relative paths, sorted within each directory and
@@ -65,33 +70,32 @@ def scan_scope(
     """
     files: list[str] = []
     errors: list[tuple[str, str]] = []
-    pending = [""]
+    pending = [start]
     while pending:
         if stop is not None and stop.is_set():
             break
         rel_dir = pending.pop()
+        abs_dir = os.path.join(base, rel_dir) if rel_dir else base
         try:
-            with os.scandir(os.path.join(base, rel_dir) if rel_dir else base) as it:
-                entries = list(it)
+            names = os.listdir(abs_dir)
         except OSError as exc:
             errors.append((rel_dir or ".", f"cannot list: {exc.strerror or exc}"))
             continue
         prefix = f"{rel_dir}/" if rel_dir else ""
-        subdirs = {prefix + entry.name for entry in entries if _is_dir(entry)}
-        found = {prefix + entry.name for entry in entries} if prefix else {entry.name for entry in entries}
+        found = {prefix + name for name in names} if prefix else set(names)
         found.difference_update(listed)
-        found.difference_update(subdirs)
         found.discard(skip)
+        subdirs = []
         for rel in sorted(found):
-            if not (scope.exclude and scope.excluded(rel)):
+            if scope.exclude and scope.excluded(rel):
+                continue
+            try:
+                is_dir = stat_mod.S_ISDIR(os.lstat(os.path.join(base, rel)).st_mode)
+            except OSError:  # vanished since the listing, or cannot be examined: still an unlisted name
+                is_dir = False
+            if not is_dir:
                 files.append(rel)
-        if scope.recursive:
-            pending.extend(sorted((rel for rel in subdirs if not (scope.exclude and scope.excluded(rel))), reverse=True))
+            elif scope.recursive:
+                subdirs.append(rel)
+        pending.extend(reversed(subdirs))
     return files, errors
-
-
-def _is_dir(entry: os.DirEntry) -> bool:  # type: ignore[type-arg]
-    try:
-        return entry.is_dir(follow_symlinks=False)
-    except OSError:  # an entry that vanished or cannot be examined is not walked into
-        return False

@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any, BinaryIO, Iterator, Sequence, Union
 
-from backends.checksums.hashing import HashPool, Outcome, hash_paths, inside
+from backends.checksums.hashing import IS_A_DIRECTORY, HashPool, Outcome, hash_paths, inside
 from backends.checksums.manifest import ManifestLine, MalformedLine, parse_manifest, parse_plain
 from backends.checksums.models import (
     ALIAS,
@@ -252,8 +252,9 @@ def verify_manifest(
         # finished, stopped, closed early by the consumer, or by an exception.
         pool.start()  # worker processes fork now, before this thread starts any other
         unlisted: list[str] = []
+        listed = set(primary_keys)
         if include_new:
-            unlisted, errors = scan_scope(base, scope, posixpath.basename(manifest), stop, listed=set(primary_keys))
+            unlisted, errors = scan_scope(base, scope, posixpath.basename(manifest), stop, listed=listed)
             for rel, reason in errors:
                 yield counts.add(ChecksumEntry(UNREADABLE, shown(rel), None, None, reason=reason))
 
@@ -270,6 +271,7 @@ def verify_manifest(
 
         actual: list[str | None] = [None] * len(primaries)
         missing: list[int] = []
+        listed_dirs: list[str] = []
         files_done = bytes_done = hashed = 0
         last_progress = 0.0
         for index in refused:
@@ -293,6 +295,8 @@ def verify_manifest(
                     missing.append(index)
                 else:
                     yield counts.add(entry(UNREADABLE, index, None, outcome.size, outcome.mtime, outcome.reason))
+                    if include_new and outcome.reason == IS_A_DIRECTORY:  # the scan took it for a file
+                        listed_dirs.append(primary_keys[index])
             files_done += len(batch)
             hashed += sum(1 for _, outcome in batch if outcome.digest is not None)
             bytes_done += sum(outcome.size or 0 for _, outcome in batch if outcome.digest is not None)
@@ -300,6 +304,13 @@ def verify_manifest(
             if now - last_progress >= PROGRESS_SECONDS:
                 last_progress = now
                 yield ChecksumProgress(manifest, files_done, total_files, bytes_done, max(bytes_total, bytes_done))
+        for rel_dir in sorted(listed_dirs):
+            if rel_dir.startswith(("/", "../")) or not scope.recursive or scope.excluded(rel_dir):
+                continue  # not in the manifest's scope
+            more, errors = scan_scope(base, scope, posixpath.basename(manifest), stop, listed=listed, start=rel_dir)
+            unlisted.extend(more)
+            for rel, reason in errors:
+                yield counts.add(ChecksumEntry(UNREADABLE, shown(rel), None, None, reason=reason))
         ok_count += pool.matched
         files_done += pool.matched
         hashed += pool.matched

@@ -233,7 +233,8 @@ def test_counted_matches_still_report_every_kind_of_drift(tmp_path: Path) -> Non
     (tmp_path / "f1").write_bytes(b"changed")  # changed
     (tmp_path / "f2").unlink()  # missing
     (tmp_path / "f3").unlink()
-    (tmp_path / "f3").mkdir()  # a directory where a file was listed
+    (tmp_path / "f3").mkdir()  # a directory where a file was listed ...
+    (tmp_path / "f3" / "inner").write_bytes(b"unlisted")  # ... holding a file no line lists
     (tmp_path / "f4").write_bytes(b"")  # empty now
     os.symlink("f5", tmp_path / "link")
     lines.append(f"{hashlib.sha256(b'5').hexdigest()}  link\n")  # a symlink: the careful path follows it
@@ -245,7 +246,9 @@ def test_counted_matches_still_report_every_kind_of_drift(tmp_path: Path) -> Non
     fast, s2, _ = run(tmp_path, "SHA256SUMS", workers=2, allow_fork=True, emit_ok=False)
     assert fast == [e for e in careful if e.category != "ok"]
     assert s1.counts == s2.counts
-    assert {e.path: e.category for e in fast} == {"f1": "changed", "f2": "missing", "f3": "unreadable", "f4": "changed", "link": "changed"}
+    assert {e.path: e.category for e in fast} == {
+        "f1": "changed", "f2": "missing", "f3": "unreadable", "f4": "changed", "link": "changed", "f3/inner": "new",
+    }
     assert s2.counts["ok"] == FORK_MIN_FILES + 50 - 4 + 1  # + big
 
 
