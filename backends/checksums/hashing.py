@@ -6,10 +6,14 @@ threads. Small files do not: per-file Python work (open, fstat, close) holds
 the GIL, so two threads barely beat one. ``HashPool`` therefore:
 
 - with many files in a single-threaded process (the CLI), forks worker
-  processes that claim chunks of work from a shared pipe and write digests
-  into a shared anonymous ``mmap``; files of ``BIG_FILE`` bytes or more, and
-  anything unusual (symlinks, errors, special files), are left to threads in
-  the parent afterwards;
+  processes (``backends.forkpool``) that claim chunks of work from a shared
+  pipe and report into a shared anonymous ``mmap``: one status byte per
+  file, and a digest slot for files that did not match. Given the expected
+  digests, a worker compares them itself, so a match costs the parent
+  nothing but a count. Files are opened relative to a cached directory
+  descriptor (no full path walk per file). Files of ``BIG_FILE`` bytes or
+  more, and anything unusual (symlinks, errors, special files, an empty
+  read), are left to threads in the parent afterwards;
 - otherwise (the TUI has threads; forking there is unsafe), runs threads.
 
 Forking is only ever done when the calling process has exactly one thread,
