@@ -12,6 +12,7 @@ in-memory file (``memfd``), which never blocks the child; ``HashPool`` uses
 
 from __future__ import annotations
 
+import gc
 import os
 import struct
 import threading
@@ -75,8 +76,20 @@ class Children:
         self.pids: list[int] = []
 
     def fork(self, body: Callable[[], None]) -> None:
-        """Run ``body`` in a new child, which exits when it returns (status 1 if it raised)."""
-        pid = os.fork()
+        """Run ``body`` in a new child, which exits when it returns (status 1 if it raised).
+
+        The collector's view of the objects that exist now is frozen until the
+        children are reaped, so a collection in either process does not write
+        to (and so copy) every page the two still share.
+        """
+        if not self.pids:
+            gc.freeze()
+        try:
+            pid = os.fork()
+        except BaseException:
+            if not self.pids:
+                gc.unfreeze()
+            raise
         if pid == 0:  # pragma: no cover - runs in the child, reported through what body writes
             code = 0
             try:
@@ -100,6 +113,8 @@ class Children:
                 os.waitpid(pid, 0)
             except ChildProcessError:  # already reaped
                 pass
+            if not self.pids:
+                gc.unfreeze()
 
 
 def fork_map(
