@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -29,7 +30,11 @@ def children_of_this_process() -> set[int]:
 
 def test_every_item_is_computed_once_across_processes() -> None:
     assert can_fork()
-    results = list(fork_map(lambda i: (i * i, os.getpid()), 500, workers=3))
+    def work(i: int) -> tuple[int, int]:
+        time.sleep(0.001)  # long enough that every process gets a share
+        return i * i, os.getpid()
+
+    results = list(fork_map(work, 500, workers=3))
     assert sorted(i for i, _ in results) == list(range(500))
     assert all(value[0] == i * i for i, value in results)
     assert len({value[1] for _, value in results}) >= 2  # the work really was shared
