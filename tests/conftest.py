@@ -86,3 +86,20 @@ def small_workspace(tmp_path: Path) -> Path:
     write_run(root, "run-d", state="FAILED", reason="ATTEMPT_LIMIT_EXCEEDED", updated="2026-11-05T08:00:00Z")
     write_run(root, "run-e", state="RUNNING", reason=None, updated="2026-11-06T08:00:00Z")
     return root
+
+
+@pytest.fixture
+def single_threaded() -> None:
+    """Wait for threads left by earlier tests to end: worker processes are only forked from one thread.
+
+    Watchers stopped by an earlier test may still be winding down; a thread
+    still running after five seconds is a leak, and the test fails naming it.
+    """
+    import threading
+    import time
+
+    deadline = time.monotonic() + 5
+    while threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    assert not others, f"threads still running before a fork test: {others}"

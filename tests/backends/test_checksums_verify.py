@@ -197,6 +197,7 @@ def test_our_manifest_verifies_clean_with_sha256sum(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.usefixtures("single_threaded")
 def test_fork_and_thread_strategies_agree_on_many_files(tmp_path: Path) -> None:
     count = FORK_MIN_FILES + 300
     lines = []
@@ -223,6 +224,7 @@ def test_fork_and_thread_strategies_agree_on_many_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.usefixtures("single_threaded")
 def test_counted_matches_still_report_every_kind_of_drift(tmp_path: Path) -> None:
     """The forked fast path (ok files counted, not yielded) decides the odd cases like the careful path."""
     lines = []
@@ -252,6 +254,7 @@ def test_counted_matches_still_report_every_kind_of_drift(tmp_path: Path) -> Non
     assert s2.counts["ok"] == FORK_MIN_FILES + 50 - 4 + 1  # + big
 
 
+@pytest.mark.usefixtures("single_threaded")
 def test_hash_pool_forks_only_when_single_threaded(tmp_path: Path) -> None:
     paths = [str(tmp_path / "x")] * FORK_MIN_FILES
     blocker = threading.Event()
@@ -267,6 +270,7 @@ def test_hash_pool_forks_only_when_single_threaded(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.mark.parametrize("first", ["refused", "hashed"], ids=["before-results", "during-results"])
+@pytest.mark.usefixtures("single_threaded")
 def test_closing_early_reaps_forked_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str) -> None:
     root = tmp_path / "root"
     root.mkdir()

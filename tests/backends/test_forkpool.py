@@ -10,7 +10,10 @@ import pytest
 
 from backends.forkpool import Claims, can_fork, fork_map
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(os, "memfd_create"), reason="needs fork and memfd")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(os, "memfd_create"), reason="needs fork and memfd"),
+    pytest.mark.usefixtures("single_threaded"),
+]
 
 
 def children_of_this_process() -> set[int]:

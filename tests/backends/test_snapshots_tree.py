@@ -371,6 +371,7 @@ def test_renames_agree_with_git_diff_no_index_M(tmp_path: Path, old: Path, new: 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.mark.parametrize("unchanged", [False, True], ids=["changes", "everything"])
+@pytest.mark.usefixtures("single_threaded")
 def test_worker_processes_and_threads_give_the_same_diff(tmp_path: Path, unchanged: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """What the command line computes in worker processes equals what the pane gets from threads."""
     forks: list[int] = []
