@@ -6,6 +6,7 @@ import os
 from typing import AsyncIterator, Callable
 
 from backends.errors import NotFoundError
+from backends.events.child import watch_in_child
 from backends.events.model import FsEvent, WatchFilter
 from backends.events.watcher import watch_events
 from backends.threadstream import iterate_in_thread
@@ -26,7 +27,9 @@ class EventsLocal:
 
         Paths in events are relative to the source root. Losses are reported
         in the stream (``lost`` markers followed by ``reconciled`` events),
-        never silently; see ``backends.events.watcher``.
+        never silently; see ``backends.events.watcher``. With
+        ``filters.isolate`` the watcher runs in a child process
+        (``backends.events.child``).
 
         Args:
             path: Directory to watch, relative to the source root.
@@ -42,6 +45,8 @@ class EventsLocal:
         top = self._resolve(rel or ".")
         if not os.path.isdir(top):
             raise NotFoundError(f"{rel or '.'}: no such directory to watch", path=rel)
+        if filters.isolate:
+            return watch_in_child(top, filters, prefix=rel)
         return iterate_in_thread(
             lambda stop: watch_events(top, filters, stop, prefix=rel),
             maxsize=IN_FLIGHT_BATCHES,

@@ -154,6 +154,9 @@ class WatchFilter:
         poll: Use the polling observer even when inotify works.
         poll_interval: Seconds between polls of the polling observer.
         latency: Measure receipt time minus file mtime for file events.
+        isolate: Run the watcher in a child process (``backends.events.child``)
+            rather than on threads of this one: for consumers whose own work
+            (a UI) would otherwise starve the watcher of the GIL.
     """
 
     types: frozenset[str] = DEFAULT_TYPES
@@ -166,6 +169,7 @@ class WatchFilter:
     poll: bool = False
     poll_interval: float = 1.0
     latency: bool = True
+    isolate: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.types) - set(CHANGE_TYPES)

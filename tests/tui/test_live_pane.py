@@ -234,8 +234,9 @@ async def test_a_failing_recording_write_stops_it_without_crashing(busy, tmp_pat
         recorder.write = full_disk  # type: ignore[method-assign]
         pane.ingest([FsEvent(1, "created", "a.txt", 1, 1)])
         await wait_until(pilot, lambda: pane._recorder is None, "the recording to stop")
-        messages = [n.message for n in app._notifications]
-        assert any("No space left on device" in m for m in messages), messages
+        await wait_until(
+            pilot, lambda: any("No space left on device" in n.message for n in app._notifications), "the error notification"
+        )
         await wait_until(pilot, lambda: "● recording to" not in screen_text(pilot), "the header to drop the recording")
         assert app.is_running
     assert not target.exists() and not list(tmp_path.glob(".driftdeck-rec-*"))

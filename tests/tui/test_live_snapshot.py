@@ -79,3 +79,16 @@ def test_live_pane_paused_with_a_loss(snap_compare, tree: Path) -> None:
 
     app = DriftdeckApp(LocalSource(str(tree)), source_label="demo-workspace", cursor_blink=False)
     assert snap_compare(app, terminal_size=SIZE, run_before=drive)
+
+
+def test_live_event_detail_of_a_move(snap_compare, tree: Path) -> None:
+    async def drive(pilot: Pilot) -> None:
+        pane = await open_live(pilot)
+        pane.ingest(known_events())
+        await pilot.pause(0.3)
+        await pilot.press("g", "j", "j", "j", "j")  # the rename, seq 104
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+
+    app = DriftdeckApp(LocalSource(str(tree)), source_label="demo-workspace", cursor_blink=False)
+    assert snap_compare(app, terminal_size=SIZE, run_before=drive)

@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Static
 from backends.errors import DriftdeckError
 from backends.events.model import CHANGE_TYPES, DEFAULT_TYPES, FsEvent, WatchFilter, WatchHeader
 from backends.events.recording import RecordingWriter, format_for, strip_prefix
+from backends.events.ring import RAW_DEST, RAW_PATH, RAW_RECONCILED, RAW_TYPE, EventRing, Raw
 from backends.events.stats import EventStats
 from backends.models import text_matches
 from tui.export import export_path
@@ -27,8 +28,8 @@ from tui.widgets.live_stats import LiveStats
 
 FLUSH_SECONDS = 0.05
 """Arrived events are merged into the view at most this often (20 Hz, the refresh budget)."""
-STATS_EVERY = 10
-"""Flushes between redraws of the side panel (2 Hz)."""
+STATS_SECONDS = 0.5
+"""Period of the side panel and status line redraws (2 Hz)."""
 RING_SIZE = int(os.environ.get("DRIFTDECK_LIVE_RING", "100000"))
 """Events kept for display (oldest fall off); ``DRIFTDECK_LIVE_RING`` overrides."""
 
@@ -39,9 +40,11 @@ class LivePane(DeckPane):
     """A live, bounded, filterable event stream of the source, with rates and losses.
 
     Watching starts the first time the pane is shown. Batches from the
-    source arrive on a worker; a timer merges them into the ring and the
-    view at ``FLUSH_SECONDS``; the list follows the newest event until the
-    user scrolls up.
+    source arrive on a worker and are merged into the ring and the view at
+    once when the last merge is at least ``FLUSH_SECONDS`` old, otherwise
+    by a one-shot timer when it is (so the list is redrawn at most 20 times
+    a second, and an event waits at most ``FLUSH_SECONDS`` for it). The
+    list follows the newest event until the user scrolls up.
     """
 
     PANE_KEY = "2"
@@ -80,8 +83,8 @@ class LivePane(DeckPane):
 
     def __init__(self, ring_size: int = RING_SIZE) -> None:
         super().__init__()
-        self.ring: deque[FsEvent] = deque(maxlen=max(100, ring_size))
-        self._view: deque[FsEvent] = self.ring
+        self.ring = EventRing(max(100, ring_size))
+        self._view: EventRing = self.ring
         self._pending: deque[FsEvent] = deque(maxlen=max(100, ring_size))
         self._arrived = 0  # events received while the display lags (pending overflow counted)
         self.stats = EventStats()
@@ -89,11 +92,11 @@ class LivePane(DeckPane):
         self.path = ""
         self.paused = False
         self.held = 0
-        self._held_events: deque[FsEvent] = deque(maxlen=self.ring.maxlen)
+        self._held_events = EventRing(self.ring.maxlen)
         self.following = True
         self.unseen = 0
         self._text = ""
-        self._flushes = 0
+        self._last_flush = 0.0  # time.monotonic() of the last merge
         self._started = False
         self._backend = "starting…"
         self._banner: tuple[str, str] | None = None
@@ -101,7 +104,7 @@ class LivePane(DeckPane):
         self._record_path = ""
         self._record_prefix = ""
         self._error: str | None = None
-        self._timer: Timer | None = None
+        self._flush_timer: Timer | None = None  # the one-shot merge scheduled, if any
         self._head_key: tuple[object, ...] | None = None
         self._banner_shown: tuple[str, str] | None = None
 
@@ -118,7 +121,7 @@ class LivePane(DeckPane):
 
     def on_mount(self) -> None:
         self.query_one("#live-filter", Input).display = False
-        self._timer = self.set_interval(FLUSH_SECONDS, self._flush)
+        self.set_interval(STATS_SECONDS, self._tick)
         self._draw_head()
         self._draw_status()
 
@@ -138,7 +141,7 @@ class LivePane(DeckPane):
     def _restart(self) -> None:
         self._error = None
         self._backend = "starting…"
-        self._watch(self.path, WatchFilter(types=self.types))
+        self._watch(self.path, WatchFilter(types=self.types, isolate=True))
         self._draw_head()
 
     @work(exclusive=True, group="live-watch", exit_on_error=False)
@@ -158,16 +161,27 @@ class LivePane(DeckPane):
         if overflow > 0:
             self._arrived += overflow
         pending.extend(batch)
+        if self._flush_timer is None:
+            wait = self._last_flush + FLUSH_SECONDS - time.monotonic()
+            if wait <= 0:
+                self._flush()
+            else:
+                self._flush_timer = self.set_timer(wait, self._flush)
 
     def _flush(self) -> None:
-        self._flushes += 1
+        """Merge what arrived into the ring and the view (one redraw)."""
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        self._last_flush = time.monotonic()
         if self._pending:
             batch = list(self._pending)
             self._pending.clear()
             self._absorb(batch)
-        if self._flushes % STATS_EVERY == 0:
-            self._draw_stats()
-            self._draw_status()
+
+    def _tick(self) -> None:
+        self._draw_stats()
+        self._draw_status()
 
     def _absorb(self, batch: list[FsEvent]) -> None:
         if self._recorder is not None:
@@ -290,9 +304,11 @@ class LivePane(DeckPane):
 
     @on(LiveEventList.Selected)
     def _details(self, event: LiveEventList.Selected) -> None:
+        """Open the selected event in full, with the ring's other events on its path."""
+        from tui.screens.live_event import LiveEventScreen, related_events
+
         row = self._view[event.index]
-        lines = [f"{key}: {value}" for key, value in row.to_json().items()]
-        self.notify("\n".join(lines), title=f"event {row.seq}", timeout=10)
+        self.app.push_screen(LiveEventScreen(row, related_events(self.ring, row)))
 
     # Filtering -------------------------------------------------------------------------------
 
@@ -301,6 +317,13 @@ class LivePane(DeckPane):
             return False
         return text_matches(self._text, (event.path, event.dest or "", event.type))
 
+    def _matches_raw(self, raw: Raw) -> bool:
+        """``_matches`` on an event as the ring stores it."""
+        kind = raw[RAW_TYPE]
+        if kind in CHANGE_TYPES and kind not in self.types:
+            return False
+        return text_matches(self._text, (raw[RAW_PATH], raw[RAW_DEST] or "", kind))
+
     def _needs_filtered_view(self) -> bool:
         seen = {kind for kind, count in self.stats.by_type.items() if count}
         return bool(self._text) or not seen <= self.types
@@ -308,7 +331,7 @@ class LivePane(DeckPane):
     def _rebuild(self) -> None:
         """Recompute the view from the ring (filter text or shown types changed)."""
         if self._needs_filtered_view():
-            self._view = deque((e for e in self.ring if self._matches(e)), maxlen=self.ring.maxlen)
+            self._view = self.ring.select(self._matches_raw)
         else:
             self._view = self.ring
         table = self.query_one(LiveEventList)
@@ -363,11 +386,12 @@ class LivePane(DeckPane):
     def action_marker(self, step: int) -> None:
         """Next/previous loss, reconciliation or notice from the cursor."""
         table = self.query_one(LiveEventList)
-        count = len(self._view)
+        rows = list(self._view.raw)  # one copy: indexing a deque is linear
+        count = len(rows)
         for offset in range(1, count + 1):
             index = (table.cursor + step * offset) % count
-            row = self._view[index]
-            if row.type in ("lost", "resynced", "notice") or row.reconciled:
+            row = rows[index]
+            if row[RAW_TYPE] in ("lost", "resynced", "notice") or row[RAW_RECONCILED]:
                 table.move_to(index)
                 return
         self.notify("no loss, reconciliation or notice in view", timeout=3)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import ClassVar
+from typing import ClassVar, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.strip import Strip
 
 from backends.events.model import FsEvent, display_path
 from tui.widgets.virtual_list import VirtualList
@@ -57,6 +60,54 @@ class LiveEventList(VirtualList):
 
     show_times = True
     """Whether the time column is drawn (off gives stable screenshots)."""
+
+    STRIP_CACHE = 256
+    """Rendered rows kept (a few screens; in follow mode older strips are never shown again)."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._strips = LRUCache(self.STRIP_CACHE)
+
+    def set_rows(self, rows: Sequence[FsEvent], *, cursor: int | None = None) -> None:
+        """Replace the rows; a longer list only resizes the scrollbar, not the screen's layout.
+
+        ``virtual_size`` is a layout reactive: each change reflows and
+        repaints the whole screen. When only the length changes and the
+        vertical scrollbar is shown before and after (the gutter is stable),
+        the scrollbar is updated in place instead (measured: about half of
+        what a merge cost to draw while a busy stream grows the ring).
+        """
+        region = self.scrollable_content_region
+        size = Size(region.width, len(rows))
+        old = self.virtual_size
+        if size != old and old.width == size.width and self.show_vertical_scrollbar and min(old.height, size.height) > region.height:
+            self.set_reactive(VirtualList.virtual_size, size)
+            self._scroll_update(size)
+        super().set_rows(rows, cursor=cursor)
+
+    _frame_style: Style | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Render a region, computing the widget's style once for all its lines.
+
+        ``rich_style`` walks the ancestors on every call and ``render_line``
+        asks for it per line: measured at ~0.2 ms a call under load, a large
+        part of a line's cost when every line is new (following a busy stream).
+        """
+        self._frame_style = super().rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_style = None
+
+    @property
+    def rich_style(self) -> Style:
+        """The widget's style (computed once per ``render_lines``)."""
+        return self._frame_style if self._frame_style is not None else super().rich_style
+
+    def row_key(self, index: int, row: FsEvent) -> object:
+        """Events are immutable: a row's strip survives the merges that shift its index."""
+        return row
 
     def render_row(self, index: int, row: FsEvent, width: int) -> list[Segment]:
         style = self.get_component_rich_style(_TYPE_CLASS.get(row.type, "live-list--quiet"), partial=True)
