@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual.app import App, ComposeResult
@@ -88,8 +90,14 @@ class DriftdeckApp(App[None]):
         if self._activity is not None:
             self._activity.start()
         self.call_after_refresh(self.active_pane.focus_main)
+        # What exists once the first screen is drawn (Textual's widgets, styles and CSS:
+        # ~100k objects) lives as long as the app. Frozen out of the collector, a full
+        # collection no longer scans it: measured in the Live pane under 10k events/s,
+        # such collections took 80-180 ms each (the view stalls meanwhile) before, ~20 ms after.
+        self.call_after_refresh(gc.freeze)
 
     async def on_unmount(self) -> None:
+        gc.unfreeze()  # an embedding process (tests run many apps) gets its collector back
         if self._activity is not None:
             self._activity.stop()
         await self.source.aclose()
