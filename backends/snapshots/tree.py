@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat as stat_mod
 import threading
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, replace

@@ -62,3 +62,17 @@ def screen_text(pilot: Pilot) -> str:
             line = line.ljust(column) + text
         lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+def live_app(root: Path) -> DriftdeckApp:
+    """An app on a workspace the test may write to (for the Live pane)."""
+    return DriftdeckApp(LocalSource(str(root)), source_label="demo-workspace", cursor_blink=False)
+
+
+async def wait_until(pilot: Pilot, predicate, what: str, tries: int = 400) -> None:  # type: ignore[no-untyped-def]
+    """Pause until ``predicate()`` holds; fail with the screen's text after ``tries`` pauses."""
+    for _ in range(tries):
+        if predicate():
+            return
+        await pilot.pause(0.025)
+    raise AssertionError(f"timed out waiting for {what}:\n{screen_text(pilot)}")

@@ -12,9 +12,7 @@ from textual.pilot import Pilot
 
 from backends.events.model import FsEvent
 from backends.events.ring import EventRing
-from backends.local import LocalSource
-from tests.tui.conftest import screen_text, wait_for_runs
-from tui.app import DriftdeckApp
+from tests.tui.conftest import live_app as make, screen_text, wait_for_runs, wait_until
 from tui.panes.live import LivePane
 from tui.screens.live_event import LiveEventScreen, related_events
 from tui.widgets.live_event_list import LiveEventList
@@ -31,16 +29,6 @@ def workspace(demo_root: Path, tmp_path: Path) -> Path:
     return root
 
 
-def make(root: Path) -> DriftdeckApp:
-    return DriftdeckApp(LocalSource(str(root)), source_label="demo-workspace", cursor_blink=False)
-
-
-async def wait_until(pilot: Pilot, predicate, what: str, tries: int = 400) -> None:
-    for _ in range(tries):
-        if predicate():
-            return
-        await pilot.pause(0.025)
-    raise AssertionError(f"timed out waiting for {what}:\n{screen_text(pilot)}")
 
 
 def field(text: str, label: str) -> str:

@@ -12,7 +12,7 @@ from backends.demo.activity import ActivityWriter
 from backends.events.model import FsEvent
 from backends.events.verify import verify_recording
 from backends.local import LocalSource
-from tests.tui.conftest import screen_text, wait_for_runs
+from tests.tui.conftest import live_app as make, screen_text, wait_for_runs, wait_until
 from tui.app import DriftdeckApp
 from tui.panes.live import LivePane
 from tui.widgets.live_event_list import LiveEventList
@@ -21,16 +21,6 @@ SIZE = (120, 36)
 
 
 
-def make(root: Path) -> DriftdeckApp:
-    return DriftdeckApp(LocalSource(str(root)), source_label="demo-workspace", cursor_blink=False)
-
-
-async def wait_until(pilot: Pilot, predicate, what: str, tries: int = 400) -> None:
-    for _ in range(tries):
-        if predicate():
-            return
-        await pilot.pause(0.025)
-    raise AssertionError(f"timed out waiting for {what}:\n{screen_text(pilot)}")
 
 
 async def open_live(pilot: Pilot) -> LivePane:

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from backends.events.model import MARKER_TYPES, FsEvent, display_path
 from backends.events.ring import RAW_DEST, RAW_PATH, RAW_RECONCILED, RAW_TYPE, EventRing, Raw, from_raw, to_raw
+from tui.widgets.live_stats import TYPE_STYLE
 
 RELATED_LIMIT = 50
 """Related events shown at most (the newest ones)."""
@@ -25,11 +26,7 @@ RELATED_LIMIT = 50
 _MARKERS = frozenset({"lost", "resynced", "notice"})
 
 _TYPE_STYLE = {
-    "created": "green",
-    "modified": "blue",
-    "deleted": "red",
-    "moved": "magenta",
-    "closed": "cyan",
+    **TYPE_STYLE,
     "lost": "bold reverse red",
     "resynced": "italic yellow",
     "notice": "italic yellow",

@@ -11,13 +11,14 @@ from textual.widgets import Label, Sparkline, Static
 from backends.events.model import CHANGE_TYPES
 from backends.events.stats import StatsSnapshot, latency_labels
 
-_TYPE_STYLE = {
+TYPE_STYLE = {
     "created": "green",
     "modified": "blue",
     "deleted": "red",
     "moved": "magenta",
     "closed": "cyan",
 }
+"""Colour of each event type in the pane's side panel and its detail screen."""
 
 
 class LiveStats(Vertical):
@@ -64,7 +65,7 @@ class LiveStats(Vertical):
         cells: list[Text] = []
         for kind in CHANGE_TYPES:
             on = kind in enabled
-            label = Text(("■ " if on else "□ ") + kind.replace("closed_no_write", "closed-nw"), style=_TYPE_STYLE.get(kind, "") if on else "dim")
+            label = Text(("■ " if on else "□ ") + kind.replace("closed_no_write", "closed-nw"), style=TYPE_STYLE.get(kind, "") if on else "dim")
             cells.extend([label, Text(f"{snap.by_type.get(kind, 0):,}")])
         cells.extend([Text("total", style="bold"), Text(f"{snap.total:,}", style="bold")])
         for i in range(0, len(cells), 4):
