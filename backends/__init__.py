@@ -4,8 +4,6 @@
 engine (``backends.checksums``, say) costs a CLI command nothing more.
 """
 
-from typing import Any
-
 from backends.errors import (
     DriftdeckError,
     ForbiddenError,
@@ -29,7 +27,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in ("DataSource", "open_source"):
         from backends import source
 

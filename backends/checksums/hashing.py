@@ -32,7 +32,8 @@ import struct
 import threading
 import time
 from functools import partial
-from typing import Iterator, NamedTuple, Sequence
+from collections import namedtuple
+from collections.abc import Iterator, Sequence
 
 from backends.errors import os_reason
 from backends.forkpool import Children, Claims, cores
@@ -64,8 +65,8 @@ _EMPTY, _DONE, _DEFERRED, _MATCHED, _YIELDED = 0, 1, 2, 3, 4
 _sha256 = hashlib.sha256
 
 
-class Outcome(NamedTuple):
-    """What reading one file gave.
+class Outcome(namedtuple("Outcome", "digest size mtime failure reason", defaults=(None, None))):
+    """What reading one file gave (a named tuple: one is built per file).
 
     Attributes:
         digest: Lowercase hex SHA-256, when the file was read to the end.
@@ -75,11 +76,13 @@ class Outcome(NamedTuple):
         reason: The OS reason for a failure.
     """
 
+    __slots__ = ()
+
     digest: str | None
     size: int | None
     mtime: float | None
-    failure: str | None = None
-    reason: str | None = None
+    failure: str | None
+    reason: str | None
 
 
 def _kind(mode: int) -> str:
@@ -228,6 +231,9 @@ class HashPool:
 
     Args:
         paths: Absolute paths; indexes into this sequence identify results.
+            A worker process reads nothing for a ``None`` path, nor in a
+            directory that resolves outside ``real_root``: those, like
+            every unusual file, are left to the careful path.
         real_root: ``os.path.realpath`` of the source root (symlinks may not leave it).
         workers: Parallelism (default: the cores this process may use).
         stop: Set to cancel; every worker stops between reads.
@@ -329,15 +335,16 @@ class HashPool:
                 if claimed is None:
                     return
                 for i in claimed:
-                    directory, _, name = paths[i].rpartition("/")
+                    path = paths[i]
+                    if path is None:  # nothing this worker may read: the careful path decides
+                        shared[i] = _DEFERRED
+                        continue
+                    directory, _, name = path.rpartition("/")
                     dir_fd = dir_fds.get(directory)
                     if dir_fd is None:
                         if len(dir_fds) >= DIR_FDS:
                             _close_all(dir_fds)
-                        try:
-                            dir_fd = dir_fds[directory] = os.open(directory or "/", _DIR_FLAGS)
-                        except OSError:
-                            dir_fd = dir_fds[directory] = -1
+                        dir_fd = dir_fds[directory] = _open_dir(directory or "/", self.real_root)
                     got = None if dir_fd < 0 else _fast_hash(name, dir_fd, buf, view, None if expected is None else expected[i])
                     if got is None:
                         shared[i] = _DEFERRED
@@ -519,6 +526,16 @@ class HashPool:
         if self._shared is not None:
             self._shared.close()
             self._shared = None
+
+
+def _open_dir(directory: str, real_root: str) -> int:
+    """A descriptor of ``directory`` if it resolves inside ``real_root``, else -1 (nothing is read there)."""
+    if not inside(real_root, os.path.realpath(directory)):
+        return -1
+    try:
+        return os.open(directory, _DIR_FLAGS)
+    except OSError:
+        return -1
 
 
 def _close_all(dir_fds: dict[str, int]) -> None:

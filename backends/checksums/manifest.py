@@ -24,7 +24,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import BinaryIO, Iterator, NamedTuple
+from collections import namedtuple
+from collections.abc import Iterator
+
+TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the names below
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 MAX_LINE = 1 << 20
 """Longest manifest line read into memory; longer lines are reported and skipped."""
@@ -41,10 +46,10 @@ _HEX_CHARS = b"0123456789abcdefABCDEF"
 _PLAIN = re.compile(rb"(?:[0-9A-Fa-f]{64} [ *][^\n\r\x00]+\n)*")
 
 
-class ManifestLine(NamedTuple):
+class ManifestLine(namedtuple("ManifestLine", "line name digest binary format")):
     """One well-formed manifest line.
 
-    A ``NamedTuple`` rather than a dataclass: a manifest may hold millions of
+    A named tuple rather than a dataclass: a manifest may hold millions of
     lines and this is built once per line.
 
     Attributes:
@@ -56,6 +61,8 @@ class ManifestLine(NamedTuple):
         format: ``gnu`` or ``bsd``.
     """
 
+    __slots__ = ()
+
     line: int
     name: str
     digest: str
@@ -63,7 +70,7 @@ class ManifestLine(NamedTuple):
     format: str
 
 
-class MalformedLine(NamedTuple):
+class MalformedLine(namedtuple("MalformedLine", "line reason text")):
     """A line that is not a SHA-256 entry.
 
     Attributes:
@@ -71,6 +78,8 @@ class MalformedLine(NamedTuple):
         reason: What is wrong with it.
         text: The start of the line (at most 120 characters), for display.
     """
+
+    __slots__ = ()
 
     line: int
     reason: str

@@ -12,7 +12,9 @@ import stat as stat_mod
 import threading
 from dataclasses import dataclass
 from collections.abc import Set
-from typing import Any
+TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the names below
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True, slots=True)

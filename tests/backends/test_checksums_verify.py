@@ -296,7 +296,9 @@ def test_closing_early_reaps_forked_workers(tmp_path: Path, monkeypatch: pytest.
         item = next(stream)
         assert isinstance(item, ChecksumEntry)
         assert item.category == ("unreadable" if first == "refused" else "ok")
-        assert len(children) == 2  # forked: workers - 1 processes
+        # Forked: workers - 1 processes, started on the raw lines; with a refused line the
+        # plan needs care, so that pool is dropped (and reaped) and another one forked.
+        assert len(children) == (4 if first == "refused" else 2)
     finally:
         stream.close()
     leftover = []
@@ -415,3 +417,36 @@ def test_local_source_refuses_manifests_outside_the_root(demo_root: Path) -> Non
 
     with pytest.raises(ForbiddenError):
         asyncio.run(collect())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.usefixtures("single_threaded")
+@pytest.mark.parametrize("odd", ["outside", "alias", "duplicate", "escaped", "single-space"])
+def test_lines_that_need_care_are_never_decided_by_the_early_workers(tmp_path: Path, odd: str) -> None:
+    """Workers start hashing raw lines before the parse; lines that need care get the careful plan."""
+    root = tmp_path / "root"
+    root.mkdir()
+    secret = b"outside the root"
+    (tmp_path / "secret").write_bytes(secret)
+    lines = []
+    for n in range(FORK_MIN_FILES + 20):
+        data = f"file {n}\n".encode()
+        (root / f"f{n}").write_bytes(data)
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  f{n}\n")
+    odd_line = {
+        "outside": f"{hashlib.sha256(secret).hexdigest()}  ../secret\n",
+        "alias": f"{hashlib.sha256(b'file 1' + bytes([10])).hexdigest()}  ./f1\n",
+        "duplicate": f"{hashlib.sha256(b'file 2' + bytes([10])).hexdigest()}  f2\n",
+        "escaped": "\\" + f"{hashlib.sha256(b'x').hexdigest()}  a\\\\b\n",
+        "single-space": f"{hashlib.sha256(b'x').hexdigest()} f0\n",
+    }[odd]
+    (root / "SHA256SUMS").write_text("".join(lines) + odd_line)
+    careful, s1, _ = run(root, "SHA256SUMS", workers=2, allow_fork=False, emit_ok=False)
+    fast, s2, _ = run(root, "SHA256SUMS", workers=2, allow_fork=True, emit_ok=False)
+    assert fast == careful and s1.counts == s2.counts
+    odd_entries = [e for e in fast if e.line == len(lines) + 1]
+    expected = {"outside": "unreadable", "alias": "alias", "duplicate": "duplicate", "escaped": "missing",
+                "single-space": "malformed"}[odd]
+    assert [e.category for e in odd_entries] == [expected]
+    if odd == "outside":
+        assert odd_entries[0].actual is None and "refused" in (odd_entries[0].reason or "")

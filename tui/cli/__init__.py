@@ -28,14 +28,19 @@ def __getattr__(name: str) -> object:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI, turning known errors into exit 2."""
     args = list(sys.argv[1:] if argv is None else argv)
-    sys.exit(guarded(lambda: _run(args)))
+    fast: list[bool] = []
+    code = guarded(lambda: _run(args, fast))
+    if fast and argv is None:
+        _exit_now(code)
+    sys.exit(code)
 
 
-def _run(args: list[str]) -> int:
+def _run(args: list[str], fast: list[bool]) -> int:
     from tui.cli.fast import run_fast
 
     code = run_fast(args)
     if code is not None:
+        fast.append(True)
         return code
     import click
 
@@ -76,3 +81,19 @@ def guarded(run: Callable[[], int]) -> int:
             raise
         print(f"driftdeck: internal error: {type(exc).__name__}: {exc} (set DRIFTDECK_DEBUG=1 for details)", file=sys.stderr)
         return 2
+
+
+def _exit_now(code: int) -> None:
+    """End a fast-path command without the interpreter's teardown.
+
+    Tearing down the modules and objects a verification leaves costs several
+    milliseconds, a measurable share of a 0.1 s command. These commands hold
+    nothing that needs it: their worker processes are reaped and their files
+    closed before they return. Output is flushed first.
+    """
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass  # the reader went away: nothing more to say
+    os._exit(code)
