@@ -74,6 +74,7 @@ class Children:
 
     def __init__(self) -> None:
         self.pids: list[int] = []
+        self.failed: list[str] = []
 
     def fork(self, body: Callable[[], None]) -> None:
         """Run ``body`` in a new child, which exits when it returns (status 1 if it raised).
@@ -101,18 +102,26 @@ class Children:
         self.pids.append(pid)
 
     def reap(self, *, kill: bool = False) -> None:
-        """Wait for every child (killing them first when ``kill``); safe to call again."""
+        """Wait for every child (killing them first when ``kill``); safe to call again.
+
+        A child that did not exit with status 0 is noted in ``failed``
+        (unless it was killed here).
+        """
         while self.pids:
-            pid = self.pids.pop()
+            pid = self.pids[-1]
             if kill:
                 try:
                     os.kill(pid, 9)
                 except ProcessLookupError:
                     pass
             try:
-                os.waitpid(pid, 0)
+                _, status = os.waitpid(pid, 0)
             except ChildProcessError:  # already reaped
-                pass
+                status = 0
+            self.pids.pop()  # only once reaped: an interrupted wait is retried by the next reap
+            if status and not kill:
+                code = os.waitstatus_to_exitcode(status)
+                self.failed.append(f"signal {-code}" if code < 0 else f"exit status {code}")
             if not self.pids:
                 gc.unfreeze()
 

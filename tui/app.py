@@ -64,6 +64,7 @@ class DriftdeckApp(App[None]):
         self.source_label = source_label or source.spec
         self.cursor_blink = cursor_blink
         self._activity = activity
+        self._unmounting = False
         self._deck_themes = bundled_themes()
         for deck_theme in self._deck_themes.values():
             self.register_theme(deck_theme)
@@ -94,9 +95,14 @@ class DriftdeckApp(App[None]):
         # ~100k objects) lives as long as the app. Frozen out of the collector, a full
         # collection no longer scans it: measured in the Live pane under 10k events/s,
         # such collections took 80-180 ms each (the view stalls meanwhile) before, ~20 ms after.
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(self._freeze_collector)
+
+    def _freeze_collector(self) -> None:
+        if not self._unmounting:
+            gc.freeze()
 
     async def on_unmount(self) -> None:
+        self._unmounting = True
         gc.unfreeze()  # an embedding process (tests run many apps) gets its collector back
         if self._activity is not None:
             self._activity.stop()

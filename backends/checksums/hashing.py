@@ -185,11 +185,15 @@ def _fast_hash(
         expect: The SHA-256 it should have (lowercase hex), or ``None``.
 
     Returns:
-        The number of bytes read when the content hashes to ``expect`` (no
-        ``fstat`` is spent on a match: the bytes read are what was asked
-        about); otherwise ``(digest, size, mtime)`` for a regular file; or
-        ``None`` when the careful path must decide (errors, symlinks,
-        special files, big files, an empty read).
+        The number of bytes read when the content hashes to ``expect``;
+        otherwise ``(digest, size, mtime)`` for a regular file; or ``None``
+        when the careful path must decide (errors, symlinks, special files,
+        big files, an empty read, a file that grew meanwhile).
+
+    With ``expect``, no ``fstat`` is spent before reading: ``lseek`` to the
+    end (cheaper) gives the size and refuses what cannot seek, FIFOs and
+    terminals, whose reading would consume what a writer sent; the read is
+    then a ``preadv`` from offset 0.
     """
     try:
         fd = os.open(name, _OPEN_FLAGS | _NOFOLLOW, dir_fd=dir_fd)
@@ -201,10 +205,12 @@ def _fast_hash(
             st = os.fstat(fd)
             if st.st_size >= BIG_FILE or not stat_mod.S_ISREG(st.st_mode):
                 return None
-        n = os.readv(fd, (buf,))
-        if st is None and (n == 0 or n == CHUNK):  # an empty read may be a FIFO; a full one a big file
-            st = os.fstat(fd)
-            if st.st_size >= BIG_FILE or not stat_mod.S_ISREG(st.st_mode):
+            n = os.readv(fd, (buf,))
+        else:
+            if os.lseek(fd, 0, os.SEEK_END) >= BIG_FILE:  # raises ESPIPE for a FIFO or a terminal
+                return None
+            n = os.preadv(fd, (buf,), 0)
+            if n == 0 or n == CHUNK:  # empty (a device?) or grown past the size just read: look closer
                 return None
         h = _sha256(view[:n])
         nbytes = n
@@ -215,10 +221,10 @@ def _fast_hash(
         if expect is not None:
             if h.hexdigest() == expect:
                 return nbytes
-            if st is None:
-                st = os.fstat(fd)
-                if not stat_mod.S_ISREG(st.st_mode):
-                    return None
+            st = os.fstat(fd)
+            if not stat_mod.S_ISREG(st.st_mode):
+                return None
+        assert st is not None
         return h.digest(), st.st_size, st.st_mtime
     except OSError:
         return None
@@ -286,7 +292,11 @@ class HashPool:
             return
         self._started = True
         if self.forked:
-            self._fork()
+            try:
+                self._fork()
+            except OSError:  # no process, pipe or memory to spare: hash on threads
+                self.close()
+                self.forked = False
 
     # Fork mode -------------------------------------------------------------
     #
@@ -501,6 +511,8 @@ class HashPool:
         self._reap()
         if self.stop.is_set():
             return
+        if self._children.failed:
+            raise RuntimeError(f"a hashing worker process died ({self._children.failed[0]}); its files were not all examined")
         for worker in range(self.workers):
             files, nbytes = _COUNTERS.unpack_from(shared, self._counters_at + worker * _COUNTERS.size)
             self.matched += files

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import os
 import posixpath
+import stat as stat_mod
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -175,7 +176,12 @@ def _verify(
         with stream:
             data = stream.read(PLAIN_MAX + 1)
             if allow_fork and len(data) <= PLAIN_MAX:
-                _start_early(early, data, base, real_root, workers, emit_ok)
+                try:
+                    _start_early(early, data, base, real_root, workers, emit_ok)
+                except OSError:  # no process, pipe or memory to spare: the plan below uses threads then
+                    for pool in early:
+                        pool.close()
+                    early.clear()
             plain = parse_plain(data) if len(data) <= PLAIN_MAX else None
             if plain is not None:
                 names, digests = plain
@@ -327,8 +333,8 @@ def _verify(
                     missing.append(index)
                 else:
                     yield counts.add(entry(UNREADABLE, index, None, outcome.size, outcome.mtime, outcome.reason))
-                    if include_new and outcome.reason == IS_A_DIRECTORY:  # the scan took it for a file
-                        listed_dirs.append(primary_keys[index])
+                    if include_new and outcome.reason == IS_A_DIRECTORY and _real_dir(paths[position]):
+                        listed_dirs.append(primary_keys[index])  # the scan took it for a file; never a symlink
             files_done += len(batch)
             hashed += sum(1 for _, outcome in batch if outcome.digest is not None)
             bytes_done += sum(outcome.size or 0 for _, outcome in batch if outcome.digest is not None)
@@ -419,6 +425,14 @@ def _verify(
     finally:
         batches.close()  # stops its threads, if any
         pool.close()  # reaps the worker processes even if results were never asked for
+
+
+def _real_dir(path: str) -> bool:
+    """A directory itself, not a symlink to one (the scope scan never follows links)."""
+    try:
+        return stat_mod.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 class _LinePaths:

@@ -96,7 +96,8 @@ async def watch_in_child(top: str, spec: WatchFilter, prefix: str = "") -> Async
     errors = tempfile.TemporaryFile()  # a pipe could fill up and block the child
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "backends.events.child", top, prefix, filter_json(spec)],
+            # -P: the working directory is not put on sys.path (a "backends" package there must not run)
+            [sys.executable, "-P", "-m", "backends.events.child", top, prefix, filter_json(spec)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
         )
     except OSError as exc:

@@ -450,3 +450,35 @@ def test_lines_that_need_care_are_never_decided_by_the_early_workers(tmp_path: P
     assert [e.category for e in odd_entries] == [expected]
     if odd == "outside":
         assert odd_entries[0].actual is None and "refused" in (odd_entries[0].reason or "")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(os, "mkfifo"), reason="needs fork and FIFOs")
+@pytest.mark.usefixtures("single_threaded")
+def test_symlinked_directories_and_fifos_listed_as_files_are_never_entered_or_drained(tmp_path: Path) -> None:
+    """A listed symlink to a directory is not scanned for new files; a listed FIFO is not read."""
+    lines = []
+    for n in range(FORK_MIN_FILES + 10):
+        data = f"{n}\n".encode()
+        (tmp_path / f"f{n}").write_bytes(data)
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  f{n}\n")
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a").write_bytes(b"a")
+    lines.append(f"{hashlib.sha256(b'a').hexdigest()}  real/a\n")
+    os.symlink("real", tmp_path / "linkdir")
+    os.symlink(".", tmp_path / "self")
+    lines.append(f"{'0' * 64}  linkdir\n{'0' * 64}  self\n")
+    os.mkfifo(tmp_path / "pipe")
+    lines.append(f"{hashlib.sha256(b'sent by a writer').hexdigest()}  pipe\n")
+    (tmp_path / "SHA256SUMS").write_text("".join(lines))
+    writer = os.open(tmp_path / "pipe", os.O_RDWR | os.O_NONBLOCK)  # holds data in the FIFO meanwhile
+    try:
+        os.write(writer, b"sent by a writer")
+        for allow_fork, emit_ok in ((True, False), (True, True), (False, False)):
+            entries, summary, _ = run(tmp_path, "SHA256SUMS", workers=2, allow_fork=allow_fork, emit_ok=emit_ok)
+            assert not [e for e in entries if e.category == "new"], (allow_fork, emit_ok)
+            assert {e.path: e.category for e in entries if e.category != "ok"} == {
+                "linkdir": "unreadable", "self": "unreadable", "pipe": "unreadable",
+            }
+        assert os.read(writer, 100) == b"sent by a writer", "the FIFO was drained"
+    finally:
+        os.close(writer)

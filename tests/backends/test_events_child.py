@@ -149,3 +149,24 @@ def test_ring_is_bounded_ordered_and_not_scanned_by_the_collector() -> None:
     assert ring.raw[0] == to_raw(batch[150])
     ring.clear()
     assert not ring and len(ring) == 0
+
+
+async def test_a_backends_package_in_the_working_directory_is_never_imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child runs with ``-P``: the user's working directory is not on its import path."""
+    planted = tmp_path / "cwd" / "backends"
+    (planted / "events").mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('planted code ran')\n")
+    (planted / "events" / "__init__.py").write_text("")
+    (planted / "events" / "child.py").write_text(f"open({str(marker)!r}, 'w').write('planted child ran')\n")
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    stream = watch_in_child(str(watched), WatchFilter(), "")
+    try:
+        async with asyncio.timeout(60):
+            first = await stream.__anext__()
+    finally:
+        await stream.aclose()
+    assert first[0].type == "notice"
+    assert not marker.exists(), marker.read_text()

@@ -71,3 +71,14 @@ def test_claims_refuse_more_items_than_the_pipe_holds() -> None:
     claims = Claims(3)
     assert [claims.claim(), claims.claim(), claims.claim(), claims.claim()] == [0, 1, 2, None]
     claims.close()
+
+
+def test_a_child_that_fails_is_noted_not_hidden() -> None:
+    from backends.forkpool import Children
+
+    children = Children()
+    children.fork(lambda: os._exit(3))
+    children.fork(lambda: os.kill(os.getpid(), 9))
+    children.reap()
+    assert sorted(children.failed) == ["exit status 3", "signal 9"]
+    assert not children_of_this_process()

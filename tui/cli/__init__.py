@@ -73,9 +73,9 @@ def guarded(run: Callable[[], int]) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader went away: say nothing more, and do not claim success
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return 1
     except Exception as exc:  # a bug: say what, once; show the traceback only on request
         if os.environ.get("DRIFTDECK_DEBUG"):
             raise
@@ -89,11 +89,21 @@ def _exit_now(code: int) -> None:
     Tearing down the modules and objects a verification leaves costs several
     milliseconds, a measurable share of a 0.1 s command. These commands hold
     nothing that needs it: their worker processes are reaped and their files
-    closed before they return. Output is flushed first.
+    closed before they return. Output is flushed first; output that cannot
+    be written is an error (exit 2), said in one line.
     """
     try:
         sys.stdout.flush()
-        sys.stderr.flush()
     except BrokenPipeError:
-        pass  # the reader went away: nothing more to say
+        code = code or 1  # the reader went away: not a success
+    except OSError as exc:
+        code = 2
+        try:
+            sys.stderr.write(f"driftdeck: cannot write the output: {exc.strerror or exc}\n")
+        except OSError:
+            pass
+    try:
+        sys.stderr.flush()
+    except OSError:
+        pass
     os._exit(code)
