@@ -31,7 +31,7 @@ def cores() -> int:
 
 def can_fork() -> bool:
     """Whether worker processes may be forked here: POSIX, and exactly one thread."""
-    return hasattr(os, "fork") and hasattr(os, "memfd_create") and threading.active_count() == 1
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 class Claims:
@@ -131,7 +131,7 @@ def fork_map(
 ) -> Iterator[tuple[int, object]]:
     """``(i, fn(i))`` for ``i`` in ``range(count)``, computed by this process and ``workers - 1`` children.
 
-    The caller must have checked ``can_fork()``. Results of this process come
+    The caller must have checked ``can_fork()`` and ``os.memfd_create`` (Linux). Results of this process come
     as they are computed; the children's once they have all finished. Results
     must pickle. A child that fails makes the whole call fail (its items
     would be missing otherwise).

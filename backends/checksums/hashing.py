@@ -36,7 +36,7 @@ from collections import namedtuple
 from collections.abc import Iterator, Sequence
 
 from backends.errors import os_reason
-from backends.forkpool import Children, Claims, cores
+from backends.forkpool import Children, Claims, can_fork, cores
 
 BIG_FILE = 1 << 20
 """Files at least this big are hashed by threads, never by forked workers."""
@@ -274,8 +274,7 @@ class HashPool:
             allow_fork
             and self.workers > 1
             and len(paths) >= FORK_MIN_FILES
-            and hasattr(os, "fork")
-            and threading.active_count() == 1
+            and can_fork()
         )
         self._children = Children()
         self._shared: mmap.mmap | None = None

@@ -481,7 +481,7 @@ def diff_trees(
     try:
         last_report = 0
         processes = cores()
-        if allow_fork and processes > 1 and total >= FORK_MIN_FILES and len(batches) <= Claims.MAX and can_fork():
+        if allow_fork and processes > 1 and total >= FORK_MIN_FILES and len(batches) <= Claims.MAX and can_fork() and hasattr(os, "memfd_create"):
             # Worker processes: comparing many small files is Python work that threads cannot share.
             done_batches = dict(fork_map(lambda i: ctx.compare_dir(batches[i]), len(batches), workers=processes, stop=stop))
             compared: Iterable[tuple[list[EntryDiff], int, int]] = (done_batches[i] for i in sorted(done_batches))

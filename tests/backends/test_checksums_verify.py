@@ -45,6 +45,16 @@ def run(root: Path, manifest: str, **kwargs) -> tuple[list[ChecksumEntry], Check
     return entries, summary, progress
 
 
+def many_files(root: Path, count: int) -> list[str]:
+    """``count`` small files ``f0``, ``f1``, ... (content ``file N``) under ``root``, and their manifest lines."""
+    lines = []
+    for n in range(count):
+        data = f"file {n}\n".encode()
+        (root / f"f{n}").write_bytes(data)
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  f{n}\n")
+    return lines
+
+
 def by_line(entries: list[ChecksumEntry]) -> dict[int, ChecksumEntry]:
     return {e.line: e for e in entries if e.line is not None and e.category != "malformed"}
 
@@ -227,11 +237,7 @@ def test_fork_and_thread_strategies_agree_on_many_files(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("single_threaded")
 def test_counted_matches_still_report_every_kind_of_drift(tmp_path: Path) -> None:
     """The forked fast path (ok files counted, not yielded) decides the odd cases like the careful path."""
-    lines = []
-    for n in range(FORK_MIN_FILES + 50):
-        data = f"{n}\n".encode()
-        (tmp_path / f"f{n}").write_bytes(data)
-        lines.append(f"{hashlib.sha256(data).hexdigest()}  f{n}\n")
+    lines = many_files(tmp_path, FORK_MIN_FILES + 50)
     (tmp_path / "f1").write_bytes(b"changed")  # changed
     (tmp_path / "f2").unlink()  # missing
     (tmp_path / "f3").unlink()
@@ -276,10 +282,7 @@ def test_closing_early_reaps_forked_workers(tmp_path: Path, monkeypatch: pytest.
     root.mkdir()
     (tmp_path / "outside.txt").write_bytes(b"secret")
     lines = ["0" * 64 + "  ../outside.txt\n"] if first == "refused" else []  # yielded before any hashing
-    for n in range(FORK_MIN_FILES + 100):
-        data = f"file {n}\n".encode()
-        (root / f"f{n}.txt").write_bytes(data)
-        lines.append(f"{hashlib.sha256(data).hexdigest()}  f{n}.txt\n")
+    lines += many_files(root, FORK_MIN_FILES + 100)
     (root / "SHA256SUMS").write_text("".join(lines))
     children: list[int] = []
     real_fork = os.fork
@@ -428,11 +431,7 @@ def test_lines_that_need_care_are_never_decided_by_the_early_workers(tmp_path: P
     root.mkdir()
     secret = b"outside the root"
     (tmp_path / "secret").write_bytes(secret)
-    lines = []
-    for n in range(FORK_MIN_FILES + 20):
-        data = f"file {n}\n".encode()
-        (root / f"f{n}").write_bytes(data)
-        lines.append(f"{hashlib.sha256(data).hexdigest()}  f{n}\n")
+    lines = many_files(root, FORK_MIN_FILES + 20)
     odd_line = {
         "outside": f"{hashlib.sha256(secret).hexdigest()}  ../secret\n",
         "alias": f"{hashlib.sha256(b'file 1' + bytes([10])).hexdigest()}  ./f1\n",
@@ -456,11 +455,7 @@ def test_lines_that_need_care_are_never_decided_by_the_early_workers(tmp_path: P
 @pytest.mark.usefixtures("single_threaded")
 def test_symlinked_directories_and_fifos_listed_as_files_are_never_entered_or_drained(tmp_path: Path) -> None:
     """A listed symlink to a directory is not scanned for new files; a listed FIFO is not read."""
-    lines = []
-    for n in range(FORK_MIN_FILES + 10):
-        data = f"{n}\n".encode()
-        (tmp_path / f"f{n}").write_bytes(data)
-        lines.append(f"{hashlib.sha256(data).hexdigest()}  f{n}\n")
+    lines = many_files(tmp_path, FORK_MIN_FILES + 10)
     (tmp_path / "real").mkdir()
     (tmp_path / "real" / "a").write_bytes(b"a")
     lines.append(f"{hashlib.sha256(b'a').hexdigest()}  real/a\n")

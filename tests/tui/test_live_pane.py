@@ -142,12 +142,7 @@ async def test_r_records_to_a_named_file_that_verifies(busy, tmp_path: Path) -> 
     app = make(root)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_live(pilot)
-        await pilot.press("r")
-        await pilot.pause()
-        field = app.screen.query_one("#live-prompt-input")
-        field.value = str(target)
-        await pilot.press("enter")
-        await pilot.pause()
+        await start_recording(pilot, str(target))
         await wait_until(pilot, lambda: "● recording to" in screen_text(pilot), "● recording to")
         writer.start()
         await wait_until(pilot, lambda: pane._recorder is not None and pane._recorder.count > 10, "recorded events")

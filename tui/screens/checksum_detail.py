@@ -9,11 +9,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from backends.checksums.models import ChecksumEntry
 from tui.units import human_size, utc
+from tui.screens.detail import DetailScreen
 
 
 def _hash_text(value: str | None, other: str | None, style: str) -> Text:
@@ -54,23 +54,10 @@ def detail_table(entry: ChecksumEntry, manifest: str) -> Table:
     return table
 
 
-class ChecksumDetailScreen(ModalScreen[None]):
+class ChecksumDetailScreen(DetailScreen):
     """Everything known about one entry; escape closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,enter", "dismiss", "Close")]
-
-    DEFAULT_CSS = """
-    ChecksumDetailScreen { align: center middle; }
-    ChecksumDetailScreen > VerticalScroll {
-        width: 100;
-        max-width: 95%;
-        height: auto;
-        max-height: 90%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    """
 
     def __init__(self, entry: ChecksumEntry, manifest: str) -> None:
         super().__init__()

@@ -13,12 +13,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from backends.events.model import MARKER_TYPES, FsEvent, display_path
 from backends.events.ring import RAW_DEST, RAW_PATH, RAW_RECONCILED, RAW_TYPE, EventRing, Raw, from_raw, to_raw
 from tui.widgets.live_stats import TYPE_STYLE
+from tui.screens.detail import DetailScreen
 
 RELATED_LIMIT = 50
 """Related events shown at most (the newest ones)."""
@@ -215,7 +215,7 @@ def _path(path: str | None) -> Text:
     return Text(shown)
 
 
-class LiveEventScreen(ModalScreen[None]):
+class LiveEventScreen(DetailScreen):
     """Everything about one live event, and the ring's other events on its path.
 
     Args:
@@ -234,16 +234,7 @@ class LiveEventScreen(ModalScreen[None]):
     ]
 
     DEFAULT_CSS = """
-    LiveEventScreen { align: center middle; }
-    LiveEventScreen > VerticalScroll {
-        width: 110;
-        max-width: 95%;
-        height: auto;
-        max-height: 90%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
+    LiveEventScreen > VerticalScroll { width: 110; }
     LiveEventScreen #live-event-related { margin-top: 1; }
     """
 
