@@ -117,7 +117,8 @@ def main() -> None:
             verdict = "within budget" if ratio >= budget else "OVER BUDGET"
             print(f"{kind}: sha256sum -c {peer:.3f} s, driftdeck checksums verify {ours:.3f} s: "
                   f"{ratio:.2f}x faster (budget >= {budget:.0f}x) {verdict}")
-            shutil.rmtree(root)
+            if not args.keep:
+                shutil.rmtree(root)  # the next tree gets the page cache to itself
     finally:
         if args.keep:
             print(f"kept {tmp}")

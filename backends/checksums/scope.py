@@ -10,16 +10,15 @@ import fnmatch
 import os
 import stat as stat_mod
 import threading
-from dataclasses import dataclass
+from collections import namedtuple
 from collections.abc import Set
 TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the names below
 if TYPE_CHECKING:
     from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Scope rules for ``new`` files.
+class Scope(namedtuple("Scope", "recursive exclude", defaults=(True, ()))):
+    """Scope rules for ``new`` files (a named tuple, as the checksum models are: see ``models``).
 
     Attributes:
         recursive: Look in subdirectories too (default) or only next to the manifest.
@@ -28,8 +27,10 @@ class Scope:
             not entered.
     """
 
-    recursive: bool = True
-    exclude: tuple[str, ...] = ()
+    __slots__ = ()
+
+    recursive: bool
+    exclude: tuple[str, ...]
 
     def excluded(self, rel: str) -> bool:
         """Whether ``rel`` (relative to the manifest's directory) is out of scope."""

@@ -29,6 +29,7 @@ TYPE_CHECKING = False  # typing costs every command-line start a few ms; checker
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
+from backends.checksums.early import PLAIN_MAX, EarlyStart, fork_on_lines, split_rows
 from backends.checksums.hashing import IS_A_DIRECTORY, HashPool, Outcome, hash_paths, inside
 from backends.checksums.manifest import ManifestLine, MalformedLine, parse_manifest, parse_plain
 from backends.checksums.models import (
@@ -61,8 +62,6 @@ _SLOW_NAME = ("./", "/")
 _NORMALIZE_MARKS = ("\n./", "\n/", "//", "/.", "/\n", "\n.\n", "\n..\n")
 """Substrings of the newline-joined names that show some name needs ``_key``'s normalization."""
 
-PLAIN_MAX = 32 << 20
-"""Manifests up to this size are read at once and, when plain GNU, parsed in bulk."""
 
 
 def _keys(names: list[str]) -> list[str]:
@@ -106,6 +105,7 @@ def verify_manifest(
     stop: threading.Event | None = None,
     emit_ok: bool = True,
     allow_fork: bool = True,
+    early: EarlyStart | None = None,
 ) -> Iterator[VerifyItem]:
     """Verify one manifest.
 
@@ -118,15 +118,23 @@ def verify_manifest(
         stop: Set it to stop; the summary then says ``cancelled``.
         emit_ok: Yield ``ok`` entries (they are always counted).
         allow_fork: Allow worker processes when the caller is single-threaded.
+        early: This manifest as ``start_early`` read it, with the workers it
+            forked (adopted here, and closed however the verification ends).
 
     Yields:
         Entries as they are decided, progress now and then, the summary last.
     """
-    early: list[HashPool] = []  # a pool started before the manifest was parsed, if any
+    pools: list[HashPool] = []  # a pool started before the manifest was parsed, if any
+    prefetched = None
+    if early is not None and early.root == root and early.manifest == manifest:
+        prefetched = (early.data, early.rows)
+        pool = early.take_pool()
+        if pool is not None:
+            pools.append(pool)
     try:
-        yield from _verify(root, manifest, include_new, scope, workers, stop, emit_ok, allow_fork, early)
+        yield from _verify(root, manifest, include_new, scope, workers, stop, emit_ok, allow_fork, pools, prefetched)
     finally:
-        for pool in early:
+        for pool in pools:
             pool.close()
 
 
@@ -140,6 +148,7 @@ def _verify(
     emit_ok: bool,
     allow_fork: bool,
     early: list[HashPool],
+    prefetched: tuple[bytes, list[str]] | None,
 ) -> Iterator[VerifyItem]:
     started = time.monotonic()
     stop = stop or threading.Event()
@@ -162,54 +171,63 @@ def _verify(
             fmt,
         )
 
-    try:
-        stream = open(abs_manifest, "rb")
-    except FileNotFoundError:
-        yield summary(ManifestProblem(MANIFEST_MISSING, f"{manifest}: no such manifest"))
-        return
-    except OSError as exc:
-        reason = "is a directory" if isinstance(exc, IsADirectoryError) else (exc.strerror or str(exc))
-        yield summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {reason}"))
-        return
+    stream = None  # kept open to parse a manifest too big to read at once
+    rows = None  # the lines of a manifest read at once
+    if prefetched is not None:
+        data, rows = prefetched
+    else:
+        try:
+            stream = open(abs_manifest, "rb")
+            data = stream.read(PLAIN_MAX + 1)
+        except OSError as exc:
+            if stream is not None:
+                stream.close()
+            if isinstance(exc, FileNotFoundError):
+                yield summary(ManifestProblem(MANIFEST_MISSING, f"{manifest}: no such manifest"))
+            else:
+                reason = "is a directory" if isinstance(exc, IsADirectoryError) else (exc.strerror or str(exc))
+                yield summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {reason}"))
+            return
+        if len(data) <= PLAIN_MAX:
+            rows = split_rows(data)
+            if allow_fork:
+                pool = fork_on_lines(rows, base, real_root, workers, emit_ok)  # None: threads, later
+                if pool is not None:
+                    early.append(pool)
 
     try:
-        with stream:
-            data = stream.read(PLAIN_MAX + 1)
-            if allow_fork and len(data) <= PLAIN_MAX:
-                try:
-                    _start_early(early, data, base, real_root, workers, emit_ok)
-                except OSError:  # no process, pipe or memory to spare: the plan below uses threads then
-                    for pool in early:
-                        pool.close()
-                    early.clear()
-            plain = parse_plain(data) if len(data) <= PLAIN_MAX else None
-            if plain is not None:
-                names, digests = plain
-                numbers: Sequence[int] = range(1, len(names) + 1)
-                formats = {"gnu"} if names else set()
+        plain = parse_plain(data, rows) if rows is not None else None
+        if plain is not None:
+            names, digests = plain
+            numbers: Sequence[int] = range(1, len(names) + 1)
+            formats = {"gnu"} if names else set()
+        else:
+            numbers, names, digests, formats = [], [], [], set()
+            if rows is not None:
+                source: BinaryIO = io.BytesIO(data)
             else:
-                numbers, names, digests, formats = [], [], [], set()
-                if len(data) <= PLAIN_MAX:
-                    source: BinaryIO = io.BytesIO(data)
+                assert stream is not None
+                stream.seek(0)
+                source = stream
+            del data, rows
+            for parsed in parse_manifest(source):
+                if type(parsed) is ManifestLine:
+                    numbers.append(parsed.line)
+                    names.append(parsed.name)
+                    digests.append(parsed.digest)
+                    formats.add(parsed.format)
                 else:
-                    stream.seek(0)
-                    source = stream
-                del data
-                for parsed in parse_manifest(source):
-                    if type(parsed) is ManifestLine:
-                        numbers.append(parsed.line)
-                        names.append(parsed.name)
-                        digests.append(parsed.digest)
-                        formats.add(parsed.format)
-                    else:
-                        assert isinstance(parsed, MalformedLine)
-                        yield counts.add(ChecksumEntry(MALFORMED, manifest, parsed.line, None, reason=f"{parsed.reason}: {parsed.text}"))
-                    if stop.is_set():
-                        yield summary()
-                        return
+                    assert isinstance(parsed, MalformedLine)
+                    yield counts.add(ChecksumEntry(MALFORMED, manifest, parsed.line, None, reason=f"{parsed.reason}: {parsed.text}"))
+                if stop.is_set():
+                    yield summary()
+                    return
     except OSError as exc:
         yield summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {exc.strerror or exc}"))
         return
+    finally:
+        if stream is not None:
+            stream.close()
 
     fmt = None if not formats else formats.pop() if len(formats) == 1 else "mixed"
     problem: ManifestProblem | None = None
@@ -254,35 +272,34 @@ def _verify(
         return ChecksumEntry(category, shown(primary_keys[index]), numbers[line], names[line], digests[line], *args, **kwargs)
 
     # Refuse paths that leave the source root (checked once per directory).
-    all_paths = [key if key.startswith("/") else f"{base}/{key}" for key in primary_keys]
-    refused_dirs = {
-        parent for parent in {path.rpartition("/")[0] or "/" for path in all_paths}
-        if not inside(real_root, os.path.realpath(parent))
-    }
-    if refused_dirs:
-        paths: list[str] = []
-        hashed_index: Sequence[int] = []
-        refused: list[int] = []
-        for index, path in enumerate(all_paths):
-            if (path.rpartition("/")[0] or "/") in refused_dirs:
-                refused.append(index)
-            else:
-                paths.append(path)
-                hashed_index.append(index)  # type: ignore[attr-defined]
-    else:
-        paths, hashed_index, refused = all_paths, range(len(all_paths)), []
-    del all_paths
-
-    # Without ok entries to show, matching files are only counted (see HashPool).
-    expected = None if emit_ok else [digests[primaries[index]] for index in hashed_index]
-    clean = plain is not None and keys is names and not repeats and not refused
-    if early and clean and len(early[0].paths) == len(paths):
-        # The early pool's workers have been hashing these very lines: the parent joins them.
+    refused_dirs = _refused_dirs(primary_keys, base, real_root)
+    clean = plain is not None and keys is names and not repeats and not refused_dirs
+    if early and clean and len(early[0].paths) == len(primary_keys):
+        # The early pool's workers have been hashing these very lines: the parent joins
+        # them, through the same views of the lines (listed digests as written: a digest
+        # in uppercase only reaches the comparison below).
         pool = early[0]
-        pool.paths, pool.expected, pool.stop = paths, expected, stop
+        pool.stop = stop
+        paths: Sequence[str | None] = pool.paths
+        hashed_index: Sequence[int] = range(len(primary_keys))
+        refused: list[int] = []
     else:
         for unused in early:
             unused.close()  # a manifest that needs the careful plan: start again from it
+        all_paths = [key if key.startswith("/") else f"{base}/{key}" for key in primary_keys]
+        if refused_dirs:
+            paths, hashed_index, refused = [], [], []
+            for index, key in enumerate(primary_keys):
+                if key[: key.rfind("/") + 1] in refused_dirs:
+                    refused.append(index)
+                else:
+                    paths.append(all_paths[index])  # type: ignore[attr-defined]
+                    hashed_index.append(index)  # type: ignore[attr-defined]
+        else:
+            paths, hashed_index, refused = all_paths, range(len(all_paths)), []
+        del all_paths
+        # Without ok entries to show, matching files are only counted (see HashPool).
+        expected = None if emit_ok else [digests[primaries[index]] for index in hashed_index]
         pool = HashPool(paths, real_root, workers=workers, stop=stop, allow_fork=allow_fork, expected=expected)
     batches = pool.results()
     try:
@@ -427,72 +444,23 @@ def _verify(
         pool.close()  # reaps the worker processes even if results were never asked for
 
 
+def _refused_dirs(keys: Sequence[str], base: str, real_root: str) -> set[str]:
+    """The directories of ``keys`` that resolve outside ``real_root``, spelt as in the keys.
+
+    A key's directory is everything up to its last ``/``, that slash
+    included (``""`` for a name in ``base``), so ``x/a`` and ``/x/a`` differ.
+    """
+    refused = set()
+    for spelt in {key[: key.rfind("/") + 1] for key in keys}:
+        directory = spelt if spelt.startswith("/") else f"{base}/{spelt}"
+        if not inside(real_root, os.path.realpath(directory)):
+            refused.add(spelt)
+    return refused
+
+
 def _real_dir(path: str) -> bool:
     """A directory itself, not a symlink to one (the scope scan never follows links)."""
     try:
         return stat_mod.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
-
-
-class _LinePaths:
-    """``base/name`` of each row, read as a plain manifest line, for the early pool's workers.
-
-    Rows are taken at their word: the pool is kept only when the parse
-    proves every row a plain line whose name needs no normalising (see
-    ``_verify``), and a row that is not one at worst names another file of
-    the root, whose hash is then dropped with the pool. Workers never read
-    in a directory outside the root (``HashPool``) and a NUL byte, which no
-    path holds, gives ``None``.
-    """
-
-    __slots__ = ("base", "rows")
-
-    def __init__(self, base: str, rows: list[str]) -> None:
-        self.base = base
-        self.rows = rows
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, index: int) -> str | None:
-        row = self.rows[index]
-        return None if "\x00" in row else f"{self.base}/{row[66:]}"
-
-
-class _LineDigests:
-    """The listed digest of each row of a plain manifest (as written; the parent lowercases)."""
-
-    __slots__ = ("rows",)
-
-    def __init__(self, rows: list[str]) -> None:
-        self.rows = rows
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, index: int) -> str:
-        return self.rows[index][:64]
-
-
-def _start_early(
-    early: list[HashPool], data: bytes, base: str, real_root: str, workers: int | None, emit_ok: bool
-) -> None:
-    """Fork hashing workers on the manifest's raw lines before it is parsed.
-
-    Parsing and grouping a manifest of many small files takes a fifth of the
-    time its hashing does; started on the raw lines, the workers hash
-    meanwhile. If the parse shows the lines need more care (escapes,
-    aliases, duplicates, paths leaving the root), the pool is dropped and
-    the careful plan starts over: what was read is then only wasted time.
-    """
-    rows = data.decode("utf-8", "surrogateescape").split("\n")
-    if rows and not rows[-1]:
-        rows.pop()
-    pool = HashPool(  # its own stop: dropping this pool must not stop the verification
-        _LinePaths(base, rows), real_root, workers=workers, stop=threading.Event(), allow_fork=True,
-        expected=None if emit_ok else _LineDigests(rows),
-    )
-    if pool.forked:
-        early.append(pool)
-        pool.start()

@@ -1,8 +1,9 @@
-"""How models cross the wire: tagged JSON, decoded back into the same frozen dataclasses.
+"""How models cross the wire: tagged JSON, decoded back into the same models.
 
-Every value is sent as ``{"t": "<module>:<Class>", "d": {...fields...}}`` for
-dataclasses, ``{"t": "[]", "d": [...]}`` for lists of items, and plain JSON
-otherwise. Only classes from ``backends`` modules are ever imported by the
+A model is a frozen dataclass or, for the few models a command-line start
+must load cheaply (the checksum models), a named tuple. Every value is sent
+as ``{"t": "<module>:<Class>", "d": {...fields...}}`` for models,
+``{"t": "[]", "d": [...]}`` for lists of items, and plain JSON otherwise. Only classes from ``backends`` modules are ever imported by the
 decoder. Per-class decoders are compiled once from the type hints, so 100,000
 runs decode in a fraction of a second.
 """
@@ -24,7 +25,22 @@ from backends.models import Page
 LIST_TAG = "[]"
 
 
+def is_model(value: Any) -> bool:
+    """Whether ``value`` is a model class or instance: a dataclass or a named tuple."""
+    cls = value if isinstance(value, type) else type(value)
+    return dataclasses.is_dataclass(cls) or (issubclass(cls, tuple) and hasattr(cls, "_fields"))
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    """The names a model is built from (keyword arguments of its constructor)."""
+    if dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+    return cls._fields  # type: ignore[attr-defined, no-any-return]
+
+
 def _default(value: Any) -> Any:
+    if isinstance(value, tuple) and is_model(value):  # a named-tuple model nested in another model
+        return value._asdict()  # type: ignore[attr-defined]
     if isinstance(value, (frozenset, set)):
         return sorted(value)
     if isinstance(value, bytes):
@@ -35,20 +51,20 @@ def _default(value: Any) -> Any:
 
 
 def tag(value: Any) -> Any:
-    """The tagged form of ``value`` (dataclass, list of items, or plain JSON)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    """The tagged form of ``value`` (model, list of items, or plain JSON)."""
+    if not isinstance(value, type) and is_model(value):
         cls = type(value)
         name = f"{cls.__module__}:{cls.__qualname__}"
         if isinstance(value, Page):  # generic items: each carries its own tag
             return {"t": name, "d": {"items": [tag(i) for i in value.items], "next_cursor": value.next_cursor}}
-        return {"t": name, "d": value}
+        return {"t": name, "d": value._asdict() if isinstance(value, tuple) else value}
     if isinstance(value, list):
         return {"t": LIST_TAG, "d": [tag(item) for item in value]}
     return value
 
 
 def tag_json(value: Any) -> Any:
-    """``tag(value)`` as plain JSON data (nested dataclasses turned into dicts)."""
+    """``tag(value)`` as plain JSON data (nested models turned into dicts)."""
     return orjson.loads(dumps(value))
 
 
@@ -78,23 +94,23 @@ def untag(raw: Any) -> Any:
 
 @lru_cache(maxsize=None)
 def resolve_class(name: str) -> type:
-    """The dataclass named ``module:Qualname``, imported only from ``backends``."""
+    """The model named ``module:Qualname``, imported only from ``backends``."""
     module_name, _, qualname = name.partition(":")
     if not module_name.startswith("backends.") or not qualname:
         raise MalformedError("response", None, f"refusing to decode type {name!r}")
     target: Any = importlib.import_module(module_name)
     for part in qualname.split("."):
         target = getattr(target, part)
-    if not (isinstance(target, type) and dataclasses.is_dataclass(target)):
+    if not (isinstance(target, type) and is_model(target)):
         raise MalformedError("response", None, f"{name!r} is not a model")
     return target
 
 
 @lru_cache(maxsize=None)
 def decoder_for(cls: type) -> Callable[[Any], Any]:
-    """A function turning a JSON object into an instance of the dataclass ``cls``."""
+    """A function turning a JSON object into an instance of the model ``cls``."""
     hints = typing.get_type_hints(cls)
-    converters = [(f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls) if f.init]
+    converters = [(name, _converter(hints[name])) for name in _fields(cls)]
     plain = [name for name, conv in converters if conv is None]
     special = [(name, conv) for name, conv in converters if conv is not None]
 
@@ -120,7 +136,7 @@ def _converter(hint: Any) -> Callable[[Any], Any] | None:
         if len(inner) == 1:
             return _converter(inner[0])
         return untag
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and is_model(hint):
         return decoder_for(hint)
     if origin is tuple:
         item = _converter(args[0]) if args else None

@@ -13,18 +13,16 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 
-from backends.spec import local_root
-from backends.checksums.models import (
-    CATEGORIES,
-    OK,
-    ChecksumEntry,
-    ChecksumProgress,
-    ChecksumSummary,
-)
-from backends.checksums.scope import Scope
 from backends.errors import ForbiddenError, NotFoundError
+from backends.spec import local_root
 
-Item = ChecksumEntry | ChecksumProgress | ChecksumSummary
+TYPE_CHECKING = False  # the models load after the workers fork (see run_verify); checkers read the names below
+if TYPE_CHECKING:
+    from backends.checksums.early import EarlyStart
+    from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
+    from backends.checksums.scope import Scope
+
+    Item = ChecksumEntry | ChecksumProgress | ChecksumSummary
 
 
 def run_verify(
@@ -50,12 +48,42 @@ def run_verify(
     Returns:
         0 all ok, 1 drift, 2 a manifest missing or unreadable.
     """
+    spec = local_root(source)
+    if spec is None:
+        return _report(source, manifests, as_json, no_new, exclude, top_only, workers, None, None)
+    targets = _targets(spec, manifests)
+    # The first manifest is read and its hashing workers forked before the
+    # verifier and its models load: they hash meanwhile.
+    from backends.checksums.early import start_early
+
+    early = start_early(*targets[0], workers=workers, emit_ok=as_json)
+    try:
+        return _report(source, manifests, as_json, no_new, exclude, top_only, workers, targets, early)
+    finally:
+        if early is not None:
+            early.close()  # unless the verification adopted the workers
+
+
+def _report(
+    source: str,
+    manifests: tuple[str, ...],
+    as_json: bool,
+    no_new: bool,
+    exclude: tuple[str, ...],
+    top_only: bool,
+    workers: int | None,
+    targets: list[tuple[str, str]] | None,
+    early: EarlyStart | None,
+) -> int:
+    """Verify (local ``targets``, else through the source) and print; the exit code."""
+    from backends.checksums.models import ChecksumEntry, ChecksumSummary
+    from backends.checksums.scope import Scope
+
     scope = Scope(recursive=not top_only, exclude=exclude)
-    root = local_root(source)
-    if root is None:
+    if targets is None:
         runs = _remote(source, manifests, include_new=not no_new, scope=scope, emit_ok=as_json)
     else:
-        runs = _local(root, manifests, include_new=not no_new, scope=scope, emit_ok=as_json, workers=workers)
+        runs = _local(targets, include_new=not no_new, scope=scope, emit_ok=as_json, workers=workers, early=early)
     code = 0
     for manifest_runs in runs:
         entries: list[ChecksumEntry] = []
@@ -81,22 +109,34 @@ def run_verify(
 
 
 
-def _local(
-    spec: str, manifests: tuple[str, ...], *, include_new: bool, scope: Scope, emit_ok: bool, workers: int | None
-) -> Iterator[Iterable[Item]]:
-    from backends.checksums.verify import verify_manifest
-
+def _targets(spec: str, manifests: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(source root, manifest relative to it)`` for each manifest to verify (default: all)."""
     root = os.path.abspath(os.path.expanduser(spec))
     if not os.path.isdir(root):
         raise NotFoundError(f"{spec}: no such directory", path=spec)
     if manifests:
-        targets = [_locate(root, name) for name in manifests]
-    else:
-        targets = [(root, rel) for rel in _all_manifests(spec)]
-        if not targets:
-            raise NotFoundError(f"{spec}: holds no checksum manifest (give one as an argument)", path=spec)
+        return [_locate(root, name) for name in manifests]
+    targets = [(root, rel) for rel in _all_manifests(spec)]
+    if not targets:
+        raise NotFoundError(f"{spec}: holds no checksum manifest (give one as an argument)", path=spec)
+    return targets
+
+
+def _local(
+    targets: list[tuple[str, str]],
+    *,
+    include_new: bool,
+    scope: Scope,
+    emit_ok: bool,
+    workers: int | None,
+    early: EarlyStart | None,
+) -> Iterator[Iterable[Item]]:
+    from backends.checksums.verify import verify_manifest
+
     for target_root, rel in targets:
-        yield verify_manifest(target_root, rel, include_new=include_new, scope=scope, emit_ok=emit_ok, workers=workers)
+        yield verify_manifest(
+            target_root, rel, include_new=include_new, scope=scope, emit_ok=emit_ok, workers=workers, early=early
+        )
 
 
 def _all_manifests(spec: str) -> list[str]:
@@ -143,6 +183,7 @@ def _remote(
 ) -> Iterator[Iterable[Item]]:
     import asyncio
 
+    from backends.checksums.models import OK, ChecksumEntry
     from backends.source import open_source
 
     async def collect() -> list[list[Item]]:
@@ -179,6 +220,8 @@ def _detail(entry: ChecksumEntry) -> str:
 
 
 def _print_human(summary: ChecksumSummary, entries: list[ChecksumEntry]) -> None:
+    from backends.checksums.models import CATEGORIES, OK
+
     shown = [e for e in entries if e.category != OK]
     for entry in shown:
         detail = _detail(entry)

@@ -1,0 +1,156 @@
+"""Hashing workers forked on a manifest's raw lines, before it is parsed.
+
+Parsing and grouping a manifest of many small files takes a fifth of the time
+its hashing does, and loading the rest of the verifier (models, parser, scope
+rules) as much again. Forked on the raw lines, workers hash meanwhile. The
+command line forks them before it imports anything else (``start_early``);
+``verify_manifest`` then adopts the pool when the parse proves every line
+plain, or drops it and starts over from the parsed lines (what was hashed is
+then only wasted time).
+
+This module imports nothing but the hashing pool, so that forking happens as
+early in a command's life as possible.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from backends.checksums.hashing import HashPool
+
+PLAIN_MAX = 32 << 20
+"""Manifests up to this size are read at once and, when plain GNU, parsed in bulk."""
+
+
+class _LinePaths:
+    """``base/name`` of each row, read as a plain manifest line, for the early pool's workers.
+
+    Rows are taken at their word: the pool is kept only when the parse
+    proves every row a plain line whose name needs no normalising (see
+    ``verify_manifest``), and a row that is not one at worst names another
+    file of the root, whose hash is then dropped with the pool. Workers never
+    read in a directory outside the root (``HashPool``) and a NUL byte, which
+    no path holds, gives ``None``.
+    """
+
+    __slots__ = ("base", "rows")
+
+    def __init__(self, base: str, rows: list[str]) -> None:
+        self.base = base
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> str | None:
+        row = self.rows[index]
+        return None if "\x00" in row else f"{self.base}/{row[66:]}"
+
+
+class _LineDigests:
+    """The listed digest of each row of a plain manifest (as written; the parent lowercases)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[str]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> str:
+        return self.rows[index][:64]
+
+
+def split_rows(data: bytes) -> list[str]:
+    """A manifest's lines, decoded (``surrogateescape``), without the empty piece after the last line end."""
+    rows = data.decode("utf-8", "surrogateescape").split("\n")
+    if rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def fork_on_lines(rows: list[str], base: str, real_root: str, workers: int | None, emit_ok: bool) -> HashPool | None:
+    """Fork hashing workers on the raw lines of a manifest (``None`` when this process may not fork).
+
+    Args:
+        rows: The manifest's lines (``split_rows``).
+        base: Absolute directory of the manifest (its names are relative to it).
+        real_root: ``os.path.realpath`` of the source root.
+        workers: Parallelism (default: the cores).
+        emit_ok: Whether matching files are reported (else only counted).
+    """
+    pool = HashPool(  # its own stop: dropping this pool must not stop the verification
+        _LinePaths(base, rows), real_root, workers=workers, stop=threading.Event(), allow_fork=True,
+        expected=None if emit_ok else _LineDigests(rows),
+    )
+    if not pool.forked:
+        return None
+    try:
+        pool.start()
+    except BaseException:
+        pool.close()
+        raise
+    return pool if pool.forked else None
+
+
+class EarlyStart:
+    """A manifest already read, and the workers forked on its lines (see ``start_early``).
+
+    Attributes:
+        root: The source root it was read under.
+        manifest: Its path relative to ``root``.
+        data: Its bytes.
+        rows: Its lines (``split_rows``).
+        pool: The workers, until ``verify_manifest`` adopts them (or ``close``).
+    """
+
+    __slots__ = ("root", "manifest", "data", "rows", "pool")
+
+    def __init__(self, root: str, manifest: str, data: bytes, rows: list[str], pool: HashPool | None) -> None:
+        self.root = root
+        self.manifest = manifest
+        self.data = data
+        self.rows = rows
+        self.pool = pool
+
+    def take_pool(self) -> HashPool | None:
+        """The workers, handed over once (the taker closes them)."""
+        pool, self.pool = self.pool, None
+        return pool
+
+    def close(self) -> None:
+        """Stop and reap the workers unless they were handed over; idempotent."""
+        pool = self.take_pool()
+        if pool is not None:
+            pool.close()
+
+
+def start_early(root: str, manifest: str, *, workers: int | None = None, emit_ok: bool = True) -> EarlyStart | None:
+    """Read ``manifest`` and fork workers on its lines, before the caller loads the verifier.
+
+    Pass the result to ``verify_manifest`` (``early=``), which adopts the
+    workers or drops them. ``None`` when there is nothing to gain: the
+    manifest cannot be read here (the verification then says why), it is
+    larger than ``PLAIN_MAX``, or it names too few files to fork for.
+
+    Args:
+        root: The source root (absolute).
+        manifest: The manifest's path relative to ``root`` (POSIX).
+        workers: Parallelism (default: the cores).
+        emit_ok: Whether matching files are reported (else only counted).
+    """
+    path = os.path.join(root, manifest)
+    try:
+        with open(path, "rb") as stream:
+            if os.fstat(stream.fileno()).st_size > PLAIN_MAX:
+                return None
+            data = stream.read(PLAIN_MAX + 1)
+    except OSError:
+        return None
+    if len(data) > PLAIN_MAX:  # grew meanwhile
+        return None
+    rows = split_rows(data)
+    pool = fork_on_lines(rows, os.path.dirname(path), os.path.realpath(root), workers, emit_ok)
+    return EarlyStart(root, manifest, data, rows, pool)
