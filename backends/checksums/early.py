@@ -43,9 +43,12 @@ class _LinePaths:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, index: int) -> str | None:
+    def __getitem__(self, index: int | slice) -> str | None | list[str | None]:
+        base = self.base
+        if isinstance(index, slice):  # a worker's claim: one comprehension, no call per row
+            return [None if "\x00" in row else f"{base}/{row[66:]}" for row in self.rows[index]]
         row = self.rows[index]
-        return None if "\x00" in row else f"{self.base}/{row[66:]}"
+        return None if "\x00" in row else f"{base}/{row[66:]}"
 
 
 class _LineDigests:
@@ -59,7 +62,9 @@ class _LineDigests:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, index: int) -> str:
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [row[:64] for row in self.rows[index]]
         return self.rows[index][:64]
 
 

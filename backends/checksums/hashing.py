@@ -44,6 +44,9 @@ BIG_FILE = 1 << 20
 CHUNK = 1 << 20
 """Read size."""
 
+HEAD = 1 << 16
+"""First read of a worker's file: files smaller than this take one read and no ``fstat``."""
+
 FORK_MIN_FILES = 1024
 """Fewer files than this are not worth forking for."""
 
@@ -188,12 +191,14 @@ def _fast_hash(
         The number of bytes read when the content hashes to ``expect``;
         otherwise ``(digest, size, mtime)`` for a regular file; or ``None``
         when the careful path must decide (errors, symlinks, special files,
-        big files, an empty read, a file that grew meanwhile).
+        big files, an empty read, a file that changed size meanwhile).
 
-    With ``expect``, no ``fstat`` is spent before reading: ``lseek`` to the
-    end (cheaper) gives the size and refuses what cannot seek, FIFOs and
-    terminals, whose reading would consume what a writer sent; the read is
-    then a ``preadv`` from offset 0.
+    With ``expect``, a file under ``HEAD`` bytes costs four system calls:
+    open, one positional read (which FIFOs and terminals refuse, so what a
+    writer sent them is never consumed), close, and nothing else; a read that
+    fills ``HEAD`` asks ``fstat`` whether the file is small and regular before
+    reading on, and a digest that differs is only reported when ``fstat``
+    agrees on the size read.
     """
     try:
         fd = os.open(name, _OPEN_FLAGS | _NOFOLLOW, dir_fd=dir_fd)
@@ -206,24 +211,26 @@ def _fast_hash(
             if st.st_size >= BIG_FILE or not stat_mod.S_ISREG(st.st_mode):
                 return None
             n = os.readv(fd, (buf,))
+            if n == CHUNK:  # grew past BIG_FILE since fstat
+                return None
         else:
-            if os.lseek(fd, 0, os.SEEK_END) >= BIG_FILE:  # raises ESPIPE for a FIFO or a terminal
+            n = os.preadv(fd, (view[:HEAD],), 0)
+            if n == 0:  # empty, or a device that reads nothing: look closer
                 return None
-            n = os.preadv(fd, (buf,), 0)
-            if n == 0 or n == CHUNK:  # empty (a device?) or grown past the size just read: look closer
-                return None
+            if n == HEAD:
+                st = os.fstat(fd)
+                if st.st_size >= BIG_FILE or not stat_mod.S_ISREG(st.st_mode):
+                    return None
+                n += os.preadv(fd, (view[HEAD:],), HEAD)
+                if n == CHUNK:  # grew past BIG_FILE
+                    return None
         h = _sha256(view[:n])
-        nbytes = n
-        while n == CHUNK:  # the file grew past its fstat size
-            n = os.readv(fd, (buf,))
-            h.update(view[:n])
-            nbytes += n
         if expect is not None:
             if h.hexdigest() == expect:
-                return nbytes
+                return n
             st = os.fstat(fd)
-            if not stat_mod.S_ISREG(st.st_mode):
-                return None
+            if st.st_size != n or not stat_mod.S_ISREG(st.st_mode):
+                return None  # changing, or a short read: the careful path reads it again
         assert st is not None
         return h.digest(), st.st_size, st.st_mtime
     except OSError:
@@ -343,8 +350,9 @@ class HashPool:
                 claimed = self._claim()
                 if claimed is None:
                     return
-                for i in claimed:
-                    path = paths[i]
+                first, last = claimed.start, claimed.stop
+                wanted = [None] * (last - first) if expected is None else expected[first:last]
+                for i, path, expect in zip(claimed, paths[first:last], wanted):
                     if path is None:  # nothing this worker may read: the careful path decides
                         shared[i] = _DEFERRED
                         continue
@@ -354,7 +362,7 @@ class HashPool:
                         if len(dir_fds) >= DIR_FDS:
                             _close_all(dir_fds)
                         dir_fd = dir_fds[directory] = _open_dir(directory or "/", self.real_root)
-                    got = None if dir_fd < 0 else _fast_hash(name, dir_fd, buf, view, None if expected is None else expected[i])
+                    got = None if dir_fd < 0 else _fast_hash(name, dir_fd, buf, view, expect)
                     if got is None:
                         shared[i] = _DEFERRED
                     elif type(got) is int:

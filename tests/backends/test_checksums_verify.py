@@ -235,6 +235,33 @@ def test_fork_and_thread_strategies_agree_on_many_files(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.mark.usefixtures("single_threaded")
+def test_files_around_the_first_read_and_the_big_file_sizes_get_the_same_verdicts(tmp_path: Path) -> None:
+    """Workers read small files in one go and look closer at the rest: every size boundary agrees."""
+    from backends.checksums.hashing import BIG_FILE, HEAD
+
+    lines = many_files(tmp_path, FORK_MIN_FILES + 10)
+    sizes = [HEAD - 1, HEAD, HEAD + 1, 3 * HEAD, BIG_FILE - 1, BIG_FILE, BIG_FILE + 1]
+    for n, size in enumerate(sizes):
+        data = os.urandom(size)
+        (tmp_path / f"sized{n}").write_bytes(data)
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  sized{n}\n")
+        (tmp_path / f"changed{n}").write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  changed{n}\n")
+    (tmp_path / "SHA256SUMS").write_text("".join(lines))
+    careful, s1, _ = run(tmp_path, "SHA256SUMS", workers=2, allow_fork=False)
+    for emit_ok in (True, False):
+        fast, s2, _ = run(tmp_path, "SHA256SUMS", workers=2, allow_fork=True, emit_ok=emit_ok)
+        assert fast == [e for e in careful if emit_ok or e.category != "ok"]
+        assert (s2.counts, s2.files_hashed, s2.bytes_hashed) == (s1.counts, s1.files_hashed, s1.bytes_hashed)
+    verdicts = {e.path: (e.category, e.size) for e in careful if e.path.startswith(("sized", "changed"))}
+    assert verdicts == {
+        **{f"sized{n}": ("ok", size) for n, size in enumerate(sizes)},
+        **{f"changed{n}": ("changed", size) for n, size in enumerate(sizes)},
+    }
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.usefixtures("single_threaded")
 def test_counted_matches_still_report_every_kind_of_drift(tmp_path: Path) -> None:
     """The forked fast path (ok files counted, not yielded) decides the odd cases like the careful path."""
     lines = many_files(tmp_path, FORK_MIN_FILES + 50)
