@@ -23,72 +23,90 @@ PLAIN_MAX = 32 << 20
 """Manifests up to this size are read at once and, when plain GNU, parsed in bulk."""
 
 
-class _LinePaths:
-    """``base/name`` of each row, read as a plain manifest line, for the early pool's workers.
+class Lines:
+    """A manifest's lines, counted at once and split on first use.
 
-    Rows are taken at their word: the pool is kept only when the parse
-    proves every row a plain line whose name needs no normalising (see
-    ``verify_manifest``), and a row that is not one at worst names another
+    Workers fork before anything splits the lines: each process then splits
+    its own copy while the others already work, instead of every process
+    waiting for one split before the fork.
+    """
+
+    __slots__ = ("data", "count", "_rows")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+        self._rows: list[str] | None = None
+
+    @property
+    def rows(self) -> list[str]:
+        """The lines, decoded (``surrogateescape``), without the empty piece after the last line end."""
+        if self._rows is None:
+            rows = self.data.decode("utf-8", "surrogateescape").split("\n")
+            if rows and not rows[-1]:
+                rows.pop()
+            self._rows = rows
+        return self._rows
+
+
+class _LinePaths:
+    """``base/name`` of each line, read as a plain manifest line, for the early pool's workers.
+
+    Lines are taken at their word: the pool is kept only when the parse
+    proves every line a plain one whose name needs no normalising (see
+    ``verify_manifest``), and a line that is not one at worst names another
     file of the root, whose hash is then dropped with the pool. Workers never
     read in a directory outside the root (``HashPool``) and a NUL byte, which
     no path holds, gives ``None``.
     """
 
-    __slots__ = ("base", "rows")
+    __slots__ = ("base", "lines")
 
-    def __init__(self, base: str, rows: list[str]) -> None:
+    def __init__(self, base: str, lines: Lines) -> None:
         self.base = base
-        self.rows = rows
+        self.lines = lines
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.lines.count
 
     def __getitem__(self, index: int | slice) -> str | None | list[str | None]:
         base = self.base
-        if isinstance(index, slice):  # a worker's claim: one comprehension, no call per row
-            return [None if "\x00" in row else f"{base}/{row[66:]}" for row in self.rows[index]]
-        row = self.rows[index]
+        if isinstance(index, slice):  # a worker's claim: one comprehension, no call per line
+            return [None if "\x00" in row else f"{base}/{row[66:]}" for row in self.lines.rows[index]]
+        row = self.lines.rows[index]
         return None if "\x00" in row else f"{base}/{row[66:]}"
 
 
 class _LineDigests:
-    """The listed digest of each row of a plain manifest (as written; the parent lowercases)."""
+    """The listed digest of each line of a plain manifest (as written; the parent lowercases)."""
 
-    __slots__ = ("rows",)
+    __slots__ = ("lines",)
 
-    def __init__(self, rows: list[str]) -> None:
-        self.rows = rows
+    def __init__(self, lines: Lines) -> None:
+        self.lines = lines
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.lines.count
 
     def __getitem__(self, index: int | slice) -> str | list[str]:
         if isinstance(index, slice):
-            return [row[:64] for row in self.rows[index]]
-        return self.rows[index][:64]
+            return [row[:64] for row in self.lines.rows[index]]
+        return self.lines.rows[index][:64]
 
 
-def split_rows(data: bytes) -> list[str]:
-    """A manifest's lines, decoded (``surrogateescape``), without the empty piece after the last line end."""
-    rows = data.decode("utf-8", "surrogateescape").split("\n")
-    if rows and not rows[-1]:
-        rows.pop()
-    return rows
-
-
-def fork_on_lines(rows: list[str], base: str, real_root: str, workers: int | None, emit_ok: bool) -> HashPool | None:
+def fork_on_lines(lines: Lines, base: str, real_root: str, workers: int | None, emit_ok: bool) -> HashPool | None:
     """Fork hashing workers on the raw lines of a manifest (``None`` when this process may not fork).
 
     Args:
-        rows: The manifest's lines (``split_rows``).
+        lines: The manifest's lines.
         base: Absolute directory of the manifest (its names are relative to it).
         real_root: ``os.path.realpath`` of the source root.
         workers: Parallelism (default: the cores).
         emit_ok: Whether matching files are reported (else only counted).
     """
     pool = HashPool(  # its own stop: dropping this pool must not stop the verification
-        _LinePaths(base, rows), real_root, workers=workers, stop=threading.Event(), allow_fork=True,
-        expected=None if emit_ok else _LineDigests(rows),
+        _LinePaths(base, lines), real_root, workers=workers, stop=threading.Event(), allow_fork=True,
+        expected=None if emit_ok else _LineDigests(lines),
     )
     if not pool.forked:
         return None
@@ -106,18 +124,16 @@ class EarlyStart:
     Attributes:
         root: The source root it was read under.
         manifest: Its path relative to ``root``.
-        data: Its bytes.
-        rows: Its lines (``split_rows``).
+        lines: Its bytes and lines.
         pool: The workers, until ``verify_manifest`` adopts them (or ``close``).
     """
 
-    __slots__ = ("root", "manifest", "data", "rows", "pool")
+    __slots__ = ("root", "manifest", "lines", "pool")
 
-    def __init__(self, root: str, manifest: str, data: bytes, rows: list[str], pool: HashPool | None) -> None:
+    def __init__(self, root: str, manifest: str, lines: Lines, pool: HashPool | None) -> None:
         self.root = root
         self.manifest = manifest
-        self.data = data
-        self.rows = rows
+        self.lines = lines
         self.pool = pool
 
     def take_pool(self) -> HashPool | None:
@@ -156,6 +172,6 @@ def start_early(root: str, manifest: str, *, workers: int | None = None, emit_ok
         return None
     if len(data) > PLAIN_MAX:  # grew meanwhile
         return None
-    rows = split_rows(data)
-    pool = fork_on_lines(rows, os.path.dirname(path), os.path.realpath(root), workers, emit_ok)
-    return EarlyStart(root, manifest, data, rows, pool)
+    lines = Lines(data)
+    pool = fork_on_lines(lines, os.path.dirname(path), os.path.realpath(root), workers, emit_ok)
+    return EarlyStart(root, manifest, lines, pool)

@@ -29,7 +29,7 @@ TYPE_CHECKING = False  # typing costs every command-line start a few ms; checker
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
-from backends.checksums.early import PLAIN_MAX, EarlyStart, fork_on_lines, split_rows
+from backends.checksums.early import PLAIN_MAX, EarlyStart, Lines, fork_on_lines
 from backends.checksums.hashing import IS_A_DIRECTORY, HashPool, Outcome, hash_paths, inside
 from backends.checksums.manifest import ManifestLine, MalformedLine, parse_manifest, parse_plain
 from backends.checksums.models import (
@@ -127,7 +127,7 @@ def verify_manifest(
     pools: list[HashPool] = []  # a pool started before the manifest was parsed, if any
     prefetched = None
     if early is not None and early.root == root and early.manifest == manifest:
-        prefetched = (early.data, early.rows)
+        prefetched = early.lines
         pool = early.take_pool()
         if pool is not None:
             pools.append(pool)
@@ -148,7 +148,7 @@ def _verify(
     emit_ok: bool,
     allow_fork: bool,
     early: list[HashPool],
-    prefetched: tuple[bytes, list[str]] | None,
+    prefetched: Lines | None,
 ) -> Iterator[VerifyItem]:
     started = time.monotonic()
     stop = stop or threading.Event()
@@ -172,9 +172,9 @@ def _verify(
         )
 
     stream = None  # kept open to parse a manifest too big to read at once
-    rows = None  # the lines of a manifest read at once
-    if prefetched is not None:
-        data, rows = prefetched
+    lines = prefetched  # a manifest read at once
+    if lines is not None:
+        data = lines.data
     else:
         try:
             stream = open(abs_manifest, "rb")
@@ -189,27 +189,27 @@ def _verify(
                 yield summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {reason}"))
             return
         if len(data) <= PLAIN_MAX:
-            rows = split_rows(data)
+            lines = Lines(data)
             if allow_fork:
-                pool = fork_on_lines(rows, base, real_root, workers, emit_ok)  # None: threads, later
+                pool = fork_on_lines(lines, base, real_root, workers, emit_ok)  # None: threads, later
                 if pool is not None:
                     early.append(pool)
 
     try:
-        plain = parse_plain(data, rows) if rows is not None else None
+        plain = parse_plain(data, lines.rows) if lines is not None else None
         if plain is not None:
             names, digests = plain
             numbers: Sequence[int] = range(1, len(names) + 1)
             formats = {"gnu"} if names else set()
         else:
             numbers, names, digests, formats = [], [], [], set()
-            if rows is not None:
+            if lines is not None:
                 source: BinaryIO = io.BytesIO(data)
             else:
                 assert stream is not None
                 stream.seek(0)
                 source = stream
-            del data, rows
+            del data, lines
             for parsed in parse_manifest(source):
                 if type(parsed) is ManifestLine:
                     numbers.append(parsed.line)

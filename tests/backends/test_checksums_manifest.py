@@ -177,3 +177,14 @@ def test_bulk_parse_takes_plain_gnu_output_and_declines_the_rest() -> None:
     for odd in (f"\\{H}  a\\\\b\n", f"{H}  a\r\n", f"{H}  a", f"{H} a\n", "\ufeff" + f"{H}  a\n", f"SHA256 (a) = {H}\n"):
         assert parse_plain(odd.encode()) is None, odd
     assert parse_plain(f"{H}  \xff\n".encode("latin-1")) is None  # not UTF-8: the line parser decodes it
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200).map(lambda b: b.replace(b"\r", b"\n")))
+def test_lines_are_counted_before_the_split_exactly_as_the_split_finds_them(data: bytes) -> None:
+    """Workers size their shared memory from the count; the parse then reads the split lines."""
+    from backends.checksums.early import Lines
+
+    lines = Lines(data)
+    assert lines.count == len(lines.rows)
+    assert "\n".join(lines.rows).encode("utf-8", "surrogateescape") == data.removesuffix(b"\n")
