@@ -13,7 +13,8 @@ are swayed by the machine's slow spells more than a second-long run is),
 process start included: our
 command is the ``driftdeck`` console script next to this interpreter. Both must
 report every entry OK (exit 0), else the script stops with exit 1. It prints
-each ratio (peer time / our time) with its budget. A measurement, not a test:
+each ratio (peer time / our time) with its budget, and for ``small`` the time
+of ``plain_hash_loop.py``, the least a Python program can do there. A measurement, not a test:
 it exits 0 whatever the numbers.
 
 Usage::
@@ -40,6 +41,7 @@ BIG_FILES, BIG_SIZE = 64, 16 << 20
 SMALL_FILES, SMALL_SIZE, SMALL_DIRS = 20_000, 4096, 20
 BUDGETS = {"big": 6.0, "small": 2.0}
 REPEATS = {"big": 3, "small": 15}
+PLAIN_LOOP = Path(__file__).resolve().parent / "plain_hash_loop.py"
 
 
 
@@ -80,19 +82,19 @@ def run_once(command: list[str], cwd: Path) -> float:
     return elapsed
 
 
-def timings_of_both(peer: list[str], ours: list[str], cwd: Path, repeats: int) -> tuple[list[float], list[float]]:
+def timings(commands: list[list[str]], cwd: Path, repeats: int) -> list[list[float]]:
     """Seconds of each command in each of ``repeats`` rounds after a warm-up round.
 
-    The two commands alternate within each round, so a slow spell of the
-    machine weighs on both alike rather than on whichever ran during it.
+    The commands alternate within each round, so a slow spell of the
+    machine weighs on all alike rather than on whichever ran during it.
     """
-    peer_times, our_times = [], []
+    times: list[list[float]] = [[] for _ in commands]
     for attempt in range(repeats + 1):
-        peer_time, our_time = run_once(peer, cwd), run_once(ours, cwd)
-        if attempt:
-            peer_times.append(peer_time)
-            our_times.append(our_time)
-    return peer_times, our_times
+        for command, spent in zip(commands, times):
+            elapsed = run_once(command, cwd)
+            if attempt:
+                spent.append(elapsed)
+    return times
 
 
 def main() -> None:
@@ -114,9 +116,11 @@ def main() -> None:
             os.sync()  # measure reads from a warm cache, not against the write-back of the tree just built
             label = "1 GiB in 64 files" if kind == "big" else "20,000 files of 4 KiB"
             print(f"{kind}: {label}, built in {time.perf_counter() - started:.1f} s")
-            peer_times, our_times = timings_of_both(["sha256sum", "-c", "--quiet", "SHA256SUMS"],
-                                      [*driftdeck_command(), "checksums", "verify", "SHA256SUMS", "--source", str(root)],
-                                      root, args.repeats or REPEATS[kind])
+            commands = [["sha256sum", "-c", "--quiet", "SHA256SUMS"],
+                        [*driftdeck_command(), "checksums", "verify", "SHA256SUMS", "--source", str(root)]]
+            if kind == "small":  # where start-up and per-file costs decide: how close to the floor
+                commands.append([sys.executable, str(PLAIN_LOOP)])
+            peer_times, our_times, *plain_times = timings(commands, root, args.repeats or REPEATS[kind])
             peer, ours = min(peer_times), min(our_times)
             ratio = peer / ours
             budget = BUDGETS[kind]
@@ -126,6 +130,11 @@ def main() -> None:
             peer_median, our_median = statistics.median(peer_times), statistics.median(our_times)
             print(f"{kind}: medians of the {len(our_times)} rounds: {peer_median:.3f} s and {our_median:.3f} s, "
                   f"{peer_median / our_median:.2f}x")
+            if plain_times:
+                plain = min(plain_times[0])
+                print(f"{kind}: floor, a plain {len(os.sched_getaffinity(0))}-process hashlib loop (plain_hash_loop.py: "
+                      f"no parsing, categories or scope scan) {plain:.3f} s, {peer / plain:.2f}x sha256sum; "
+                      f"driftdeck takes {ours / plain:.2f}x its time")
             if not args.keep:
                 shutil.rmtree(root)  # the next tree gets the page cache to itself
     finally:
