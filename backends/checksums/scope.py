@@ -11,7 +11,7 @@ import os
 import stat as stat_mod
 import threading
 from collections import namedtuple
-from collections.abc import Set
+from collections.abc import Container
 TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the names below
 if TYPE_CHECKING:
     from typing import Any
@@ -46,7 +46,7 @@ def scan_scope(
     skip: str,
     stop: threading.Event | None = None,
     *,
-    listed: Set[str] = frozenset(),
+    listed: Container[str] = frozenset(),
     start: str = "",
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Every non-directory entry under ``base`` that ``listed`` does not hold.
@@ -63,7 +63,8 @@ def scan_scope(
         scope: Scope rules.
         skip: Relative path never reported (the manifest itself).
         stop: Checked per directory.
-        listed: Relative paths already accounted for (left out of the result).
+        listed: Relative paths already accounted for (left out of the result): a
+            set or a dict (looked up once per name found, never walked).
         start: The directory to scan, relative to ``base`` (default: ``base`` itself).
 
     Returns:
@@ -86,7 +87,7 @@ def scan_scope(
             continue
         prefix = f"{rel_dir}/" if rel_dir else ""
         found = {prefix + name for name in names} if prefix else set(names)
-        found.difference_update(listed)
+        found = found.difference(listed)  # one lookup per name found (in-place would walk all of a dict)
         found.discard(skip)
         subdirs = []
         for rel in sorted(found):

@@ -246,7 +246,8 @@ def _verify(
     # numbers/names/digests.
     keys = _keys(names)
     repeats: list[tuple[int, int]] = []  # (line index, index of its primary)
-    if len(dict.fromkeys(keys)) == len(keys):
+    listed: dict[str, object] = dict.fromkeys(keys)  # every path listed: unlisted files are the rest
+    if len(listed) == len(keys):
         primaries: Sequence[int] = range(len(keys))
         primary_keys = keys
     else:
@@ -307,7 +308,6 @@ def _verify(
         # finished, stopped, closed early by the consumer, or by an exception.
         pool.start()  # worker processes fork now, before this thread starts any other
         unlisted: list[str] = []
-        listed = set(primary_keys)
         if include_new:
             unlisted, errors = scan_scope(base, scope, posixpath.basename(manifest), stop, listed=listed)
             for rel, reason in errors:
