@@ -318,6 +318,8 @@ def parse_plain(data: bytes, rows: list[str] | None = None) -> tuple[list[str], 
         rows.pop()
     if min(map(len, rows)) < 67:  # a blank line, or no name after the digest and its separator
         return None
+    if max(map(len, rows)) > MAX_LINE // 4:  # may pass MAX_LINE bytes: the line parser measures it
+        return None
     digests = [row[:64] for row in rows]
     joined = "".join(digests)
     try:

@@ -179,7 +179,8 @@ class ChecksumSummary(
 
     Attributes:
         manifest: The manifest verified (relative to the source root).
-        counts: Entries per category (categories with no entry are absent).
+        counts: Entries per category (categories with no entry are absent);
+            the one field without a default, as a shared empty dict would be.
         drift: Whether any entry is drift (see ``ChecksumEntry.is_drift``) or
             the manifest itself has a problem.
         files_hashed: Files read to the end.

@@ -11,7 +11,7 @@ import os
 import stat as stat_mod
 import threading
 from collections import namedtuple
-from collections.abc import Container
+from collections.abc import Collection
 TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the names below
 if TYPE_CHECKING:
     from typing import Any
@@ -46,7 +46,7 @@ def scan_scope(
     skip: str,
     stop: threading.Event | None = None,
     *,
-    listed: Container[str] = frozenset(),
+    listed: Collection[str] = frozenset(),
     start: str = "",
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Every non-directory entry under ``base`` that ``listed`` does not hold.
@@ -65,13 +65,16 @@ def scan_scope(
         stop: Checked per directory.
         listed: Relative paths already accounted for (left out of the result): a
             set or a dict (looked up once per name found, never walked).
-        start: The directory to scan, relative to ``base`` (default: ``base`` itself).
+        start: The directory to scan, relative to ``base`` (default: ``base``
+            itself); never one that leaves it (``ValueError``).
 
     Returns:
         ``(files, errors)``: relative paths, sorted within each directory and
         depth first, and ``(rel_dir, reason)`` per directory that could not
         be listed.
     """
+    if start == ".." or start.startswith(("/", "../")):
+        raise ValueError(f"scan_scope: {start!r} leaves the manifest's directory")
     files: list[str] = []
     errors: list[tuple[str, str]] = []
     pending = [start]

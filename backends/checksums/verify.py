@@ -23,7 +23,7 @@ import posixpath
 import stat as stat_mod
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 
 TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the names below
 if TYPE_CHECKING:
@@ -273,8 +273,8 @@ def _verify(
         return ChecksumEntry(category, shown(primary_keys[index]), numbers[line], names[line], digests[line], *args, **kwargs)
 
     # Refuse paths that leave the source root (checked once per directory).
-    refused_dirs = _refused_dirs(primary_keys, base, real_root)
-    clean = plain is not None and keys is names and not repeats and not refused_dirs
+    refused_dirs, refused_keys = _refused(primary_keys, listed, base, real_root)
+    clean = plain is not None and keys is names and not repeats and not refused_dirs and not refused_keys
     if early and clean and len(early[0].paths) == len(primary_keys):
         # The early pool's workers have been hashing these very lines: the parent joins
         # them, through the same views of the lines (listed digests as written: a digest
@@ -288,10 +288,10 @@ def _verify(
         for unused in early:
             unused.close()  # a manifest that needs the careful plan: start again from it
         all_paths = [key if key.startswith("/") else f"{base}/{key}" for key in primary_keys]
-        if refused_dirs:
+        if refused_dirs or refused_keys:
             paths, hashed_index, refused = [], [], []
             for index, key in enumerate(primary_keys):
-                if key[: key.rfind("/") + 1] in refused_dirs:
+                if key[: key.rfind("/") + 1] in refused_dirs or key in refused_keys:
                     refused.append(index)
                 else:
                     paths.append(all_paths[index])  # type: ignore[attr-defined]
@@ -360,7 +360,7 @@ def _verify(
                 last_progress = now
                 yield ChecksumProgress(manifest, files_done, total_files, bytes_done, max(bytes_total, bytes_done))
         for rel_dir in sorted(listed_dirs):
-            if rel_dir.startswith(("/", "../")) or not scope.recursive or scope.excluded(rel_dir):
+            if _leaves(rel_dir) or not scope.recursive or scope.excluded(rel_dir):
                 continue  # not in the manifest's scope
             more, errors = scan_scope(base, scope, posixpath.basename(manifest), stop, listed=listed, start=rel_dir)
             unlisted.extend(more)
@@ -444,18 +444,37 @@ def _verify(
         pool.close()  # reaps the worker processes even if results were never asked for
 
 
-def _refused_dirs(keys: Sequence[str], base: str, real_root: str) -> set[str]:
-    """The directories of ``keys`` that resolve outside ``real_root``, spelt as in the keys.
+def _refused(
+    keys: Sequence[str], listed: Container[str], base: str, real_root: str
+) -> tuple[set[str], set[str]]:
+    """What resolves outside ``real_root``: directories of ``keys`` (spelt as in the keys), and whole keys.
 
     A key's directory is everything up to its last ``/``, that slash
     included (``""`` for a name in ``base``), so ``x/a`` and ``/x/a`` differ.
+    A key made only of ``..`` components (``..``, ``../..``: normalised keys
+    have no other way to end in ``..``) names a directory itself, checked as such.
+
+    Args:
+        keys: The normalised keys.
+        listed: The same keys, for lookups.
+        base: The manifest's directory (absolute).
+        real_root: ``os.path.realpath`` of the source root.
     """
-    refused = set()
+    refused_dirs = set()
+    ups = []
     for spelt in {key[: key.rfind("/") + 1] for key in keys}:
         directory = spelt if spelt.startswith("/") else f"{base}/{spelt}"
         if not inside(real_root, os.path.realpath(directory)):
-            refused.add(spelt)
-    return refused
+            refused_dirs.add(spelt)
+        if not spelt.replace("../", "") and spelt + ".." in listed:
+            ups.append(spelt + "..")
+    refused_keys = {up for up in ups if not inside(real_root, os.path.realpath(f"{base}/{up}"))}
+    return refused_dirs, refused_keys
+
+
+def _leaves(rel: str) -> bool:
+    """Whether a normalised path relative to the manifest's directory leaves it (``..``, ``../x``, ``/x``)."""
+    return rel == ".." or rel.startswith(("/", "../"))
 
 
 def _real_dir(path: str) -> bool:

@@ -177,6 +177,9 @@ def test_bulk_parse_takes_plain_gnu_output_and_declines_the_rest() -> None:
     for odd in (f"\\{H}  a\\\\b\n", f"{H}  a\r\n", f"{H}  a", f"{H} a\n", "\ufeff" + f"{H}  a\n", f"SHA256 (a) = {H}\n"):
         assert parse_plain(odd.encode()) is None, odd
     assert parse_plain(f"{H}  \xff\n".encode("latin-1")) is None  # not UTF-8: the line parser decodes it
+    huge = f"{H}  a\n{H}  {'é' * (MAX_LINE // 2)}\n".encode()  # over MAX_LINE bytes: malformed, by the line parser
+    assert parse_plain(huge) is None
+    assert [type(line).__name__ for line in parse(huge)] == ["ManifestLine", "MalformedLine"]
 
 
 @settings(max_examples=300, deadline=None)

@@ -369,6 +369,35 @@ def test_stop_cancels_and_summary_says_so(tmp_path: Path) -> None:
     assert summary.cancelled
 
 
+@pytest.mark.parametrize("allow_fork", [False, True], ids=["threads", "fork"])
+@pytest.mark.parametrize("depth", [0, 1], ids=["manifest-at-root", "manifest-in-subdir"])
+def test_a_line_naming_the_parent_directory_never_reads_outside_the_root(
+    tmp_path: Path, allow_fork: bool, depth: int
+) -> None:
+    """``..`` (and ``../..``) name directories: refused when outside the root, never scanned or hashed for moves."""
+    root = tmp_path / "root"
+    base = root / "sub" if depth else root
+    base.mkdir(parents=True)
+    secret = b"outside the source root"
+    (tmp_path / "secret.txt").write_bytes(secret)
+    (root / "inside.txt").write_bytes(b"inside")  # in the root; beside the manifest only at depth 0
+    lines = many_files(base, FORK_MIN_FILES + 10) if allow_fork else []
+    lines += [f"{'0' * 64}  ..\n", f"{'0' * 64}  ../..\n", f"{hashlib.sha256(secret).hexdigest()}  gone\n"]
+    (base / "SHA256SUMS").write_text("".join(lines))
+    manifest = "sub/SHA256SUMS" if depth else "SHA256SUMS"
+    entries, summary, _ = run(root, manifest, workers=2, allow_fork=allow_fork, emit_ok=False)
+    shown = {e.name: (e.category, e.reason) for e in entries if e.line is not None}
+    assert shown["gone"] == ("missing", "no such file")  # the secret's hash is never found outside
+    assert shown["../.."] == ("unreadable", "outside the source root (refused)")
+    if depth:
+        assert shown[".."] == ("unreadable", "is a directory")  # the root itself: listed, not rescanned
+    else:
+        assert shown[".."] == ("unreadable", "outside the source root (refused)")
+    assert not [e for e in entries if "secret" in e.path]
+    assert [e.category for e in entries if e.path == "inside.txt"] == ([] if depth else ["new"])  # beside the manifest only
+    assert summary.files_hashed == len(lines) - 3 + (0 if depth else 1)  # + inside.txt, searched for the move
+
+
 def test_paths_outside_the_root_are_refused(tmp_path: Path) -> None:
     outside = tmp_path / "outside.txt"
     outside.write_bytes(b"secret")
