@@ -119,7 +119,10 @@ async def test_enter_shows_expected_and_actual_hash_and_both_paths_of_a_move(mak
         text = screen_text(pilot)
         assert changed.expected in text and changed.actual in text and "DIFFER" in text
         assert "3.4 KiB (3,438 bytes)" in text and "line 5" in text
-        await pilot.press("escape")
+        assert "j/k scroll" in text  # the shared detail box: the keyboard model's scroll keys, q closes
+        await pilot.press("j", "G", "g", "q")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChecksumDetailScreen)
         table.move_to(next(i for i, e in enumerate(table.rows) if e.category == "moved"))
         await pilot.press("enter")
         await pilot.pause()

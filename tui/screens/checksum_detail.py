@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from backends.checksums.models import ChecksumEntry
 from tui.units import human_size, utc
-from tui.screens.detail import DetailScreen
+from tui.screens.detail import SCROLL_HINT, DetailScreen
 
 
 def _hash_text(value: str | None, other: str | None, style: str) -> Text:
@@ -57,7 +57,7 @@ def detail_table(entry: ChecksumEntry, manifest: str) -> Table:
 class ChecksumDetailScreen(DetailScreen):
     """Everything known about one entry; escape closes it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,enter", "dismiss", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "dismiss", "Close")]
 
     def __init__(self, entry: ChecksumEntry, manifest: str) -> None:
         super().__init__()
@@ -67,5 +67,5 @@ class ChecksumDetailScreen(DetailScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = f"Checksum entry: {self.entry.category}"
-            scroll.border_subtitle = "esc to close"
+            scroll.border_subtitle = SCROLL_HINT
             yield Static(detail_table(self.entry, self.manifest), id="checksum-detail")

@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from backends.events.model import MARKER_TYPES, FsEvent, display_path
 from backends.events.ring import RAW_DEST, RAW_PATH, RAW_RECONCILED, RAW_TYPE, EventRing, Raw, from_raw, to_raw
 from tui.widgets.live_stats import TYPE_STYLE
-from tui.screens.detail import DetailScreen
+from tui.screens.detail import SCROLL_HINT, DetailScreen
 
 RELATED_LIMIT = 50
 """Related events shown at most (the newest ones)."""
@@ -223,16 +221,6 @@ class LiveEventScreen(DetailScreen):
         related: What the ring holds about it (``related_events``), taken when opened.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "dismiss", "Close"),
-        Binding("j,down", "scroll('down')", "Scroll down"),
-        Binding("k,up", "scroll('up')", "Scroll up"),
-        Binding("g,home", "scroll('home')", "Scroll to top"),
-        Binding("G,end", "scroll('end')", "Scroll to bottom"),
-        Binding("pagedown", "scroll('page_down')", "Page down", show=False),
-        Binding("pageup", "scroll('page_up')", "Page up", show=False),
-    ]
-
     DEFAULT_CSS = """
     LiveEventScreen > VerticalScroll { width: 110; }
     LiveEventScreen #live-event-related { margin-top: 1; }
@@ -247,22 +235,6 @@ class LiveEventScreen(DetailScreen):
         with VerticalScroll(id="live-event-scroll") as scroll:
             kind = "LOST" if self.event.type == "lost" else self.event.type
             scroll.border_title = f"Event {self.event.seq:,}: {kind}"
-            scroll.border_subtitle = "j/k scroll · g/G top/bottom · esc to close"
-            scroll.can_focus = True
+            scroll.border_subtitle = SCROLL_HINT
             yield Static(detail_table(self.event), id="live-event-fields")
             yield Static(related_table(self.related, self.event), id="live-event-related")
-
-    def on_mount(self) -> None:
-        self.query_one("#live-event-scroll", VerticalScroll).focus()
-
-    def action_scroll(self, where: str) -> None:
-        """Scroll the screen: ``down``, ``up``, ``home``, ``end``, ``page_down`` or ``page_up``."""
-        scroll = self.query_one("#live-event-scroll", VerticalScroll)
-        {
-            "down": scroll.scroll_down,
-            "up": scroll.scroll_up,
-            "home": scroll.scroll_home,
-            "end": scroll.scroll_end,
-            "page_down": scroll.scroll_page_down,
-            "page_up": scroll.scroll_page_up,
-        }[where](animate=False)
