@@ -1,39 +1,54 @@
-"""The watchdog observers the watcher runs on: inotify (tuned) and polling.
+"""The watchdog observers the watcher runs on, through watchdog's public API only.
 
-Everything that touches watchdog's internals lives in this module. Three
-changes to watchdog's inotify path, each for a measured reason:
+The native observer is ``watchdog.observers.Observer`` (inotify on Linux),
+the fallback ``watchdog.observers.polling.PollingObserver``. Both are fed
+through ``schedule(handler, top, recursive=True, event_filter=...)``: the
+filter narrows what the kernel reports to the types asked for, and our
+handler turns watchdog events into ``RawEvent`` for the watcher.
 
-* Events go straight from the emitter thread into our bounded ``Inbox``
-  instead of through watchdog's ``EventQueue`` (which silently merges
-  repeated identical events) and its dispatcher thread (one more hop).
-* A kernel queue overflow (``IN_Q_OVERFLOW``) and a watch that cannot be
-  added (``ENOSPC``: watch limit; ``EMFILE``/``ENOMEM``) are reported to the
-  watcher instead of only logged, so the stream can say "events lost" and
-  reconcile, or fall back to polling.
-* The move-pairing queue is replaced: watchdog's holds *every* event behind
-  an ``IN_MOVED_FROM`` for a full 0.5 s, even when its ``IN_MOVED_TO``
-  arrives at once; ours releases the pair as soon as it is complete and only
-  waits for an unpaired move (one that left the tree).
+What the watcher needs beyond events, and where it comes from:
 
-The kernel is subscribed only to the event types asked for (plus what the
-watcher needs to track the tree), through watchdog's ``event_filter``.
+* A kernel queue overflow: watchdog's public ``EventsLostEvent`` (listed in
+  the filter), queued after watchdog has rebuilt its own watches. The
+  watcher then says "events lost" and reconciles with a rescan.
+* A watch that cannot be added (``ENOSPC`` watch limit, ``EMFILE``): for the
+  root or the start-up walk, ``schedule`` raises ``OSError`` and we poll at
+  once. For a directory created later, watchdog only logs a warning and
+  carries on with that directory unwatched; ``WatchFailures`` listens to
+  that warning (a ``logging.Handler`` on watchdog's module logger, the one
+  place it says so) and the watcher falls back to polling with a ``lost``
+  marker and a rescan.
+* Proof that the backend works at all: ``probe`` watches a private
+  temporary directory (never under the watched tree) with the same
+  observer, creates a file and waits for its event. A dependency that
+  silently delivers nothing becomes a visible fallback to polling.
+
+Costs of the public path (re-measured in ``benchmarks/events.py``): events
+take one more thread hop (watchdog's event queue and dispatcher), identical
+consecutive events still waiting in that queue are folded by watchdog, and an
+``IN_MOVED_FROM`` whose partner has not arrived yet holds the events behind it
+(up to 0.5 s for a move out of the tree).
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
-import warnings
-from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from importlib.metadata import PackageNotFoundError, version
+from typing import Callable, Protocol
 
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
+    EventsLostEvent,
+    FileAttribEvent,
     FileClosedEvent,
     FileClosedNoWriteEvent,
     FileCreatedEvent,
@@ -44,33 +59,33 @@ from watchdog.events import (
     FileSystemEvent,
     FileSystemEventHandler,
 )
+from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingEmitter
-
-try:  # watchdog >= 7.1: the inotify internals this module builds on.
-    from watchdog.observers.inotify import InotifyEmitter, InotifyWatchGroup
-    from watchdog.observers.inotify_c import InotifyFD
-
-    INOTIFY_IMPORT_ERROR: str | None = None
-except ImportError as exc:  # another platform, or another watchdog layout
-    InotifyEmitter = InotifyWatchGroup = InotifyFD = None  # type: ignore[assignment,misc]
-    INOTIFY_IMPORT_ERROR = f"inotify support is not available ({exc})"
+from watchdog.observers.polling import PollingObserver
 
 WATCH_LIMIT_ERRNOS = (errno.ENOSPC, errno.EMFILE, errno.ENOMEM)
-
-# watchdog warns (on stderr, which would tear the TUI) when two of its own code
-# paths race to (un)register one watch; the bookkeeping is right either way.
-warnings.filterwarnings("ignore", message=r"Callback with id '\d+' (already exists|does not exist)", category=RuntimeWarning)
+PROBE_TIMEOUT = 2.0
+"""Seconds the start-up probe waits for its event before the backend is declared dead."""
+WATCHDOG_LOGGER = "watchdog.observers.inotify"
+"""The logger watchdog's inotify observer warns on when a subdirectory cannot be watched."""
 
 _WATCHDOG_CLASSES: dict[str, tuple[type[FileSystemEvent], ...]] = {
     "created": (FileCreatedEvent, DirCreatedEvent),
     "deleted": (FileDeletedEvent, DirDeletedEvent),
     "moved": (FileMovedEvent, DirMovedEvent),
-    "modified": (FileModifiedEvent,),
+    "modified": (FileModifiedEvent, FileAttribEvent),
     "opened": (FileOpenedEvent,),
     "closed": (FileClosedEvent,),
     "closed_no_write": (FileClosedNoWriteEvent,),
 }
+
+
+def watchdog_version() -> str:
+    """The installed watchdog's version, for notices."""
+    try:
+        return version("watchdog")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +111,15 @@ class Hooks(Protocol):
 
 
 def event_filter_for(types: frozenset[str]) -> list[type[FileSystemEvent]]:
-    """watchdog event classes for our type names (narrows the inotify mask)."""
-    classes: list[type[FileSystemEvent]] = []
+    """watchdog event classes for our type names, plus ``EventsLostEvent`` (narrows the inotify mask)."""
+    classes: list[type[FileSystemEvent]] = [EventsLostEvent]
     for name in sorted(types):
         classes.extend(_WATCHDOG_CLASSES[name])
     return classes
 
 
 def converter(types: frozenset[str], sink: Callable[[RawEvent], None]) -> Callable[[FileSystemEvent], None]:
-    """A ``queue_event`` replacement: watchdog event -> ``RawEvent`` -> ``sink``.
+    """watchdog event -> ``RawEvent`` -> ``sink``.
 
     Drops what watchdog synthesises on top of the kernel's events and nobody
     asked for: directory "modified" events for every change inside a
@@ -114,7 +129,7 @@ def converter(types: frozenset[str], sink: Callable[[RawEvent], None]) -> Callab
     wanted = set(types)
     monotonic_ns, time_ns = time.monotonic_ns, time.time_ns
 
-    def queue_event(event: FileSystemEvent) -> None:
+    def convert(event: FileSystemEvent) -> None:
         kind = event.event_type
         if kind == "attrib":
             kind = "modified"
@@ -134,181 +149,201 @@ def converter(types: frozenset[str], sink: Callable[[RawEvent], None]) -> Callab
             )
         )
 
-    return queue_event
+    return convert
 
 
-class _MoveGrouper:
-    """Pairs ``IN_MOVED_FROM``/``IN_MOVED_TO`` without stalling other events.
+class StreamHandler(FileSystemEventHandler):
+    """The handler scheduled on the watched tree: events and losses go to ``hooks``."""
 
-    Drop-in for watchdog's ``InotifyMoveEventGrouper``: a completed pair is
-    released at the position of its ``IN_MOVED_FROM`` at once; only an
-    unpaired ``IN_MOVED_FROM`` at the head waits (up to ``delay``) for its
-    partner before it is released alone (watchdog turns it into a delete).
-    """
-
-    delay = 0.5
-
-    def __init__(self) -> None:
-        self._items: deque[list[Any]] = deque()
-        self._pending: dict[int, list[Any]] = {}
-        self._cond = threading.Condition(threading.Lock())
-        self._closed = False
-
-    def put_event(self, event: Any) -> None:
-        ev = event.ev
-        with self._cond:
-            if ev.is_moved_from:
-                entry = [event, time.monotonic(), ev.cookie]
-                self._pending[ev.cookie] = entry
-                self._items.append(entry)
-            elif ev.is_moved_to and ev.cookie in self._pending:
-                entry = self._pending.pop(ev.cookie)
-                entry[0] = (entry[0], event)
-                entry[2] = None
-            else:
-                self._items.append([event, 0.0, None])
-            self._cond.notify()
-
-    def read_event(self) -> Any:
-        with self._cond:
-            while True:
-                if self._closed:
-                    return None
-                if not self._items:
-                    self._cond.wait()
-                    continue
-                head = self._items[0]
-                if head[2] is not None:
-                    left = head[1] + self.delay - time.monotonic()
-                    if left > 0:
-                        self._cond.wait(left)
-                        continue
-                    self._pending.pop(head[2], None)
-                self._items.popleft()
-                return head[0]
-
-    def get_queued_moved_from_event(self, cookie: int) -> Any:
-        with self._cond:
-            entry = self._pending.get(cookie)
-            return None if entry is None else entry[0]
-
-    def discard_pending_events(self) -> None:
-        with self._cond:
-            self._items.clear()
-            self._pending.clear()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-
-if InotifyWatchGroup is not None:
-
-    @dataclass
-    class _WatchGroup(InotifyWatchGroup):  # type: ignore[misc,valid-type]
-        """watchdog's watch group, reporting overflows and failed watches."""
-
-        hooks: Any = None
-
-        def __post_init__(self) -> None:
-            self._move_event_grouper = _MoveGrouper()  # type: ignore[assignment]
-            super().__post_init__()
-
-        def on_queue_overflow(self) -> None:
-            if self.hooks is not None:
-                self.hooks.overflow()
-            super().on_queue_overflow()
-
-        def _add_callback(self, path: bytes) -> None:
-            if path in self._active_callbacks_by_path:
-                return  # already watched (a new directory seen both by its event and by a walk)
-            try:
-                wd = self._inotify_fd.add_callback(path, self.event_mask, self._callback, self._id)
-            except OSError as exc:
-                if path == self.path:
-                    raise  # the root: start_observer falls back to polling
-                if exc.errno in WATCH_LIMIT_ERRNOS and self.hooks is not None:
-                    self.hooks.watch_failed(os.fsdecode(path), exc)
-                return
-            self._active_callbacks_by_path[path] = wd
-            self._active_callbacks_by_watch[wd] = path
-
-    class _InotifyEmitter(InotifyEmitter):  # type: ignore[misc,valid-type]
-        def __init__(self, event_queue: Any, watch: Any, *, hooks: Any, types: frozenset[str], **kwargs: Any) -> None:
-            super().__init__(event_queue, watch, **kwargs)
-            self._hooks = hooks
-            self._convert = converter(types, hooks.event)
-
-        def on_thread_start(self) -> None:
-            self._inotify = _WatchGroup(
-                self._inotify_fd,
-                os.fsencode(self.watch.path),
-                is_recursive=self.watch.is_recursive,
-                event_mask=self.get_event_mask_from_filter(),
-                follow_symlink=self.watch.follow_symlink,
-                hooks=self._hooks,
-            )
-
-        def queue_event(self, event: FileSystemEvent) -> None:
-            self._convert(event)
-
-    class InotifyWatchObserver(BaseObserver):
-        """An observer on its own inotify instance, feeding ``hooks``."""
-
-        def __init__(self, hooks: Hooks, types: frozenset[str]) -> None:
-            self._inotify_fd = InotifyFD()
-            self._inotify_fd.start()
-            super().__init__(_InotifyEmitter, timeout=1.0, inotify_fd=self._inotify_fd, hooks=hooks, types=types)
-
-        def on_thread_stop(self) -> None:
-            super().on_thread_stop()
-            self._inotify_fd.stop()
-            self._inotify_fd.join()
-
-
-class _PollingEmitter(PollingEmitter):
-    def __init__(self, event_queue: Any, watch: Any, *, hooks: Any, types: frozenset[str], **kwargs: Any) -> None:
-        super().__init__(event_queue, watch, **kwargs)
+    def __init__(self, hooks: Hooks, types: frozenset[str]) -> None:
+        super().__init__()
+        self._hooks = hooks
         self._convert = converter(types, hooks.event)
 
-    def queue_event(self, event: FileSystemEvent) -> None:
-        self._convert(event)
+    def dispatch(self, event: FileSystemEvent) -> None:
+        """Route one event (overrides the per-type dispatch: one call per event)."""
+        if isinstance(event, EventsLostEvent):
+            self._hooks.overflow()
+        else:
+            self._convert(event)
 
 
-class PollingWatchObserver(BaseObserver):
-    """watchdog's polling observer (a snapshot diff every ``interval`` s), feeding ``hooks``."""
+class WatchFailures(logging.Handler):
+    """Reports the subdirectories watchdog could not watch under ``top`` to ``hooks``.
 
-    def __init__(self, hooks: Hooks, types: frozenset[str], interval: float) -> None:
-        super().__init__(_PollingEmitter, timeout=interval, hooks=hooks, types=types)
+    watchdog's inotify observer logs ``Unable to watch <path>: <OSError>`` and
+    carries on when a directory created after the start cannot get a watch
+    (limit reached). The record's arguments carry the path and the error.
+    """
+
+    def __init__(self, top: str, hooks: Hooks) -> None:
+        super().__init__(logging.WARNING)
+        self.top = top
+        self.hooks = hooks
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        error = next((arg for arg in args if isinstance(arg, OSError)), None)
+        if error is None or error.errno not in WATCH_LIMIT_ERRNOS:
+            return
+        path = next((arg for arg in args if isinstance(arg, (str, bytes))), None)
+        where = self.top if path is None else os.fsdecode(path)
+        if where == self.top or where.startswith(self.top.rstrip("/") + "/"):
+            self.hooks.watch_failed(where, error)
+
+    def attach(self) -> None:
+        logging.getLogger(WATCHDOG_LOGGER).addHandler(self)
+
+    def detach(self) -> None:
+        logging.getLogger(WATCHDOG_LOGGER).removeHandler(self)
 
 
-def start_observer(top: str, hooks: Hooks, types: frozenset[str], *, poll: bool, interval: float) -> tuple[BaseObserver, str | None]:
-    """Start watching ``top`` recursively.
+class _ProbeHandler(FileSystemEventHandler):
+    def __init__(self, target: str) -> None:
+        super().__init__()
+        self.target = target
+        self.seen = threading.Event()
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        if os.fsdecode(event.src_path) == self.target:
+            self.seen.set()
+
+
+def _inside(path: str, top: str) -> bool:
+    top = top.rstrip("/") or "/"
+    return path == top or path.startswith(top if top.endswith("/") else top + "/")
+
+
+def probe_directory(top: str) -> str | None:
+    """A private new directory outside ``top`` for the probe, or ``None`` when every candidate is inside it."""
+    real_top = os.path.realpath(top)
+    # Not tempfile.gettempdir(): its first call writes a test file into $TMPDIR, which may be under ``top``.
+    candidates = [os.environ.get(name, "") for name in ("TMPDIR", "TEMP", "TMP")]
+    candidates += ["/tmp", "/var/tmp", "/dev/shm", os.path.join(os.path.expanduser("~"), ".cache")]
+    for base in filter(None, candidates):
+        real = os.path.realpath(base)
+        if not os.path.isdir(real) or _inside(real, real_top):
+            continue
+        try:
+            return tempfile.mkdtemp(prefix="driftdeck-probe-", dir=real)
+        except OSError:
+            continue
+    return None
+
+
+def probe(observer: BaseObserver, top: str, timeout: float = PROBE_TIMEOUT) -> str | None:
+    """Prove that ``observer`` (started) delivers events: watch a private directory, create a file.
 
     Returns:
-        The running observer, and ``None`` when it is inotify, or the reason
-        it is the polling observer instead.
+        ``None`` when the probe's event arrived (or no private directory
+        outside ``top`` exists, so nothing can be proved without writing under
+        it), otherwise why the backend is taken for dead.
+
+    Raises:
+        OSError: When the probe's watch cannot be added (a watch limit).
+    """
+    where = probe_directory(top)
+    if where is None:
+        return None
+    try:
+        target = os.path.join(where, "probe")
+        handler = _ProbeHandler(target)
+        watch = observer.schedule(handler, where, recursive=False, event_filter=[FileCreatedEvent])
+        try:
+            with open(target, "wb"):
+                pass
+            if handler.seen.wait(timeout):
+                return None
+        finally:
+            observer.unschedule(watch)
+        return (
+            f"the inotify observer delivered no event to a start-up probe within {timeout:g} s "
+            f"(watchdog {watchdog_version()})"
+        )
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+ObserverFactory = Callable[[], BaseObserver]
+
+
+class Backend:
+    """A running observer on one tree: native, or polling with the reason why.
+
+    Attributes:
+        observer: The running watchdog observer.
+        reason: ``None`` for the native observer, else why it is polling.
+    """
+
+    def __init__(self, observer: BaseObserver, reason: str | None, failures: WatchFailures | None = None) -> None:
+        self.observer = observer
+        self.reason = reason
+        self._failures = failures  # attached by ``start_observer``, detached by ``stop``
+
+    @property
+    def polling(self) -> bool:
+        return self.reason is not None
+
+    @property
+    def stalled(self) -> bool:
+        """Whether every emitter thread of the observer has died."""
+        emitters = list(self.observer.emitters)
+        return bool(emitters) and not any(emitter.is_alive() for emitter in emitters)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the observer and wait (bounded) for its threads."""
+        if self._failures is not None:
+            self._failures.detach()
+            self._failures = None
+        stop_observer(self.observer, timeout)
+
+
+def start_observer(
+    top: str,
+    hooks: Hooks,
+    types: frozenset[str],
+    *,
+    poll: bool,
+    interval: float,
+    native: ObserverFactory | None = None,
+    probe_timeout: float = PROBE_TIMEOUT,
+) -> Backend:
+    """Start watching ``top`` recursively, proving the native backend first.
+
+    Args:
+        top: Absolute directory to watch.
+        hooks: Where events, overflows and failed watches go.
+        types: Our event type names to subscribe to.
+        poll: Use the polling observer without trying the native one.
+        interval: Seconds between polls.
+        native: Builds the native observer (default: watchdog's ``Observer``; a test hands a dead one).
+        probe_timeout: Seconds the start-up probe waits.
+
+    Returns:
+        The running backend: native when ``reason`` is ``None``.
 
     Raises:
         OSError: When even the polling observer cannot start.
     """
-    reason: str | None = "polling was asked for" if poll else INOTIFY_IMPORT_ERROR
+    reason: str | None = "polling was asked for" if poll else None
     if reason is None:
-        observer: BaseObserver | None = None
+        observer = (native or Observer)()
+        failures = WatchFailures(top, hooks)
+        failures.attach()  # before the first watch: a directory created during the probe counts too
         try:
-            observer = InotifyWatchObserver(hooks, types)
-            observer.schedule(FileSystemEventHandler(), top, recursive=True, event_filter=event_filter_for(types))
             observer.start()
-            return observer, None
+            observer.schedule(StreamHandler(hooks, types), top, recursive=True, event_filter=event_filter_for(types))
+            reason = probe(observer, top, probe_timeout)
         except OSError as exc:
             reason = describe_watch_error(exc)
-            if observer is not None:
-                stop_observer(observer)
-    polling = PollingWatchObserver(hooks, types, interval)
-    polling.schedule(FileSystemEventHandler(), top, recursive=True)
+        if reason is None:
+            return Backend(observer, None, failures)
+        failures.detach()
+        stop_observer(observer)
+    polling = PollingObserver(timeout=interval)
+    polling.schedule(StreamHandler(hooks, types), top, recursive=True)
     polling.start()
-    return polling, reason
+    return Backend(polling, reason)
 
 
 def stop_observer(observer: BaseObserver, timeout: float = 5.0) -> None:

@@ -48,8 +48,8 @@ MAX_LINE = 1 << 20
 """Longest record line read (1 MiB); longer lines are reported and skipped."""
 MAX_YAML_BYTES = 64 << 20
 """Largest non-canonical YAML document parsed whole."""
-KEEP = 1000
-"""Problems of each kind kept for the report (all are counted)."""
+KEEP = 50
+"""Problems listed at most per kind (order, causality, malformed, missing fields); all are counted."""
 GONE_MEMORY = 200_000
 """Deleted paths remembered for "deleted at seq N" explanations."""
 
@@ -493,7 +493,7 @@ def verify_recording(path: str, label: str | None = None) -> VerifyReport:
             reconciled += bool(rec.get("reconciled"))
             for rule, message in checker.check(rec):
                 counts[rule] += 1
-                if len(violations) < KEEP:
+                if counts[rule] <= KEEP:
                     violations.append(Violation(line, rec["seq"], rule, message, orjson.dumps(rec).decode()))
     except OSError as exc:
         raise UnreadableError(f"{label}: unreadable: {exc.strerror or exc}", path=label) from None

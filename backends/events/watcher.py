@@ -34,7 +34,7 @@ from backends.events.debounce import Coalescer, Held
 from backends.events.filters import EventFilter
 from backends.events.inbox import Inbox, Loss
 from backends.events.model import STRUCTURE_TYPES, FsEvent, WatchFilter, display_path
-from backends.events.observers import RawEvent, describe_watch_error, start_observer, stop_observer
+from backends.events.observers import Backend, ObserverFactory, RawEvent, describe_watch_error, start_observer
 from backends.events.tree import Tree, diff_trees
 
 BATCH = 4096
@@ -63,9 +63,13 @@ class Watcher:
         top: Absolute path of the directory to watch.
         spec: Types, globs and options.
         prefix: ``top`` relative to the source root; prepended to event paths.
+        native: Builds the native observer (default: watchdog's ``Observer``);
+            a test hands a dead one to see the start-up probe fall back.
     """
 
-    def __init__(self, top: str, spec: WatchFilter = WatchFilter(), prefix: str = "") -> None:
+    def __init__(
+        self, top: str, spec: WatchFilter = WatchFilter(), prefix: str = "", native: ObserverFactory | None = None
+    ) -> None:
         self.top = os.path.abspath(top)
         self.spec = spec
         self.prefix = prefix.strip("/")
@@ -82,7 +86,8 @@ class Watcher:
         """Synthetic events emitted by rescans since the start."""
         self.losses = 0
         """``lost`` markers emitted since the start."""
-        self._observer = None
+        self._backend: Backend | None = None
+        self._native = native
         self._seq = 0
         self._last_mono = 0
         self._resync: list[int] | None = None  # [reconciled, superseded] since the last loss
@@ -111,9 +116,9 @@ class Watcher:
         try:
             yield from self._run(stop)
         finally:
-            if self._observer is not None:
-                stop_observer(self._observer)
-                self._observer = None
+            if self._backend is not None:
+                self._backend.stop()
+                self._backend = None
 
     def _run(self, stop: threading.Event) -> Iterator[list[FsEvent]]:
         out: list[FsEvent] = []
@@ -167,11 +172,11 @@ class Watcher:
     _top_event_seen = False
 
     def _start(self, out: list[FsEvent], poll: bool) -> None:
-        self._observer, reason = start_observer(
-            self.top, self, self.subscribed, poll=poll, interval=self.spec.poll_interval
+        self._backend = start_observer(
+            self.top, self, self.subscribed, poll=poll, interval=self.spec.poll_interval, native=self._native
         )
-        self.backend = "polling" if reason is not None else "inotify"
-        self._poll_reason = reason
+        self.backend = "polling" if self._backend.polling else "inotify"
+        self._poll_reason = self._backend.reason
 
     def _start_notice(self) -> str:
         where = self.prefix or "."
@@ -180,10 +185,7 @@ class Watcher:
         return f"polling {where} every {self.spec.poll_interval:g} s: {self._poll_reason}"
 
     def _check_health(self) -> None:
-        observer = self._observer
-        if observer is None or not observer.emitters:
-            return
-        if not any(emitter.is_alive() for emitter in observer.emitters) and os.path.isdir(self.top):
+        if self._backend is not None and self._backend.stalled and os.path.isdir(self.top):
             self.inbox.put_marker(Loss(None, f"the {self.backend} observer stopped unexpectedly", self.top, fallback=True))
 
     # Applying one raw event ----------------------------------------------------------------
@@ -348,8 +350,8 @@ class Watcher:
         affected = self._rel(loss.path)
         self._emit(out, "lost", self._full(affected or ""), lost=loss.count, detail=loss.reason)
         if loss.fallback and self.backend == "inotify":
-            if self._observer is not None:
-                stop_observer(self._observer)
+            if self._backend is not None:
+                self._backend.stop()
             self._start(out, poll=True)
             self.backend = "polling"
             self._poll_reason = self._fallback_reason or loss.reason

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from backends.events.model import FsEvent, WatchFilter
 from backends.events.tree import Tree
@@ -25,8 +25,10 @@ class Collector:
         delay: Seconds to sleep after each batch (a slow consumer).
     """
 
-    def __init__(self, top: Path, spec: WatchFilter = WatchFilter(), prefix: str = "", delay: float = 0.0) -> None:
-        self.watcher = Watcher(str(top), spec, prefix)
+    def __init__(
+        self, top: Path, spec: WatchFilter = WatchFilter(), prefix: str = "", delay: float = 0.0, native: Any = None
+    ) -> None:
+        self.watcher = Watcher(str(top), spec, prefix, native=native)
         self.stop = threading.Event()
         self.events: list[FsEvent] = []
         self.error: BaseException | None = None

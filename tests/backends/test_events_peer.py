@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -118,3 +121,53 @@ def test_we_see_every_create_delete_and_move_inotifywait_sees(tmp_path: Path) ->
     assert set(zip(their_from, their_to)) - our_moves == set()
     assert not [e for e in events if e.type == "lost"]
     assert implied_tree(events) == real_tree(top)
+
+
+def test_events_record_sees_every_create_delete_and_move_inotifywait_sees(tmp_path: Path) -> None:
+    """The same comparison through the command a user runs: ``driftdeck events record``."""
+    top = tmp_path / "tree"
+    top.mkdir()
+    output = tmp_path / "rec.jsonl"
+    peer = Peer(top, tmp_path / "peer.log")
+    errors = open(tmp_path / "record.err", "w+b")
+    recorder = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "events", "record", str(top), "--output", str(output),
+         "--type", "created", "--type", "deleted", "--type", "moved", "--type", "closed", "--duration", "120"],
+        stderr=errors, stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        peer.wait_ready(top)
+        for _ in range(800):  # the command says on stderr how its watch started
+            if b"events record: watching . with inotify" in (tmp_path / "record.err").read_bytes():
+                break
+            assert recorder.poll() is None, (tmp_path / "record.err").read_text()
+            time.sleep(0.025)
+        else:
+            raise AssertionError(f"events record never said it was watching: {(tmp_path / 'record.err').read_text()}")
+        for name in DIRS:
+            (top / name).mkdir()
+        for _ in range(200):
+            if all(f"{top}/{d}" in {p for _, p in peer.lines()} for d in DIRS):
+                break
+            time.sleep(0.025)
+        workload(top)
+        os.rename(top / "beta" / "two", top / "alpha" / "two-moved")
+        shutil.rmtree(top / "gamma with space")
+        time.sleep(1.5)
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        assert recorder.wait(30) == 0, (tmp_path / "record.err").read_text()
+        errors.close()
+        peer.stop()
+
+    prefix = f"{top}/"
+    theirs = [(kinds, path[len(prefix):]) for kinds, path in peer.lines() if path.startswith(prefix)]
+    theirs = [(k, p) for k, p in theirs if ".peer-ready" not in p]
+    assert not any("Q_OVERFLOW" in k for k, _ in theirs), "the peer itself overflowed; the comparison is void"
+    records = [json.loads(line) for line in output.read_text().splitlines()[1:]]
+    ours = [r for r in records if r["type"] in ("created", "deleted", "moved")]
+    assert {p for k, p in theirs if "CREATE" in k} - {r["path"] for r in ours if r["type"] == "created"} == set()
+    assert {p for k, p in theirs if "DELETE" in k} - {r["path"] for r in ours if r["type"] == "deleted"} == set()
+    their_moves = set(zip([p for k, p in theirs if "MOVED_FROM" in k], [p for k, p in theirs if "MOVED_TO" in k]))
+    assert their_moves - {(r["path"], r.get("dest")) for r in ours if r["type"] == "moved"} == set()
+    assert len(their_moves) > 300 and not [r for r in records if r["type"] == "lost"]

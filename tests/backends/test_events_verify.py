@@ -267,3 +267,16 @@ def test_arbitrary_bytes_never_crash(tmp_path: Path, data: bytes) -> None:
     path.write_bytes(data)
     report = verify_recording(str(path))
     assert report.exit_code in (0, 1, 3, 4)
+
+
+def test_at_most_fifty_problems_of_each_kind_are_listed_and_all_are_counted(tmp_path: Path) -> None:
+    # 240 records whose seq falls at every step (239 order violations), then 60 malformed lines
+    records = [ev(240 - i, "modified", f"f{i}", mono=i) for i in range(240)]
+    path = write_jsonl(tmp_path / "many.jsonl", records, header={**HEADER, "filter": {"types": ["modified"]}})
+    with open(path, "a") as handle:
+        handle.write("not json\n" * 60)
+    report = verify_recording(str(path))
+    assert report.order_violations == 239
+    assert len([v for v in report.violations if v.rule == "order"]) == 50
+    assert report.malformed_count == 60 and len(report.malformed) == 50
+    assert report.violations[0].line == 3  # the first ones are listed, in order

@@ -219,7 +219,7 @@ def test_polling_backend_shows_a_notice_and_still_reports(tmp_path: Path) -> Non
 LIMITED = textwrap.dedent(
     """
     import json, os, sys, threading, time
-    limit, top = sys.argv[1], sys.argv[2]
+    limit, top, fresh = sys.argv[1], sys.argv[2], sys.argv[3] == "fresh"
     with open("/proc/sys/user/max_inotify_watches", "w") as f:
         f.write(limit)
     from backends.events.watcher import Watcher
@@ -229,6 +229,8 @@ LIMITED = textwrap.dedent(
     def writer():
         time.sleep(1.0)
         for i in range(12):
+            if fresh:
+                os.mkdir(os.path.join(top, f"d{i}"))
             open(os.path.join(top, f"d{i}", "late.txt"), "w").close()
         time.sleep(2.5)
         stop.set()
@@ -240,7 +242,12 @@ LIMITED = textwrap.dedent(
 )
 
 
-def _run_with_watch_limit(limit: int, top: Path) -> list[dict]:
+def _run_with_watch_limit(limit: int, top: Path, *, fresh: bool = False) -> list[dict]:
+    """Watch ``top`` in a private user namespace whose inotify watch limit is ``limit``.
+
+    A writer creates ``d0``..``d11/late.txt`` after a second (and the
+    directories themselves first when ``fresh``).
+    """
     if shutil.which("unshare") is None:
         pytest.skip("unshare(1) is not installed: cannot lower the inotify watch limit in a private user namespace")
     probe = subprocess.run(["unshare", "-U", "-r", "sh", "-c", "echo 1 > /proc/sys/user/max_inotify_watches"],
@@ -248,34 +255,51 @@ def _run_with_watch_limit(limit: int, top: Path) -> list[dict]:
     if probe.returncode != 0:
         pytest.skip(f"user namespaces with a private inotify limit are not available here: {probe.stderr.strip()}")
     result = subprocess.run(
-        ["unshare", "-U", "-r", sys.executable, "-c", LIMITED, str(limit), str(top)],
+        ["unshare", "-U", "-r", sys.executable, "-c", LIMITED, str(limit), str(top), "fresh" if fresh else "existing"],
         capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
-def test_watch_limit_mid_tree_falls_back_to_polling_with_a_lost_marker(tmp_path: Path) -> None:
+LATE = {f"d{i}/late.txt" for i in range(12)}
+
+
+def _created(events: list[dict]) -> set[str]:
+    return {e["path"] for e in events if e["type"] == "created" and not e["is_dir"]}
+
+
+def test_watch_limit_after_the_start_falls_back_to_polling_with_a_lost_marker(tmp_path: Path) -> None:
+    # root + 2 directories + the start-up probe fit in 5 watches; the 12 directories made later do not
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    events = _run_with_watch_limit(5, tmp_path, fresh=True)
+    notices = [e["detail"] for e in events if e["type"] == "notice"]
+    assert notices[0].startswith("watching . with inotify")
+    lost = [e for e in events if e["type"] == "lost"]
+    assert lost and "inotify watch limit" in lost[0]["detail"]
+    assert any(n.startswith("polling . every 0.2 s: the inotify watch limit is reached") for n in notices)
+    assert _created(events) == LATE  # nothing missed across the fallback
+
+
+def test_watch_limit_during_the_start_walk_polls_from_the_start(tmp_path: Path) -> None:
     for i in range(12):
         (tmp_path / f"d{i}").mkdir()
     events = _run_with_watch_limit(5, tmp_path)
-    lost = [e for e in events if e["type"] == "lost"]
-    assert lost and "inotify watch limit" in lost[0]["detail"]
     notices = [e["detail"] for e in events if e["type"] == "notice"]
-    assert any(n.startswith("polling . every 0.2 s: the inotify watch limit is reached") for n in notices)
-    created = {e["path"] for e in events if e["type"] == "created"}
-    assert created == {f"d{i}/late.txt" for i in range(12)}  # nothing missed after the fallback
+    assert notices[0].startswith("polling . every 0.2 s: the inotify watch limit is reached")
+    assert not [e for e in events if e["type"] == "lost"]
+    assert _created(events) == LATE
 
 
 def test_watch_limit_at_the_root_starts_polling_at_once(tmp_path: Path) -> None:
-    (tmp_path / "d0").mkdir()
-    for i in range(1, 12):
+    for i in range(12):
         (tmp_path / f"d{i}").mkdir()
     events = _run_with_watch_limit(0, tmp_path)
     notices = [e["detail"] for e in events if e["type"] == "notice"]
     assert notices[0].startswith("polling . every 0.2 s: the inotify watch limit is reached")
     assert not [e for e in events if e["type"] == "lost"]
-    assert {e["path"] for e in events if e["type"] == "created"} == {f"d{i}/late.txt" for i in range(12)}
+    assert _created(events) == LATE
 
 
 HOSTILE_NAMES = ["with space.txt", "new\nline.txt", "back\\slash.txt", "ünïcödé.txt", "tab\there"]

@@ -241,3 +241,26 @@ async def test_a_source_that_cannot_watch_says_so(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: "cannot watch" in screen_text(pilot), "the error")
         await wait_until(pilot, lambda: "watching demo-workspace" in screen_text(pilot), "watching demo-workspace")
         assert app.is_running
+
+
+async def test_a_type_toggle_while_recording_keeps_numbers_rising(busy, tmp_path: Path) -> None:
+    root, writer = busy
+    target = tmp_path / "out" / "toggled.jsonl"
+    target.parent.mkdir()
+    app = make(root)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_live(pilot)
+        await start_recording(pilot, str(target))
+        writer.start()
+        await wait_until(pilot, lambda: pane._recorder is not None and pane._recorder.count > 10, "events before the toggle")
+        before = pane._recorder.count if pane._recorder else 0
+        await pilot.press("x")  # a type toggle restarts the watch
+        await wait_until(pilot, lambda: pane._recorder is not None and pane._recorder.count > before + 20, "events after the toggle")
+        await pilot.press("r")
+        await pilot.pause()
+        seqs = [e.seq for e in pane.ring]
+    assert all(a < b for a, b in zip(seqs, seqs[1:])), "the ring holds a number twice or out of order"
+    report = verify_recording(str(target))
+    assert report.order_violations == 0 and report.malformed_count == 0, report.violations[:3]
+    notices = [orjson.loads(line).get("detail", "") for line in target.read_bytes().splitlines()[1:]]
+    assert any(n.startswith("watch restarted on . for ") and "sequence numbers continue from" in n for n in notices)

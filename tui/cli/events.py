@@ -15,8 +15,9 @@ import orjson
 from backends.errors import DriftdeckError, NotFoundError, UnsupportedError
 from backends.events.model import CHANGE_TYPES, DEFAULT_TYPES, FsEvent, WatchFilter, WatchHeader
 from backends.events.recording import FORMATS, RecordingWriter, format_for, strip_prefix
+from backends.events.sequence import Sequencer
 from backends.events.stats import EventStats
-from backends.events.verify import VerifyReport, verify_recording
+from backends.events.verify import KEEP, VerifyReport, verify_recording
 from backends.source import open_source
 from backends.spec import local_root
 
@@ -142,6 +143,7 @@ async def _record(
     reason = "interrupted"
     try:
         stream = source.watch(watch_path, spec)
+        sequence = Sequencer()  # a remote source that restarts begins again at 1; the recording never does
         next_batch: asyncio.Task[list[FsEvent]] | None = None
         stopper = asyncio.ensure_future(finish.wait())
         try:
@@ -168,7 +170,8 @@ async def _record(
                 else:
                     changes += sum(1 for e in batch if not e.is_marker)
                     full = False
-                batch = [strip_prefix(e, watch_path) for e in batch]
+                batch = [strip_prefix(e, watch_path) for e in sequence.number(batch)]
+                _say_markers(batch)
                 writer.write(batch)
                 stats.add(batch)
                 if full:
@@ -204,6 +207,15 @@ async def _record(
         "stopped": reason,
         "stats": snapshot.to_json(),
     }
+
+
+def _say_markers(batch: list[FsEvent]) -> None:
+    """Echo how the watch runs (start, fallback, restart) and every loss to stderr as they happen."""
+    for event in batch:
+        if event.type == "notice":
+            click.echo(f"events record: {event.detail}", err=True)
+        elif event.type == "lost":
+            click.echo(f"events record: events lost: {event.detail}", err=True)
 
 
 def _cut_at(batch: list[FsEvent], changes: int, limit: int) -> tuple[list[FsEvent], int, bool]:
@@ -276,7 +288,7 @@ def _print_report(report: VerifyReport) -> None:
     shown = len(report.violations) + len(report.malformed) + len(report.missing)
     hidden = report.violation_count + report.malformed_count + report.missing_count - shown
     if hidden > 0:
-        click.echo(f"... and {hidden:,} more problems (use --json for the first ones of each kind)")
+        click.echo(f"... and {hidden:,} more problems, counted below (the first {KEEP} of each kind are listed)")
     mode = "strict: baseline present" if report.strict else "lenient: no baseline, or not every structural type recorded"
     verdict = {0: "OK: ordered and causal", 1: "VIOLATIONS", 3: "MALFORMED", 4: "MISSING FIELDS"}[report.exit_code]
     click.echo(

@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Static
 from backends.errors import DriftdeckError
 from backends.events.model import CHANGE_TYPES, DEFAULT_TYPES, FsEvent, WatchFilter, WatchHeader
 from backends.events.recording import RecordingWriter, format_for, strip_prefix
+from backends.events.sequence import Sequencer
 from backends.events.ring import RAW_DEST, RAW_PATH, RAW_RECONCILED, RAW_TYPE, EventRing, Raw
 from backends.events.stats import EventStats
 from backends.models import text_matches
@@ -107,6 +108,7 @@ class LivePane(DeckPane):
         self._flush_timer: Timer | None = None  # the one-shot merge scheduled, if any
         self._head_key: tuple[object, ...] | None = None
         self._banner_shown: tuple[str, str] | None = None
+        self._sequence = Sequencer()  # numbers keep rising across watch restarts
 
     def compose(self) -> ComposeResult:
         yield Static("", id="live-head")
@@ -139,6 +141,9 @@ class LivePane(DeckPane):
     # Watching -------------------------------------------------------------------------
 
     def _restart(self) -> None:
+        if self._sequence.last:
+            shown = ", ".join(t for t in CHANGE_TYPES if t in self.types)
+            self._sequence.restart(f"watch restarted on {self.path or '.'} for {shown}", self.path)
         self._error = None
         self._backend = "starting…"
         self._watch(self.path, WatchFilter(types=self.types, isolate=True))
@@ -148,7 +153,7 @@ class LivePane(DeckPane):
     async def _watch(self, path: str, spec: WatchFilter) -> None:
         try:
             async for batch in self.source.watch(path, spec):
-                self.ingest(batch)
+                self.ingest(self._sequence.number(batch))
         except Exception as exc:
             self._error = str(exc)
             self._draw_head()
