@@ -21,6 +21,7 @@ import os
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from backends.confine import open_read
 from backends.errors import MalformedError
 
 CONFIG_NAME = "driftdeck.yaml"
@@ -63,7 +64,7 @@ def load_config(root: str) -> tuple[Layout, dict[str, Any]]:
     """
     path = os.path.join(root, CONFIG_NAME)
     try:
-        with open(path, "rb") as handle:
+        with os.fdopen(open_read(path), "rb") as handle:  # a FIFO named driftdeck.yaml is refused, not waited on
             raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return Layout(), {}

@@ -262,13 +262,7 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
         return await asyncio.to_thread(self._read_range, path, max(0, offset), min(max(0, length), MAX_READ_RANGE))
 
     def _read_range(self, path: str, offset: int, length: int) -> bytes:
-        abs_path = self._resolve(path)
-        try:
-            fd = os.open(abs_path, os.O_RDONLY)
-        except FileNotFoundError:
-            raise NotFoundError(f"{path}: no such file", path=path) from None
-        except OSError as exc:
-            raise UnreadableError(f"{path}: unreadable: {os_reason(exc)}", path=path) from None
+        fd = self._open(path)
         try:
             return os.pread(fd, length, offset)
         except OSError as exc:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 
-from backends.errors import ForbiddenError, NotFoundError
+from backends.confine import confined_path, open_regular
+from backends.errors import NotFoundError
 from backends.layout import load_config
 from backends.spec import local_root
 
@@ -38,11 +39,22 @@ class Rooted:
         self.layout, self.config = load_config(root)
 
     def _resolve(self, path: str, *, follow: bool = True) -> str:
-        """Absolute path of ``path`` under the root; refuse anything outside."""
-        if "\x00" in path or path.startswith("/") or os.path.isabs(path):
-            raise ForbiddenError(f"{path}: absolute paths are refused", path=path)
-        joined = os.path.normpath(os.path.join(self.root, path))
-        real = os.path.realpath(joined if follow else os.path.dirname(joined))
-        if os.path.commonpath([real, self._real_root]) != self._real_root:
-            raise ForbiddenError(f"{path}: resolves outside the source root", path=path)
-        return joined
+        """The real absolute path of ``path`` under the root (open this, not the string); refuse anything outside.
+
+        Raises:
+            ForbiddenError: For an absolute path, or one that resolves outside the root.
+        """
+        return confined_path(self.root, path, follow=follow, real_root=self._real_root)
+
+    def _open(self, path: str) -> int:
+        """A read descriptor on the regular file ``path`` under the root (see ``confine.open_regular``).
+
+        Raises:
+            ForbiddenError: When it resolves outside the root.
+            NotFoundError: When it does not exist.
+            UnreadableError: When it is not a regular file or cannot be read.
+        """
+        try:
+            return open_regular(self._resolve(path), self._real_root, path)
+        except FileNotFoundError:
+            raise NotFoundError(f"{path}: no such file", path=path) from None

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from datetime import datetime
 from typing import Any, Iterator
 
+from backends.confine import OPEN_FLAGS, NotRegularError, not_regular, open_read
 from backends.errors import ForbiddenError, MalformedError, os_reason
 from backends.globwalk import OnProblem, walk_glob
 from backends.jsonread import loads_located
@@ -45,7 +47,7 @@ def parse_timestamp(value: Any) -> float:
         return 0.0
 
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+_OPEN_FLAGS = OPEN_FLAGS  # O_NONBLOCK: a FIFO where a status file should be is refused, not waited on
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -84,7 +86,12 @@ def read_bounded(abs_path: str, limit: int, *, flags: int = 0) -> tuple[bytes, i
     """
     fd = os.open(abs_path, _OPEN_FLAGS | flags)
     try:
-        size = os.fstat(fd).st_size
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "is a directory", abs_path)
+            raise NotRegularError(errno.EINVAL, not_regular(st.st_mode), abs_path)
+        size = st.st_size
         want = min(limit, size + 1) if size else limit  # size 0: a pseudo-file, read what is there
         chunks: list[bytes] = []
         got = 0
@@ -274,7 +281,7 @@ def read_events(abs_path: str, rel: str, offset: int, line: int, limit: int) -> 
         ``(events, next_offset, next_line, at_end)``.
     """
     events: list[RunEvent] = []
-    with open(abs_path, "rb") as handle:
+    with os.fdopen(open_read(abs_path), "rb") as handle:
         handle.seek(offset)
         while len(events) < limit:
             raw = handle.readline(MAX_RECORD_LINE_BYTES + 1)

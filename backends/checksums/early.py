@@ -18,6 +18,8 @@ import os
 import threading
 
 from backends.checksums.hashing import HashPool
+from backends.confine import confined_path, open_regular
+from backends.errors import DriftdeckError
 
 PLAIN_MAX = 32 << 20
 """Manifests up to this size are read at once and, when plain GNU, parsed in bulk."""
@@ -162,9 +164,14 @@ def start_early(root: str, manifest: str, *, workers: int | None = None, emit_ok
         workers: Parallelism (default: the cores).
         emit_ok: Whether matching files are reported (else only counted).
     """
-    path = os.path.join(root, manifest)
+    real_root = os.path.realpath(root)
     try:
-        with open(path, "rb") as stream:
+        path = confined_path(root, manifest, real_root=real_root)
+        fd = open_regular(path, real_root, manifest)  # never a FIFO, never outside the root
+    except (OSError, DriftdeckError):
+        return None  # the verification says why
+    try:
+        with os.fdopen(fd, "rb") as stream:
             if os.fstat(stream.fileno()).st_size > PLAIN_MAX:
                 return None
             data = stream.read(PLAIN_MAX + 1)
@@ -173,5 +180,5 @@ def start_early(root: str, manifest: str, *, workers: int | None = None, emit_ok
     if len(data) > PLAIN_MAX:  # grew meanwhile
         return None
     lines = Lines(data)
-    pool = fork_on_lines(lines, os.path.dirname(path), os.path.realpath(root), workers, emit_ok)
+    pool = fork_on_lines(lines, os.path.dirname(path), real_root, workers, emit_ok)
     return EarlyStart(root, manifest, lines, pool)

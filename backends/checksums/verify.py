@@ -52,6 +52,8 @@ from backends.checksums.models import (
     ManifestProblem,
 )
 from backends.checksums.scope import Scope, scan_scope
+from backends.confine import confined_path, open_regular
+from backends.errors import DriftdeckError, ForbiddenError, UnreadableError
 
 VerifyItem = ChecksumEntry | ChecksumProgress | ChecksumSummary
 
@@ -93,6 +95,15 @@ class _Counts:
     def add_ok(self, count: int = 1) -> None:
         if count:
             self.by_category[OK] = self.by_category.get(OK, 0) + count
+
+
+HELD_MALFORMED = 100
+"""Malformed lines held back (text unshown) until the first SHA-256 line proves the file a manifest."""
+
+
+def _malformed(manifest: str, bad: MalformedLine, *, show: bool) -> ChecksumEntry:
+    reason = f"{bad.reason}: {bad.text}" if show else f"{bad.reason} (text not shown: no SHA-256 line before it)"
+    return ChecksumEntry(MALFORMED, manifest, bad.line, None, reason=reason)
 
 
 def verify_manifest(
@@ -154,7 +165,13 @@ def _verify(
     stop = stop or threading.Event()
     counts = _Counts()
     real_root = os.path.realpath(root)
-    abs_manifest = os.path.join(root, manifest)
+    try:  # the real path: a symlink followed by ".." must not lead out (the kernel resolves in that order)
+        abs_manifest = confined_path(root, manifest, real_root=real_root)
+    except ForbiddenError as exc:
+        abs_manifest = ""
+        refused: str | None = str(exc)
+    else:
+        refused = None
     base = os.path.dirname(abs_manifest)
     prefix = posixpath.dirname(manifest)
 
@@ -173,20 +190,23 @@ def _verify(
 
     stream = None  # kept open to parse a manifest too big to read at once
     lines = prefetched  # a manifest read at once
+    if refused is not None:
+        yield summary(ManifestProblem(MANIFEST_UNREADABLE, refused))
+        return
     if lines is not None:
         data = lines.data
     else:
         try:
-            stream = open(abs_manifest, "rb")
+            stream = os.fdopen(open_regular(abs_manifest, real_root, manifest), "rb")  # a regular file only
             data = stream.read(PLAIN_MAX + 1)
-        except OSError as exc:
+        except FileNotFoundError:
+            yield summary(ManifestProblem(MANIFEST_MISSING, f"{manifest}: no such manifest"))
+            return
+        except (OSError, UnreadableError, ForbiddenError) as exc:
             if stream is not None:
                 stream.close()
-            if isinstance(exc, FileNotFoundError):
-                yield summary(ManifestProblem(MANIFEST_MISSING, f"{manifest}: no such manifest"))
-            else:
-                reason = "is a directory" if isinstance(exc, IsADirectoryError) else (exc.strerror or str(exc))
-                yield summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {reason}"))
+            reason = str(exc) if isinstance(exc, DriftdeckError) else f"{manifest}: unreadable: {exc.strerror or exc}"
+            yield summary(ManifestProblem(MANIFEST_UNREADABLE, reason))
             return
         if len(data) <= PLAIN_MAX:
             lines = Lines(data)
@@ -210,18 +230,32 @@ def _verify(
                 stream.seek(0)
                 source = stream
             del data, lines
+            # A line's text is shown only once the file has proved to be a manifest (one SHA-256
+            # line): a file that is not one (a token, /proc/self/environ) is never echoed.
+            held: list[MalformedLine] | None = []
             for parsed in parse_manifest(source):
                 if type(parsed) is ManifestLine:
                     numbers.append(parsed.line)
                     names.append(parsed.name)
                     digests.append(parsed.digest)
                     formats.add(parsed.format)
+                    if held is not None:
+                        for early_bad in held:
+                            yield counts.add(_malformed(manifest, early_bad, show=True))
+                        held = None
                 else:
                     assert isinstance(parsed, MalformedLine)
-                    yield counts.add(ChecksumEntry(MALFORMED, manifest, parsed.line, None, reason=f"{parsed.reason}: {parsed.text}"))
+                    if held is None:
+                        yield counts.add(_malformed(manifest, parsed, show=True))
+                    elif len(held) < HELD_MALFORMED:
+                        held.append(parsed)
+                    else:
+                        yield counts.add(_malformed(manifest, parsed, show=False))
                 if stop.is_set():
                     yield summary()
                     return
+            for early_bad in held or ():
+                yield counts.add(_malformed(manifest, early_bad, show=False))
     except OSError as exc:
         yield summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {exc.strerror or exc}"))
         return

@@ -20,6 +20,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from backends.confine import NOFOLLOW, open_read
 from backends.events.model import WatchFilter
 
 
@@ -108,7 +109,7 @@ class GitIgnore:
         """Re-read the ``.gitignore`` at ``rel_path`` (forgotten if it is gone)."""
         base = rel_path.rsplit("/", 1)[0] if "/" in rel_path else ""
         try:
-            with open(os.path.join(self.top, rel_path), "rb") as handle:
+            with os.fdopen(open_read(os.path.join(self.top, rel_path), NOFOLLOW), "rb") as handle:
                 text = handle.read(1 << 20).decode("utf-8", errors="replace")
         except OSError:
             self._rules.pop(base, None)

@@ -31,6 +31,7 @@ A malformed file wins over missing fields, which win over violations.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from typing import IO, Any, Iterator
 import orjson
 import yaml
 
+from backends.confine import open_read
 from backends.errors import NotFoundError, UnreadableError
 from backends.events.model import ALL_TYPES, FORMAT_NAME, STRUCTURE_TYPES
 from backends.events.tree import Tree
@@ -182,7 +184,7 @@ def read_records(path: str, label: str) -> tuple[str, Iterator[tuple[int | None,
         NotFoundError, UnreadableError: When the file cannot be opened.
     """
     try:
-        handle = open(path, "rb")
+        handle = os.fdopen(open_read(path), "rb")
     except FileNotFoundError:
         raise NotFoundError(f"{label}: no such file", path=label) from None
     except IsADirectoryError:

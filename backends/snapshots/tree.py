@@ -21,6 +21,7 @@ from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from backends.confine import open_read
 from backends.errors import UnreadableError
 from backends.forkpool import Claims, can_fork, cores, fork_map
 from backends.snapshots.formats import SNIFF_BYTES, format_of
@@ -134,8 +135,8 @@ def fill_sizes(root: str, items: list[tuple[str, Node]]) -> list[tuple[str, Node
 
 
 def read_file(path: str, limit: int | None = None) -> bytes:
-    """The bytes of a file (at most ``limit``), with plain ``os`` calls."""
-    fd = os.open(path, os.O_RDONLY)
+    """The bytes of a file (at most ``limit``), with plain ``os`` calls (a regular file only)."""
+    fd = open_read(path)
     try:
         parts: list[bytes] = []
         got = 0
@@ -154,7 +155,7 @@ def read_file(path: str, limit: int | None = None) -> bytes:
 def sha256_file(path: str) -> tuple[str, int]:
     """Hex SHA-256 of a file and the bytes read."""
     digest = hashlib.sha256()
-    fd = os.open(path, os.O_RDONLY)
+    fd = open_read(path)
     size = 0
     try:
         while True:
@@ -170,7 +171,12 @@ def sha256_file(path: str) -> tuple[str, int]:
 
 def _same_large(path_a: str, path_b: str) -> tuple[bool, int]:
     """Compare two big files chunk by chunk, stopping at the first difference."""
-    fa, fb = os.open(path_a, os.O_RDONLY), os.open(path_b, os.O_RDONLY)
+    fa = open_read(path_a)
+    try:
+        fb = open_read(path_b)
+    except BaseException:
+        os.close(fa)
+        raise
     read = 0
     try:
         while True:

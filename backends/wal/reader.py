@@ -16,6 +16,7 @@ import stat
 import threading
 from typing import BinaryIO, Iterator
 
+from backends.confine import open_read
 from backends.errors import NotFoundError, UnreadableError
 from backends.errors import os_reason
 
@@ -38,7 +39,7 @@ def open_wal(path: str, name: str) -> int:
         UnreadableError: A directory, a symlink loop, no permission, an I/O error.
     """
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = open_read(path)  # never waits on a FIFO; a directory or device is refused
     except FileNotFoundError:
         raise NotFoundError(f"{name}: no such file", path=name) from None
     except OSError as exc:
