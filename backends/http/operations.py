@@ -75,16 +75,32 @@ def _query_from_json(data: Any) -> RunQuery:
     )
 
 
-def _model(name: str) -> Param:
-    """A parameter carrying a model (rules, scope) as tagged JSON."""
+def _model(name: str, *allowed: str) -> Param:
+    """A parameter carrying a model as tagged JSON; only the ``allowed`` types (``module:Class``) are decoded.
+
+    The tag is checked before anything is imported or built: a client naming
+    another type (any importable ``backends`` class) gets a 400, never an import.
+    """
     from backends.http import wire
 
-    return Param(name, "json", decode=wire.untag, encode=wire.tag_json)
+    def decode(data: Any) -> Any:
+        tag = data.get("t") if isinstance(data, dict) else None
+        if tag not in allowed:
+            raise MalformedError(f"?{name}", None, f"expected a tagged {' or '.join(a.rpartition(':')[2] for a in allowed)}")
+        return wire.untag(data)
+
+    return Param(name, "json", decode=decode, encode=wire.tag_json)
 
 
+SNAPSHOT_RULES = "backends.snapshots.models:SnapshotRules"
+WAL_RULES = "backends.wal.rules:WalRules"
 QUERY = Param("query", "json", decode=_query_from_json, encode=lambda q: q.to_json())
 PATH = Param("path", required=True)
-RULES = _model("rules")
+RULES = _model("rules", WAL_RULES)
+SNAP_RULES = _model("rules", SNAPSHOT_RULES)
+MAX_OFFSET = 1 << 62
+"""Largest byte offset accepted (``pread`` takes a signed 64-bit offset)."""
+MAX_CURSOR_CHARS = 4096
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
@@ -97,13 +113,13 @@ OPERATIONS: dict[str, Operation] = {
         Operation("artifact_preview", "artifact/preview", "json", (PATH, Param("max_bytes", "int", maximum=1 << 20)), "Bounded preview of an artifact."),
         Operation("list_dir", "files/list", "json", (Param("path"),), "Entries of a directory."),
         Operation("stat", "files/stat", "json", (PATH,), "One entry."),
-        Operation("read_range", "files/range", "bytes", (PATH, Param("offset", "int", required=True), Param("length", "int", required=True, maximum=MAX_RANGE)), "Bytes of a file."),
+        Operation("read_range", "files/range", "bytes", (PATH, Param("offset", "int", required=True, maximum=MAX_OFFSET), Param("length", "int", required=True, maximum=MAX_RANGE)), "Bytes of a file."),
         Operation("list_manifests", "manifests", "json", (), "Checksum manifests."),
         Operation("list_snapshots", "snapshots", "json", (), "Trace snapshots."),
         Operation("list_wal_pairs", "wal/pairs", "json", (), "WAL record/replay pairs."),
         Operation(
             "verify_checksums", "checksums/verify", "stream",
-            (Param("manifest", required=True), Param("include_new", "bool"), _model("scope"), Param("emit_ok", "bool")),
+            (Param("manifest", required=True), Param("include_new", "bool"), _model("scope", "backends.checksums.scope:Scope"), Param("emit_ok", "bool")),
             "Verify one manifest: entries as files complete, progress, the summary last.",
         ),
         Operation("wal_index", "wal/index", "stream", (PATH,), "Build a WAL file's line index: progress, then its size."),
@@ -123,17 +139,17 @@ OPERATIONS: dict[str, Operation] = {
         Operation("snapshot_path", "snapshots/path", "json", (Param("name", required=True),), "Where a snapshot named so lives."),
         Operation(
             "diff_snapshots", "snapshots/diff", "stream",
-            (Param("a", required=True), Param("b", required=True), RULES, Param("unchanged", "bool")),
+            (Param("a", required=True), Param("b", required=True), SNAP_RULES, Param("unchanged", "bool")),
             "Entry differences between two snapshots, then a summary.",
         ),
         Operation(
             "diff_entry", "snapshots/entry", "json",
-            (Param("a", required=True), Param("b", required=True), PATH, RULES, Param("mode"), Param("old_path"), Param("context", "int", maximum=1000)),
+            (Param("a", required=True), Param("b", required=True), PATH, SNAP_RULES, Param("mode"), Param("old_path"), Param("context", "int", maximum=1000)),
             "The content diff of one entry.",
         ),
         Operation("diff_file", "files/diff", "json", (Param("a", required=True), Param("b", required=True)), "Unified diff of two files."),
         Operation(
-            "watch", "events/watch", "sse", (Param("path"), _model("filters")),
+            "watch", "events/watch", "sse", (Param("path"), _model("filters", "backends.events.model:WatchFilter")),
             "Live filesystem events as Server-Sent Events (id <epoch>:<seq>, Last-Event-ID resumes, comment heartbeats).",
         ),
     )
@@ -186,8 +202,13 @@ def _convert(param: Param, raw: str) -> Any:
         if param.kind == "json":
             data = orjson.loads(raw)
             return param.decode(data) if param.decode else data
-    except (ValueError, orjson.JSONDecodeError) as exc:
-        raise MalformedError(f"?{param.name}", None, f"invalid value: {exc}") from None
+    except MalformedError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, orjson.JSONDecodeError) as exc:
+        # a model built from client JSON with a wrong field or type: the client's fault, said in one line
+        raise MalformedError(f"?{param.name}", None, f"invalid value: {type(exc).__name__}: {exc}") from None
+    if len(raw) > MAX_CURSOR_CHARS and param.name == "cursor":
+        raise MalformedError(f"?{param.name}", None, f"longer than {MAX_CURSOR_CHARS} characters")
     if "\x00" in raw:
         raise MalformedError(f"?{param.name}", None, "NUL byte refused")
     return raw

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat as stat_mod
 
-from backends.confine import open_read
+from backends.confine import NOFOLLOW, open_read
 from backends.errors import MalformedError, UnreadableError
 from backends.snapshots.formats import SNIFF_BYTES, STRUCTURED, decode_text, format_of, split_lines
 from backends.snapshots.models import EntryContent, SnapshotRules
@@ -130,9 +130,9 @@ def _binary(base: EntryContent, path_a: str | None, path_b: str | None, notes: l
 
 
 def _first_difference(path_a: str, path_b: str) -> int | None:
-    fa = open_read(path_a)
+    fa = open_read(path_a, NOFOLLOW)
     try:
-        fb = open_read(path_b)  # inside the try: fa is closed if this fails
+        fb = open_read(path_b, NOFOLLOW)  # inside the try: fa is closed if this fails
         try:
             offset = 0
             while True:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Callable, Mapping
 
+from backends.patterns import PatternError, compile_pattern
 from backends.errors import MalformedError
 from backends.snapshots.globs import glob_regex
 from backends.snapshots.models import SnapshotRules
@@ -100,9 +101,11 @@ def rules_from_config(config: Mapping[str, Any], locate: Locate = lambda key: No
 def check_rules(rules: SnapshotRules, locate: Locate = lambda key: None, where: str = CONFIG_NAME) -> None:
     """Raise ``MalformedError`` for a regex that does not compile or a glob that escapes."""
     for regex in rules.ignore_lines:
+        if not isinstance(regex, str):
+            raise MalformedError(where, locate("ignore_lines"), f"ignore_lines must hold strings, not {regex!r}")
         try:
-            re.compile(regex)
-        except re.error as exc:
+            compile_pattern(regex)
+        except PatternError as exc:
             raise MalformedError(where, locate("ignore_lines"), f"invalid regex {regex!r}: {exc}") from None
     for key, globs in (("ignore_paths", rules.ignore_paths), ("groups", tuple(g for g, _ in rules.groups))):
         for glob in globs:
@@ -198,8 +201,9 @@ class CompiledRules:
     rules: SnapshotRules
 
     @cached_property
-    def line_regexes(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(r) for r in self.rules.ignore_lines) if self.rules.apply else ()
+    def line_regexes(self) -> tuple[Any, ...]:
+        """The ``ignore_lines`` patterns on RE2 (linear time: they come from users and clients)."""
+        return tuple(compile_pattern(r) for r in self.rules.ignore_lines) if self.rules.apply else ()
 
     @cached_property
     def field_regexes(self) -> tuple[re.Pattern[str], ...]:

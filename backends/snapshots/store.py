@@ -72,6 +72,9 @@ class SnapshotStore:
         """``diff_trees`` of two snapshots named as ``snapshot_path`` accepts them."""
         from backends.snapshots.tree import diff_trees
 
+        from backends.snapshots.rules import check_rules
+
+        check_rules(rules, where="?rules")  # rules from a client: bad patterns are a 400, never a crash mid-diff
         rel_a, abs_a = self._snapshot_abs(a)
         rel_b, abs_b = self._snapshot_abs(b)
         return diff_trees(abs_a, abs_b, rules, stop, name_a=rel_a or ".", name_b=rel_b or ".",
@@ -83,6 +86,9 @@ class SnapshotStore:
         for name in (path, old_path or path):
             if name.startswith("/") or ".." in name.split("/") or "\x00" in name:
                 raise ForbiddenError(f"{name}: entry paths must stay inside the snapshot", path=name)
+        from backends.snapshots.rules import check_rules
+
+        check_rules(rules, where="?rules")
         rel_a = self._snapshot_path(a)
         rel_b = self._snapshot_path(b)
         abs_a = self._resolve(_join(rel_a, old_path or path), follow=False)

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from backends.confine import open_read
+from backends.confine import NOFOLLOW, open_read
 from backends.errors import UnreadableError
 from backends.forkpool import Claims, can_fork, cores, fork_map
 from backends.snapshots.formats import SNIFF_BYTES, format_of
@@ -136,7 +136,7 @@ def fill_sizes(root: str, items: list[tuple[str, Node]]) -> list[tuple[str, Node
 
 def read_file(path: str, limit: int | None = None) -> bytes:
     """The bytes of a file (at most ``limit``), with plain ``os`` calls (a regular file only)."""
-    fd = open_read(path)
+    fd = open_read(path, NOFOLLOW)
     try:
         parts: list[bytes] = []
         got = 0
@@ -155,7 +155,7 @@ def read_file(path: str, limit: int | None = None) -> bytes:
 def sha256_file(path: str) -> tuple[str, int]:
     """Hex SHA-256 of a file and the bytes read."""
     digest = hashlib.sha256()
-    fd = open_read(path)
+    fd = open_read(path, NOFOLLOW)
     size = 0
     try:
         while True:
@@ -171,9 +171,9 @@ def sha256_file(path: str) -> tuple[str, int]:
 
 def _same_large(path_a: str, path_b: str) -> tuple[bool, int]:
     """Compare two big files chunk by chunk, stopping at the first difference."""
-    fa = open_read(path_a)
+    fa = open_read(path_a, NOFOLLOW)
     try:
-        fb = open_read(path_b)
+        fb = open_read(path_b, NOFOLLOW)
     except BaseException:
         os.close(fa)
         raise

@@ -34,6 +34,9 @@ def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "out").symlink_to(base)  # a link to a directory outside
     (base / "secret.txt").write_text(f"{SECRET}\nsecond line\n")
     (root / "notes.txt").write_text("api-key=hunter2\nnothing like a checksum\n")
+    for name, text in (("a", "x\n" + "a" * 40 + "\n"), ("b", "y\n" + "a" * 40 + "\n")):
+        (root / "history" / "snapshots" / name).mkdir(parents=True)
+        (root / "history" / "snapshots" / name / "x.txt").write_text(text)
     os.mkfifo(root / "pipe")
     os.mkfifo(root / "SHA256SUMS")  # a FIFO where a manifest is expected
     return root
@@ -121,3 +124,44 @@ def test_nothing_was_written_under_the_root(hostile_root: Path, attacked: Backgr
     for path in CLIMBS:
         get(attacked, "/api/v1/checksums/verify", manifest=path)
     assert tree_fingerprint(hostile_root) == before
+
+
+def snap_rules(*patterns: str) -> str:
+    return orjson.dumps({"t": "backends.snapshots.models:SnapshotRules", "d": {"ignore_lines": list(patterns)}}).decode()
+
+
+def test_a_pathological_pattern_neither_freezes_the_server_nor_fails(attacked: BackgroundServer) -> None:
+    # On a backtracking engine "(.+)+Z" against 40 "a"s runs for ages holding the GIL: every endpoint froze.
+    answered: list[int] = []
+
+    def other_client() -> None:
+        time.sleep(0.2)
+        answered.append(get(attacked, "/api/v1/describe").status_code)
+
+    thread = threading.Thread(target=other_client)
+    thread.start()
+    response = get(attacked, "/api/v1/snapshots/entry", a="a", b="b", path="x.txt", rules=snap_rules("(.+)+Z"))
+    thread.join(20)
+    assert response.status_code == 200, response.text[:300]
+    assert answered == [200]
+
+
+@pytest.mark.parametrize(
+    ("route", "params", "needle"),
+    [
+        ("/api/v1/snapshots/entry", {"a": "a", "b": "b", "path": "x.txt", "rules": snap_rules("(")}, "invalid regex"),
+        ("/api/v1/snapshots/entry", {"a": "a", "b": "b", "path": "x.txt", "rules": snap_rules("(a)\\1")}, "no backreferences"),
+        ("/api/v1/snapshots/entry", {"a": "a", "b": "b", "path": "x.txt", "rules": '{"t": "backends.demo:build_demo", "d": {}}'}, "expected a tagged SnapshotRules"),
+        ("/api/v1/snapshots/entry", {"a": "a", "b": "b", "path": "x.txt", "rules": '{"t": "backends.snapshots.models:SnapshotRules", "d": {"ignore_lines": 5}}'}, "invalid value"),
+        ("/api/v1/snapshots/diff", {"a": "a", "b": "b", "rules": snap_rules("[")}, "invalid regex"),
+        ("/api/v1/files/range", {"path": "notes.txt", "offset": 2**63, "length": 10}, "out of range"),
+        ("/api/v1/run/events", {"run": "x", "cursor": "9" * 5000}, "longer than"),
+        ("/api/v1/checksums/verify", {"manifest": "notes.txt", "scope": '{"t": "backends.snapshots.models:SnapshotRules", "d": {}}'}, "expected a tagged Scope"),
+    ],
+    ids=["unbalanced", "backreference", "foreign-type", "wrong-field-type", "diff-pattern", "offset-2^63", "huge-cursor", "scope-of-wrong-type"],
+)
+def test_malformed_parameters_are_a_400_with_a_message(attacked: BackgroundServer, route: str, params: dict, needle: str) -> None:
+    response = get(attacked, route, **params)
+    assert response.status_code == 400, (response.status_code, response.text[:300])
+    assert needle in response.json()["error"]["message"] + str(response.json()["error"].get("reason")), response.text[:300]
+    assert "Traceback" not in response.text
