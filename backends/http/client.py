@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import ssl
 from typing import Any, AsyncIterator
 
 import httpx
@@ -34,6 +35,7 @@ from backends.models import (
 )
 
 TOKEN_ENV = "DRIFTDECK_TOKEN"
+CA_BUNDLE_ENV = "DRIFTDECK_CA_BUNDLE"
 RETRYABLE = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
@@ -56,7 +58,9 @@ class HttpSource:
 
     kind = "http"
 
-    def __init__(self, spec: str, token: str | None = None, *, retries: int = 4, backoff: float = 0.25) -> None:
+    def __init__(
+        self, spec: str, token: str | None = None, *, retries: int = 4, backoff: float = 0.25, ca_bundle: str | None = None
+    ) -> None:
         base = spec.rstrip("/")
         if base.endswith("/api/v1"):
             base = base[: -len("/api/v1")]
@@ -67,6 +71,8 @@ class HttpSource:
         self.token = token if token is not None else os.environ.get(TOKEN_ENV) or None
         self.retries = retries
         self.backoff = backoff
+        self.ca_bundle = ca_bundle
+        """CA certificates (PEM) trusted for an ``https://`` server; default ``$DRIFTDECK_CA_BUNDLE``, else the system's."""
         self.state = "connecting"
         """``connecting``, ``connected``, ``retrying in Ns`` or ``offline``."""
         self.idle_timeout = 35.0
@@ -76,6 +82,20 @@ class HttpSource:
 
     def __repr__(self) -> str:
         return f"HttpSource({self.base!r})"
+
+    def _tls(self) -> ssl.SSLContext | bool:
+        """Certificate verification: the system's roots, or the CA bundle in ``DRIFTDECK_CA_BUNDLE``.
+
+        Raises:
+            SourceSpecError: When the bundle cannot be loaded.
+        """
+        bundle = self.ca_bundle or os.environ.get(CA_BUNDLE_ENV)
+        if not bundle:
+            return True
+        try:
+            return ssl.create_default_context(cafile=bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise errors.SourceSpecError(f"{bundle}: cannot load the CA bundle: {exc}") from None
 
     # Transport -------------------------------------------------------------
 
@@ -89,7 +109,9 @@ class HttpSource:
             if self.token:
                 headers["authorization"] = f"Bearer {self.token}"
             timeout = httpx.Timeout(connect=5.0, read=120.0, write=10.0, pool=10.0)
-            self._client = httpx.AsyncClient(base_url=f"{self.base}/api/v1/", headers=headers, timeout=timeout)
+            self._client = httpx.AsyncClient(
+                base_url=f"{self.base}/api/v1/", headers=headers, timeout=timeout, verify=self._tls(), follow_redirects=False
+            )
             self._loop = loop
         return self._client
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 import ipaddress
+import os
 import threading
 from typing import Any, AsyncIterator
 
@@ -46,12 +48,15 @@ STATUS_OF: tuple[tuple[type[errors.DriftdeckError], int], ...] = (
 )
 
 
-def error_body(exc: errors.DriftdeckError) -> dict[str, Any]:
-    """The JSON body describing an error, readable by ``HttpSource``."""
+def error_body(exc: errors.DriftdeckError, hide: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON body describing an error, readable by ``HttpSource``; the ``hide`` strings (the root) become ``.``."""
+    message = str(exc)
+    for secret in hide:
+        message = message.replace(secret + "/", "").replace(secret, ".")
     return {
         "error": {
             "type": type(exc).__name__,
-            "message": str(exc),
+            "message": message,
             "path": exc.path,
             "line": getattr(exc, "line", None),
             "reason": getattr(exc, "reason", None),
@@ -76,18 +81,51 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class Guard:
-    """Pure ASGI middleware: method, size and bearer-token checks before any route."""
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+"""Host names every server answers to."""
+MIN_TOKEN_CHARS = 16
+"""Shortest bearer token ``serve`` accepts (a short one is guessed)."""
 
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+
+def host_name(value: bytes) -> str | None:
+    """The host name of a ``Host`` header, lower-cased, without port or trailing dot (``None`` if malformed)."""
+    try:
+        text = value.decode("ascii").strip().lower()
+    except UnicodeDecodeError:
+        return None
+    if text.startswith("["):
+        inner, sep, rest = text[1:].partition("]")
+        return inner if sep and (not rest or (rest.startswith(":") and rest[1:].isdigit())) else None
+    name, sep, port = text.partition(":")
+    if sep and not port.isdigit():
+        return None
+    return name.rstrip(".") or None
+
+
+class Guard:
+    """Pure ASGI middleware: host, method, size and bearer-token checks before any route.
+
+    Args:
+        app: The app behind the guard.
+        token: Bearer token required on every route but health.
+        allowed_hosts: Host names (``Host`` header, port ignored) answered;
+            anything else is refused, so a web page that rebinds its own DNS
+            name to this address cannot read the workspace through a browser.
+    """
+
+    def __init__(self, app: ASGIApp, token: str | None, allowed_hosts: frozenset[str] = LOOPBACK_NAMES) -> None:
         self.app = app
         self.token = token.encode("utf-8") if token else None
+        self.allowed_hosts = frozenset(h.lower().strip("[]").rstrip(".") for h in allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        if host_name(headers.get(b"host", b"")) not in self.allowed_hosts:
+            await _plain(send, 421, "this server does not answer to that Host name (driftdeck serve --allow-host NAME)")
+            return
         if scope["method"] not in ("GET", "HEAD"):
             await _plain(send, 405, "read-only API: only GET is allowed", {b"allow": b"GET"})
             return
@@ -118,17 +156,21 @@ async def _plain(send: Send, status: int, message: str, extra: dict[bytes, bytes
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(source: Any, *, token: str | None = None, heartbeat: float = 10.0) -> ASGIApp:
+def create_app(
+    source: Any, *, token: str | None = None, heartbeat: float = 10.0, allowed_hosts: frozenset[str] = LOOPBACK_NAMES
+) -> ASGIApp:
     """The ASGI app serving ``source`` read-only.
 
     Args:
         source: A DataSource (normally a ``LocalSource``).
         token: Bearer token required on every route but health; ``None`` for none.
         heartbeat: Seconds of silence after which an event stream sends a comment line.
+        allowed_hosts: Host names the server answers to (loopback names by default).
     """
     from backends.http.live import WatchHubs
 
     hubs = WatchHubs(source)
+    hide = _root_strings(source)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -138,7 +180,7 @@ def create_app(source: Any, *, token: str | None = None, heartbeat: float = 10.0
 
     routes = [Route("/api/v1/health", health), Route("/api/v1/openapi.json", spec)]
     routes += [
-        Route(f"/api/v1/{op.path}", _sse_handler(hubs, op, heartbeat) if op.kind == "sse" else _handler(source, op), methods=["GET"])
+        Route(f"/api/v1/{op.path}", _sse_handler(hubs, op, heartbeat, hide) if op.kind == "sse" else _handler(source, op, hide), methods=["GET"])
         for op in OPERATIONS.values()
     ]
     @contextlib.asynccontextmanager
@@ -146,10 +188,18 @@ def create_app(source: Any, *, token: str | None = None, heartbeat: float = 10.0
         yield
         await hubs.reap(everything=True)  # stop every watch (observers, threads) on shutdown
 
-    return Guard(Starlette(routes=routes, lifespan=lifespan), token)
+    return Guard(Starlette(routes=routes, lifespan=lifespan), token, allowed_hosts)
 
 
-def _handler(source: Any, op: Operation) -> Any:
+def _root_strings(source: Any) -> tuple[str, ...]:
+    """The absolute root of ``source`` as it may appear in messages (longest first), never sent to clients."""
+    root = getattr(source, "root", None)
+    if not isinstance(root, str) or not root.startswith("/"):
+        return ()
+    return tuple(sorted({root, os.path.realpath(root)}, key=len, reverse=True))
+
+
+def _handler(source: Any, op: Operation, hide: tuple[str, ...]) -> Any:
     async def handle(request: Request) -> Response:
         query = request.query_params
         skip = 0
@@ -170,10 +220,13 @@ def _handler(source: Any, op: Operation) -> Any:
                     if closer is not None:
                         await closer()
                     raise
-                return StreamingResponse(_ndjson(first, iterator), media_type="application/x-ndjson")
+                return StreamingResponse(_ndjson(first, iterator, hide), media_type="application/x-ndjson")
             result = await method(**kwargs)
+            if op.name == "describe" and hide:
+                name = os.path.basename(hide[-1]) or "."
+                result = dataclasses.replace(result, root=name, spec=name)  # never the absolute root
         except errors.DriftdeckError as exc:
-            return Response(orjson.dumps(error_body(exc)), status_code=status_of(exc), media_type="application/json")
+            return Response(orjson.dumps(error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
         if op.kind == "bytes":
             return Response(result, media_type="application/octet-stream")
         return Response(wire.dumps(result), media_type="application/json")
@@ -181,7 +234,7 @@ def _handler(source: Any, op: Operation) -> Any:
     return handle
 
 
-def _sse_handler(hubs: Any, op: Operation, heartbeat: float) -> Any:
+def _sse_handler(hubs: Any, op: Operation, heartbeat: float, hide: tuple[str, ...]) -> Any:
     from backends.events.model import WatchFilter
     from backends.http.live import parse_last_event_id, sse_stream
 
@@ -195,7 +248,7 @@ def _sse_handler(hubs: Any, op: Operation, heartbeat: float) -> Any:
             hub = await hubs.hub(path, filters)
             batches = hub.subscribe(parse_last_event_id(request.headers.get("last-event-id")))
         except errors.DriftdeckError as exc:
-            return Response(orjson.dumps(error_body(exc)), status_code=status_of(exc), media_type="application/json")
+            return Response(orjson.dumps(error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
         headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
         return StreamingResponse(sse_stream(batches, hub.epoch, heartbeat), media_type="text/event-stream", headers=headers)
 
@@ -221,7 +274,7 @@ async def _first(iterator: AsyncIterator[Any], skip: int) -> list[Any]:
         return []
 
 
-async def _ndjson(first: list[Any], iterator: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+async def _ndjson(first: list[Any], iterator: AsyncIterator[Any], hide: tuple[str, ...] = ()) -> AsyncIterator[bytes]:
     try:
         for item in first:
             yield wire.dumps(item) + b"\n"
@@ -230,7 +283,7 @@ async def _ndjson(first: list[Any], iterator: AsyncIterator[Any]) -> AsyncIterat
                 yield wire.dumps(item) + b"\n"
         yield b'{"end":true}\n'
     except errors.DriftdeckError as exc:
-        yield orjson.dumps(error_body(exc)) + b"\n"
+        yield orjson.dumps(error_body(exc, hide)) + b"\n"
     finally:
         closer = getattr(iterator, "aclose", None)
         if closer is not None:
@@ -280,14 +333,53 @@ class BackgroundServer:
         self.stop()
 
 
-def serve(root: str, *, host: str = "127.0.0.1", port: int = 8765, token: str | None = None) -> None:
-    """Serve ``root`` until interrupted (the body of ``driftdeck serve``)."""
+SHUTDOWN_SECONDS = 3
+"""Longest graceful shutdown: open event streams are cut after this on SIGTERM."""
+HEADER_TIMEOUT_SECONDS = 10
+"""An idle kept-alive connection (or one that never finishes its request head) is closed after this."""
+
+
+def serving_hosts(host: str, extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """The Host names a server bound to ``host`` answers to: loopback names, ``host``, ``extra``,
+    and for a wildcard bind (``0.0.0.0``, ``::``) this machine's own names."""
+    import socket
+
+    names = set(LOOPBACK_NAMES) | {host.lower()} | {h.lower() for h in extra}
+    if host in ("0.0.0.0", "::", ""):
+        names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+    return frozenset(names)
+
+
+def serve(
+    root: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str | None = None,
+    allow_hosts: tuple[str, ...] = (),
+    certfile: str | None = None,
+    keyfile: str | None = None,
+) -> None:
+    """Serve ``root`` until interrupted (the body of ``driftdeck serve``).
+
+    Raises:
+        ForbiddenError: A non-loopback bind without a token, or a token shorter than ``MIN_TOKEN_CHARS``.
+    """
     import uvicorn
 
     from backends.local import LocalSource
 
     if not is_loopback(host) and not token:
         raise errors.ForbiddenError(f"{host}: refusing to bind a non-loopback address without a token (--token-file or --token-env)")
+    if token is not None and len(token) < MIN_TOKEN_CHARS:
+        raise errors.ForbiddenError(f"the token has {len(token)} characters; at least {MIN_TOKEN_CHARS} are required")
+    if bool(certfile) != bool(keyfile):
+        raise errors.SourceSpecError("give both --certfile and --keyfile for TLS")
     source = LocalSource(root)
-    uvicorn.run(create_app(source, token=token), host=host, port=port, log_level="info", access_log=False)
+    app = create_app(source, token=token, allowed_hosts=serving_hosts(host, allow_hosts))
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", access_log=False,
+        ssl_certfile=certfile, ssl_keyfile=keyfile,
+        timeout_keep_alive=HEADER_TIMEOUT_SECONDS, timeout_graceful_shutdown=SHUTDOWN_SECONDS,
+    )
     asyncio.run(source.aclose())

@@ -21,7 +21,8 @@ async def collect(source, query: RunQuery = RunQuery(), batch: int = 7) -> list:
 
 async def test_describe(source, contract_root: Path) -> None:
     info = await source.describe()
-    assert info.read_only and info.root == str(contract_root)
+    # a server names its root by its last component only: the absolute path is the server's secret
+    assert info.read_only and info.root in (str(contract_root), contract_root.name)
     assert {"runs", "files", "inventory"} <= info.capabilities
 
 

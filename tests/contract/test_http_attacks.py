@@ -165,3 +165,92 @@ def test_malformed_parameters_are_a_400_with_a_message(attacked: BackgroundServe
     assert response.status_code == 400, (response.status_code, response.text[:300])
     assert needle in response.json()["error"]["message"] + str(response.json()["error"].get("reason")), response.text[:300]
     assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:80", "127.0.0.1.nip.io", "", "[::2]:1"])
+def test_a_request_for_another_host_name_is_refused(attacked: BackgroundServer, host: str) -> None:
+    # DNS rebinding: a page on attacker.example resolves its name to 127.0.0.1; the Host header still says so.
+    response = httpx.get(f"{attacked.url}/api/v1/describe", headers={**AUTH, "host": host}, timeout=10)
+    assert response.status_code == 421, response.text
+    assert "Host" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost:1234", "LOCALHOST.", "[::1]:8765"])
+def test_loopback_host_names_are_answered(attacked: BackgroundServer, host: str) -> None:
+    assert httpx.get(f"{attacked.url}/api/v1/describe", headers={**AUTH, "host": host}, timeout=10).status_code == 200
+
+
+def test_the_absolute_root_is_never_revealed(attacked: BackgroundServer, hostile_root: Path) -> None:
+    bodies = [
+        get(attacked, "/api/v1/describe").content,
+        get(attacked, "/api/v1/run", run="no-such-run").content,
+        get(attacked, "/api/v1/files/range", path="nope.txt", offset=0, length=1).content,
+    ]
+    for body in bodies:
+        assert str(hostile_root).encode() not in body and os.path.realpath(hostile_root).encode() not in body, body[:300]
+    assert get(attacked, "/api/v1/describe").json()["d"]["root"] == "ws"
+
+
+def test_serve_refuses_a_short_token(tmp_path: Path) -> None:
+    from backends.errors import ForbiddenError
+    from backends.http.server import serve
+
+    with pytest.raises(ForbiddenError, match="at least 16"):
+        serve(str(tmp_path), token="x")
+
+
+def test_serve_over_tls_with_a_self_signed_certificate(tmp_path: Path) -> None:
+    import asyncio
+    import shutil
+    import socket
+    import ssl
+    import subprocess
+    import sys
+
+    from backends.errors import DriftdeckError
+    from backends.http.client import HttpSource
+
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl(1) generates the test certificate"
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    (tmp_path / "ws").mkdir()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "SERVE_TOKEN": TOKEN}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "serve", str(tmp_path / "ws"), "--port", str(port), "--token-env", "SERVE_TOKEN",
+         "--certfile", str(cert), "--keyfile", str(key)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=Path(__file__).resolve().parents[2],
+    )
+    url = f"https://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/api/v1/health", verify=ssl.create_default_context(cafile=cert), timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError("driftdeck serve --certfile did not come up")
+        with pytest.raises(httpx.TransportError):  # plain HTTP to a TLS port is not answered as HTTP
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5)
+
+        async def describe(bundle: str | None) -> str:
+            source = HttpSource(url, token=TOKEN, retries=0, ca_bundle=bundle)
+            try:
+                return (await source.describe()).kind
+            finally:
+                await source.aclose()
+
+        assert asyncio.run(describe(str(cert))) == "local"
+        with pytest.raises(DriftdeckError):  # an unknown certificate is refused, not silently trusted
+            asyncio.run(describe(None))
+    finally:
+        process.terminate()
+        process.wait(15)

@@ -16,7 +16,20 @@ from backends.errors import DriftdeckError
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), help="File whose first line is the bearer token.")
 @click.option("--token-env", metavar="VAR", help="Environment variable holding the bearer token.")
-def serve_command(root: Path, host: str, port: int, token_file: Path | None, token_env: str | None) -> int:
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests for this Host name (repeatable); loopback names and --host always are.")
+@click.option("--certfile", type=click.Path(dir_okay=False, exists=True), help="TLS certificate (PEM): serve HTTPS.")
+@click.option("--keyfile", type=click.Path(dir_okay=False, exists=True), help="TLS private key (PEM) of --certfile.")
+def serve_command(
+    root: Path,
+    host: str,
+    port: int,
+    token_file: Path | None,
+    token_env: str | None,
+    allow_hosts: tuple[str, ...],
+    certfile: str | None,
+    keyfile: str | None,
+) -> int:
     """Serve ROOT read-only at http://HOST:PORT/api/v1/ (OpenAPI at /api/v1/openapi.json).
 
     Clients use it as a source: `driftdeck http://HOST:PORT`, or `--source
@@ -25,8 +38,9 @@ def serve_command(root: Path, host: str, port: int, token_file: Path | None, tok
     from backends.http.server import serve
 
     token = read_token(token_file, token_env)
-    click.echo(f"serving {root} read-only on http://{host}:{port}/api/v1/ ({'token required' if token else 'no token'})", err=True)
-    serve(str(root), host=host, port=port, token=token)
+    scheme = "https" if certfile else "http"
+    click.echo(f"serving {root} read-only on {scheme}://{host}:{port}/api/v1/ ({'token required' if token else 'no token'})", err=True)
+    serve(str(root), host=host, port=port, token=token, allow_hosts=allow_hosts, certfile=certfile, keyfile=keyfile)
     return 0
 
 
