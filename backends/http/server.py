@@ -33,6 +33,10 @@ from backends.http import wire
 from backends.http.operations import OPERATIONS, Operation, openapi, parse_params
 
 MAX_QUERY_BYTES = 16 * 1024
+MAX_RESPONSE_BYTES = 64 << 20
+"""Largest JSON answer sent; a bigger one is refused (ask for a smaller page)."""
+MAX_ITEM_BYTES = 8 << 20
+"""Largest single NDJSON item of a stream; a bigger one ends the stream with an error line."""
 MAX_BODY_BYTES = 0
 """Every route is GET; a request carrying a body is refused."""
 
@@ -229,7 +233,11 @@ def _handler(source: Any, op: Operation, hide: tuple[str, ...]) -> Any:
             return Response(orjson.dumps(error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
         if op.kind == "bytes":
             return Response(result, media_type="application/octet-stream")
-        return Response(wire.dumps(result), media_type="application/json")
+        body = wire.dumps(result)
+        if len(body) > MAX_RESPONSE_BYTES:
+            too_big = errors.UnreadableError(f"{op.path}: the answer would be {len(body):,} bytes (at most {MAX_RESPONSE_BYTES:,}): ask for less")
+            return Response(orjson.dumps(error_body(too_big, hide)), status_code=413, media_type="application/json")
+        return Response(body, media_type="application/json")
 
     return handle
 
@@ -274,13 +282,21 @@ async def _first(iterator: AsyncIterator[Any], skip: int) -> list[Any]:
         return []
 
 
+def _item_line(item: Any) -> bytes:
+    """One NDJSON line; an item over ``MAX_ITEM_BYTES`` is an error (the stream ends with it)."""
+    line = wire.dumps(item)
+    if len(line) > MAX_ITEM_BYTES:
+        raise errors.UnreadableError(f"an item of {len(line):,} bytes exceeds the stream's cap of {MAX_ITEM_BYTES:,} bytes")
+    return line + b"\n"
+
+
 async def _ndjson(first: list[Any], iterator: AsyncIterator[Any], hide: tuple[str, ...] = ()) -> AsyncIterator[bytes]:
     try:
         for item in first:
-            yield wire.dumps(item) + b"\n"
+            yield _item_line(item)
         if first:
             async for item in iterator:
-                yield wire.dumps(item) + b"\n"
+                yield _item_line(item)
         yield b'{"end":true}\n'
     except errors.DriftdeckError as exc:
         yield orjson.dumps(error_body(exc, hide)) + b"\n"

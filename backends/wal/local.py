@@ -28,6 +28,10 @@ if TYPE_CHECKING:  # the engines themselves load on first use: CLI start-up stay
 MAX_PAGE_LINES = 2000
 """Lines returned by one ``wal_lines`` call at most."""
 PARSE_CAP = 16 << 20
+PAGE_BYTES = 32 << 20
+"""Raw bytes one page of ``wal_lines`` reads at most (shared by its lines)."""
+PAGE_CHARS = 2 << 20
+"""Characters of text one page of ``wal_lines`` returns at most (shared by its lines)."""
 """Bytes of one line read for display at most; longer lines come back cut, marked ``too-long``."""
 CACHED_INDEXES = 8
 """Offset indexes kept per source (least recently used dropped first)."""
@@ -119,6 +123,9 @@ class WalLocal:
 
         count = min(max(0, count), MAX_PAGE_LINES)
         chars = DISPLAY_CHARS if max_chars is None else max(16, max_chars)
+        # The page is bounded in bytes, not only in lines: 2,000 lines x 1 MiB each was a 459 MB
+        # answer (and 1.5 GB of server memory). Long lines are cut shorter the more are asked for.
+        chars = min(chars, max(16, PAGE_CHARS // max(1, count)))
         return await asyncio.to_thread(self._wal_lines, path, max(1, start), count, rules or WalRules(), chars)
 
     def _wal_lines(self, path: str, start: int, count: int, rules: WalRules, max_chars: int) -> list[WalLine]:
@@ -133,14 +140,15 @@ class WalLocal:
             size = os.fstat(fd).st_size
             identity = file_identity(os.fstat(fd))
             index = self._cached_index(abs_path, identity)
-            rows = read_line_span(fd, index, start, count, PARSE_CAP) if index is not None else []
+            cap = min(PARSE_CAP, max(1 << 16, PAGE_BYTES // max(1, count)))  # raw bytes read per line
+            rows = read_line_span(fd, index, start, count, cap) if index is not None else []
             if len(rows) < count and (index is None or not index.complete):
                 if index is not None and index.known_lines:
                     from_line = min(index.known_lines, start + len(rows))
                     from_offset = index.offsets[from_line - 1]
                 else:
                     from_line, from_offset = 1, 0
-                rows += _scan_lines(fd, size, from_line, from_offset, start + len(rows), count - len(rows))
+                rows += _scan_lines(fd, size, from_line, from_offset, start + len(rows), count - len(rows), cap)
         finally:
             os.close(fd)
         compiled = CompiledRules(rules)
@@ -204,13 +212,15 @@ class WalLocal:
         return iterate_in_thread(produce, name="driftdeck-wal-search")
 
 
-def _scan_lines(fd: int, size: int, line: int, offset: int, first: int, count: int) -> list[tuple[int, int, bytes, int]]:
+def _scan_lines(
+    fd: int, size: int, line: int, offset: int, first: int, count: int, cap: int = PARSE_CAP
+) -> list[tuple[int, int, bytes, int]]:
     """Read forward from a known line start until ``count`` lines from ``first`` are collected."""
     from backends.wal.reader import BLOCK
 
     out: list[tuple[int, int, bytes, int]] = []
     start = offset  # start of ``line``
-    head = bytearray()  # the first PARSE_CAP bytes of ``line``, when it is wanted
+    head = bytearray()  # the first cap bytes of ``line``, when it is wanted
     position = offset
     while position < size and len(out) < count:
         block = os.pread(fd, min(BLOCK, size - position), position)
@@ -220,8 +230,8 @@ def _scan_lines(fd: int, size: int, line: int, offset: int, first: int, count: i
         while True:
             newline = block.find(b"\n", at)
             end = newline if newline >= 0 else len(block)
-            if line >= first and len(head) < PARSE_CAP:
-                head += block[at:min(end, at + PARSE_CAP - len(head))]
+            if line >= first and len(head) < cap:
+                head += block[at:min(end, at + cap - len(head))]
             if newline < 0:
                 break
             if line >= first:

@@ -254,3 +254,18 @@ def test_serve_over_tls_with_a_self_signed_certificate(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(15)
+
+
+def test_a_page_of_huge_wal_lines_is_bounded_in_bytes(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "runs" / "r1" / "wal").mkdir(parents=True)
+    line = orjson.dumps({"v": 2, "id": 1, "ts_ms": 1, "run_id": "r1", "kind": "k", "payload": {"blob": "x" * (1 << 20)}})
+    with open(root / "runs" / "r1" / "wal" / "record.jsonl", "wb") as handle:
+        for _ in range(48):
+            handle.write(line + b"\n")
+    with BackgroundServer(create_app(LocalSource(str(root)), token=TOKEN)) as server:
+        response = get(server, "/api/v1/wal/lines", path="runs/r1/wal/record.jsonl", start=1, count=48, max_chars=1 << 20)
+    assert response.status_code == 200
+    assert len(response.content) < 8 << 20, f"{len(response.content):,} bytes for one page"  # was ~50 MB (48 x 1 MiB)
+    lines = orjson.loads(response.content)["d"]
+    assert len(lines) == 48  # every line asked for is there, cut shorter
