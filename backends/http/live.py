@@ -12,6 +12,7 @@ stream follows. Nothing is dropped silently.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections import deque
@@ -19,7 +20,7 @@ from typing import Any, AsyncIterator
 
 import orjson
 
-from backends.errors import DriftdeckError
+from backends.errors import DriftdeckError, UnavailableError
 from backends.events.model import FsEvent, WatchFilter
 from backends.http import wire
 
@@ -28,6 +29,12 @@ BUFFER_EVENTS = 50_000
 
 IDLE_SECONDS = 30.0
 """A hub with no client for this long stops its watch."""
+
+MAX_WATCHES = 8
+"""Distinct watches (path and filter) a server runs at once. Each costs a watcher
+process or observer threads: measured, 100 subscribers with 100 distinct filters
+made 301 threads, 151 MB and a delivery p50 of 6.4 s. Clients that share a filter
+share one watch, whatever their number."""
 
 
 def marker(seq: int, kind: str, detail: str, lost: int | None = None) -> FsEvent:
@@ -132,23 +139,44 @@ class WatchHubs:
         self.hubs: dict[tuple[str, bytes], WatchHub] = {}
 
     async def hub(self, path: str, filters: WatchFilter) -> WatchHub:
+        """The hub of ``(path, filters)``, started when needed.
+
+        Raises:
+            UnavailableError: When ``MAX_WATCHES`` other watches are running.
+        """
         await self.reap()
-        key = (path, wire.dumps(filters))
+        key = (path.strip("/"), wire.dumps(filters))
         hub = self.hubs.get(key)
         if hub is None or hub.task.done():
+            running = sum(1 for other_key, other in self.hubs.items() if other_key != key and not other.task.done())
+            if running >= MAX_WATCHES:
+                raise UnavailableError(
+                    f"this server already runs {running} distinct watches (at most {MAX_WATCHES}): "
+                    "share a path and filter with another client, or retry when one ends"
+                )
             self.created += 1
             hub = self.hubs[key] = WatchHub(self.source, path, filters, f"{self.server_epoch}.{self.created}")
             loop = asyncio.get_running_loop()
-            hub.on_idle = lambda: loop.call_later(IDLE_SECONDS + 0.1, lambda: asyncio.ensure_future(self.reap()))
+            hub.on_idle = lambda: loop.call_later(IDLE_SECONDS + 0.1, self._schedule_reap)
         return hub
+
+    def _schedule_reap(self) -> None:
+        asyncio.ensure_future(self.reap()).add_done_callback(_reaped)
 
     async def reap(self, *, everything: bool = False) -> None:
         """Close hubs nobody has listened to for ``IDLE_SECONDS`` (all of them when ``everything``)."""
         now = time.monotonic()
         for key, hub in list(self.hubs.items()):
-            if everything or (hub.clients == 0 and now - hub.idle_since > IDLE_SECONDS):
-                del self.hubs[key]
-                await hub.close()
+            if everything or (hub.clients == 0 and now - hub.idle_since > IDLE_SECONDS) or hub.task.done():
+                if self.hubs.get(key) is hub:  # another reap (they interleave at every await) may have taken it
+                    del self.hubs[key]
+                    await hub.close()
+
+
+def _reaped(task: "asyncio.Task[None]") -> None:
+    """Retrieve a scheduled reap's outcome: an error in it is logged with its stack, never left unretrieved."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logging.getLogger(__name__).error("closing idle watches failed", exc_info=error)
 
 
 def parse_last_event_id(value: str | None) -> tuple[str, int] | None:

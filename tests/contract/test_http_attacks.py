@@ -269,3 +269,47 @@ def test_a_page_of_huge_wal_lines_is_bounded_in_bytes(tmp_path: Path) -> None:
     assert len(response.content) < 8 << 20, f"{len(response.content):,} bytes for one page"  # was ~50 MB (48 x 1 MiB)
     lines = orjson.loads(response.content)["d"]
     assert len(lines) == 48  # every line asked for is there, cut shorter
+
+
+def test_distinct_watches_are_capped_and_shared_filters_share_one(tmp_path: Path) -> None:
+    from backends.events.model import WatchFilter
+    from backends.http import wire
+    from backends.http.live import MAX_WATCHES
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    statuses: list[int] = []
+    with BackgroundServer(create_app(LocalSource(str(root)), token=TOKEN)) as server:
+        with httpx.Client(headers=AUTH, timeout=20) as client:
+            streams = []
+            try:
+                for i in range(MAX_WATCHES + 3):
+                    filters = wire.tag_json(WatchFilter(include=(f"f{i}/*",)))
+                    request = client.build_request("GET", f"{server.url}/api/v1/events/watch", params={"filters": orjson.dumps(filters).decode()})
+                    response = client.send(request, stream=True)
+                    statuses.append(response.status_code)
+                    streams.append(response)
+                    if response.status_code != 200:
+                        assert "distinct watches" in response.read().decode()
+                same = wire.tag_json(WatchFilter(include=("f0/*",)))  # shares the first watch: always accepted
+                request = client.build_request("GET", f"{server.url}/api/v1/events/watch", params={"filters": orjson.dumps(same).decode()})
+                shared = client.send(request, stream=True)
+                streams.append(shared)
+                assert shared.status_code == 200
+            finally:
+                for response in streams:
+                    response.close()
+    assert statuses == [200] * MAX_WATCHES + [503] * 3
+
+
+async def test_concurrent_reaps_do_not_race(tmp_path: Path) -> None:
+    import asyncio
+
+    from backends.events.model import WatchFilter
+    from backends.http.live import WatchHubs
+
+    hubs = WatchHubs(LocalSource(str(tmp_path)))
+    await hubs.hub("", WatchFilter())
+    await hubs.hub("", WatchFilter(include=("x",)))
+    await asyncio.gather(hubs.reap(everything=True), hubs.reap(everything=True), hubs.reap(everything=True))
+    assert hubs.hubs == {}
