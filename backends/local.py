@@ -88,11 +88,17 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
 
     # Runs ------------------------------------------------------------------
 
-    def iter_runs(self, query: RunQuery = RunQuery(), batch: int = 500) -> AsyncIterator[list[RunSummary]]:
+    def iter_runs(
+        self, query: RunQuery = RunQuery(), batch: int = 500, after: str | None = None
+    ) -> AsyncIterator[list[RunSummary]]:
+        after_parts = after.split("/") if after else None
+
         def produce(stop: threading.Event) -> Iterator[list[RunSummary]]:
             chunk: list[RunSummary] = []
             size = min(batch, 64)  # small first batches: the first screen fills sooner
             for run in discover_runs(self.root, self.layout, query):
+                if after_parts is not None and run.key.split("/") <= after_parts:
+                    continue  # a resumed listing: by key, so a run added or released meanwhile shifts nothing
                 chunk.append(run)
                 if len(chunk) >= size:
                     yield chunk

@@ -69,8 +69,10 @@ class DataSource(Protocol):
         ...
 
     # Runs and quarantine -------------------------------------------------
-    def iter_runs(self, query: RunQuery = RunQuery(), batch: int = 500) -> AsyncIterator[list[RunSummary]]:
-        """Stream runs matching ``query`` in batches, as they are discovered."""
+    def iter_runs(
+        self, query: RunQuery = RunQuery(), batch: int = 500, after: str | None = None
+    ) -> AsyncIterator[list[RunSummary]]:
+        """Stream runs matching ``query`` in key order, in batches, as they are discovered (after the key ``after``)."""
         ...
 
     async def list_runs(

@@ -160,12 +160,15 @@ class HttpSource:
         """Items of an NDJSON stream; a broken connection resumes after the last item."""
         op = OPERATIONS[name]
         delivered = 0
+        last_key: str | None = None  # of the last item delivered, for ``op.resume_after``
         attempt = 0
         while True:
             if delivered and not op.resumable:
                 self.state = "offline"
                 raise errors.UnavailableError(f"{self.base}: {op.path} stream broke after {delivered} items; run it again")
-            params = encode_params(op, kwargs) + ([("skip", str(delivered))] if delivered else [])
+            params = encode_params(op, kwargs)
+            if delivered:
+                params += [(op.resume_after, last_key)] if op.resume_after and last_key else [("skip", str(delivered))]
             try:
                 async with self._http().stream("GET", op.path, params=params) as response:
                     if response.status_code >= 500:
@@ -186,7 +189,9 @@ class HttpSource:
                             raise rebuild_error(raw["error"], 200, self.base)
                         delivered += 1
                         attempt = 0
-                        yield wire.untag(raw)
+                        item = wire.untag(raw)
+                        last_key = _item_key(item) or last_key
+                        yield item
                 raise errors.UnavailableError(f"{self.base}: stream ended without its end marker")
             except (*RETRYABLE, errors.UnavailableError) as exc:
                 if attempt >= self.retries or (delivered and not op.resumable):
@@ -202,8 +207,10 @@ class HttpSource:
     async def describe(self) -> SourceInfo:
         return await self._call("describe")  # type: ignore[no-any-return]
 
-    def iter_runs(self, query: RunQuery = RunQuery(), batch: int = 500) -> AsyncIterator[list[RunSummary]]:
-        return self._stream("iter_runs", query=query, batch=batch)
+    def iter_runs(
+        self, query: RunQuery = RunQuery(), batch: int = 500, after: str | None = None
+    ) -> AsyncIterator[list[RunSummary]]:
+        return self._stream("iter_runs", query=query, batch=batch, after=after)
 
     async def list_runs(self, query: RunQuery = RunQuery(), cursor: str | None = None, limit: int = 500) -> Page[RunSummary]:
         return await self._call("list_runs", query=query, cursor=cursor, limit=limit)  # type: ignore[no-any-return]
@@ -333,6 +340,14 @@ def _describe(exc: Exception | None) -> str:
         return "no response"
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0]
+
+
+def _item_key(item: Any) -> str | None:
+    """The ``key`` of a stream item (of the last element of a batch), if it has one."""
+    if isinstance(item, list):
+        item = item[-1] if item else None
+    key = getattr(item, "key", None)
+    return key if isinstance(key, str) else None
 
 
 async def sse_messages(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str, str]]:

@@ -55,6 +55,9 @@ class Operation:
         summary: One line for the OpenAPI description.
         resumable: Whether the stream yields the same items in the same order
             every time, so a broken stream may resume after ``skip`` items.
+        resume_after: The parameter by which a broken stream resumes after
+            the ``key`` of the last item delivered (instead of ``skip``, which
+            misses or repeats items when the data changed in between).
     """
 
     name: str
@@ -63,6 +66,7 @@ class Operation:
     params: tuple[Param, ...]
     summary: str
     resumable: bool = False
+    resume_after: str | None = None
 
 
 def _query_from_json(data: Any) -> RunQuery:
@@ -106,7 +110,11 @@ OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
         Operation("describe", "describe", "json", (), "What the source is and can do."),
-        Operation("iter_runs", "runs/stream", "stream", (QUERY, Param("batch", "int", maximum=MAX_LIMIT)), "Every matching run, streamed in batches as discovered.", resumable=True),
+        Operation(
+            "iter_runs", "runs/stream", "stream", (QUERY, Param("batch", "int", maximum=MAX_LIMIT), Param("after")),
+            "Every matching run in key order, streamed in batches as discovered; `after` resumes after a run key.",
+            resumable=True, resume_after="after",
+        ),
         Operation("list_runs", "runs", "json", (QUERY, Param("cursor"), Param("limit", "int", maximum=MAX_LIMIT)), "One page of runs."),
         Operation("get_run", "run", "json", (Param("run", required=True),), "One run with its artifacts."),
         Operation("run_events", "run/events", "json", (Param("run", required=True), Param("cursor"), Param("limit", "int", maximum=MAX_LIMIT)), "A page of a run's record events."),

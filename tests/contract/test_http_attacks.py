@@ -313,3 +313,26 @@ async def test_concurrent_reaps_do_not_race(tmp_path: Path) -> None:
     await hubs.hub("", WatchFilter(include=("x",)))
     await asyncio.gather(hubs.reap(everything=True), hubs.reap(everything=True), hubs.reap(everything=True))
     assert hubs.hubs == {}
+
+
+def test_a_resumed_run_listing_goes_on_after_the_last_key_whatever_changed(tmp_path: Path) -> None:
+    import shutil
+
+    from backends.models import RunQuery
+
+    root = tmp_path / "ws"
+    for i in range(1, 11):
+        run = root / "runs" / f"r{i:02d}"
+        run.mkdir(parents=True)
+        (run / "run_status.json").write_text(orjson.dumps({"run_id": f"r{i:02d}", "state": "READY"}).decode())
+    query = orjson.dumps(RunQuery(states=frozenset()).to_json()).decode()
+
+    def listing(server: BackgroundServer, after: str) -> list[str]:
+        body = get(server, "/api/v1/runs/stream", query=query, after=after).content
+        return [run["d"]["run_id"] for line in body.splitlines() if b'"t"' in line for run in orjson.loads(line)["d"]]
+
+    with BackgroundServer(create_app(LocalSource(str(root)), token=TOKEN)) as server:
+        assert listing(server, "runs/r03") == [f"r{i:02d}" for i in range(4, 11)]
+        shutil.rmtree(root / "runs" / "r02")  # released while the client was away: a count-based skip now missed r04
+        (root / "runs" / "r00").mkdir()  # and one added before the cursor: a skip would have repeated r03
+        assert listing(server, "runs/r03") == [f"r{i:02d}" for i in range(4, 11)]
