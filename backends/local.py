@@ -16,6 +16,7 @@ from typing import AsyncIterator, Iterator
 import orjson
 
 from backends.checksums.local import ChecksumsLocal
+from backends.confine import inside
 from backends.errors import ForbiddenError, NotFoundError, UnreadableError, os_reason
 from backends.events.local import EventsLocal
 from backends.globwalk import is_wildcard, walk_glob
@@ -51,6 +52,10 @@ from backends.threadstream import iterate_in_thread
 
 MAX_READ_RANGE = 16 << 20
 MAX_EVENTS_PAGE = 5000
+
+
+OUTSIDE_TARGET = "(outside the source root)"
+"""What ``stat`` and ``list_dir`` say of a symlink target outside the root."""
 
 
 class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
@@ -223,15 +228,17 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
 
     # Files -----------------------------------------------------------------
 
-    async def list_dir(self, path: str = "") -> list[FileEntry]:
-        return await asyncio.to_thread(self._list_dir, path)
+    async def list_dir(self, path: str = "", after: str | None = None, limit: int | None = None) -> list[FileEntry]:
+        return await asyncio.to_thread(self._list_dir, path, after, limit)
 
-    def _list_dir(self, path: str) -> list[FileEntry]:
+    def _list_dir(self, path: str, after: str | None = None, limit: int | None = None) -> list[FileEntry]:
         abs_path = self._resolve(path or ".")
         rel = "" if path in ("", ".") else path.strip("/")
         try:
             with os.scandir(abs_path) as it:
-                names = sorted(entry.name for entry in it)
+                names = sorted(entry.name for entry in it if after is None or entry.name > after)
+            if limit is not None:
+                names = names[:limit]
         except FileNotFoundError:
             raise NotFoundError(f"{path or '.'}: no such directory", path=path) from None
         except OSError as exc:
@@ -247,8 +254,7 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
             raise NotFoundError(f"{path}: no such file", path=path)
         return self._entry(abs_path, path.strip("/"))
 
-    @staticmethod
-    def _entry(abs_path: str, rel: str) -> FileEntry:
+    def _entry(self, abs_path: str, rel: str) -> FileEntry:
         try:
             st = os.lstat(abs_path)
         except OSError as exc:
@@ -257,9 +263,11 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
 
         if stat_mod.S_ISLNK(st.st_mode):
             try:
-                target = os.readlink(abs_path)
+                target: str | None = os.readlink(abs_path)
             except OSError:
                 target = None
+            if target is not None and not inside(self._real_root, os.path.realpath(abs_path)):
+                target = OUTSIDE_TARGET  # where a link out of the root points is not the client's business
             return FileEntry(rel, "symlink", st.st_size, st.st_mtime, target=target)
         kind = "dir" if stat_mod.S_ISDIR(st.st_mode) else "file" if stat_mod.S_ISREG(st.st_mode) else "other"
         return FileEntry(rel, kind, st.st_size, st.st_mtime)

@@ -94,7 +94,7 @@ class DataSource(Protocol):
         ...
 
     # Files ----------------------------------------------------------------
-    async def list_dir(self, path: str = "") -> list[FileEntry]:
+    async def list_dir(self, path: str = "", after: str | None = None, limit: int | None = None) -> list[FileEntry]:
         """Entries of one directory, sorted by name."""
         ...
 

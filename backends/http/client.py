@@ -20,7 +20,7 @@ import orjson
 
 from backends import errors
 from backends.http import wire
-from backends.http.operations import OPERATIONS, encode_params
+from backends.http.operations import MAX_LIMIT, OPERATIONS, encode_params
 from backends.models import (
     ArtifactPreview,
     FileEntry,
@@ -224,8 +224,16 @@ class HttpSource:
     async def artifact_preview(self, path: str, max_bytes: int = 65536) -> ArtifactPreview:
         return await self._call("artifact_preview", path=path, max_bytes=max_bytes)  # type: ignore[no-any-return]
 
-    async def list_dir(self, path: str = "") -> list[FileEntry]:
-        return await self._call("list_dir", path=path)  # type: ignore[no-any-return]
+    async def list_dir(self, path: str = "", after: str | None = None, limit: int | None = None) -> list[FileEntry]:
+        """Entries of a directory; without ``limit``, every entry, fetched page by page (the server pages at ``MAX_LIMIT``)."""
+        entries: list[FileEntry] = []
+        while True:
+            page_limit = MAX_LIMIT if limit is None else min(MAX_LIMIT, limit - len(entries))
+            page: list[FileEntry] = await self._call("list_dir", path=path, after=after, limit=page_limit)
+            entries.extend(page)
+            if len(page) < page_limit or (limit is not None and len(entries) >= limit):
+                return entries
+            after = page[-1].path.rsplit("/", 1)[-1]
 
     async def stat(self, path: str) -> FileEntry:
         return await self._call("stat", path=path)  # type: ignore[no-any-return]

@@ -32,6 +32,8 @@ class Param:
         maximum: Upper bound for ``int`` parameters.
         decode: For ``json``: turns the parsed JSON into the argument.
         encode: For ``json``: turns the argument into JSON-able data.
+        default: Value the server passes when the request leaves it out
+            (how an unpaged request still gets a bounded page).
     """
 
     name: str
@@ -40,6 +42,7 @@ class Param:
     maximum: int | None = None
     decode: Callable[[Any], Any] | None = None
     encode: Callable[[Any], Any] | None = None
+    default: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +122,10 @@ OPERATIONS: dict[str, Operation] = {
         Operation("get_run", "run", "json", (Param("run", required=True),), "One run with its artifacts."),
         Operation("run_events", "run/events", "json", (Param("run", required=True), Param("cursor"), Param("limit", "int", maximum=MAX_LIMIT)), "A page of a run's record events."),
         Operation("artifact_preview", "artifact/preview", "json", (PATH, Param("max_bytes", "int", maximum=1 << 20)), "Bounded preview of an artifact."),
-        Operation("list_dir", "files/list", "json", (Param("path"),), "Entries of a directory."),
+        Operation(
+            "list_dir", "files/list", "json", (Param("path"), Param("after"), Param("limit", "int", maximum=MAX_LIMIT, default=MAX_LIMIT)),
+            f"Entries of a directory by name, after the name `after`, at most `limit` (default {MAX_LIMIT}).",
+        ),
         Operation("stat", "files/stat", "json", (PATH,), "One entry."),
         Operation("read_range", "files/range", "bytes", (PATH, Param("offset", "int", required=True, maximum=MAX_OFFSET), Param("length", "int", required=True, maximum=MAX_RANGE)), "Bytes of a file."),
         Operation("list_manifests", "manifests", "json", (), "Checksum manifests."),
@@ -189,6 +195,8 @@ def parse_params(op: Operation, query: Any) -> dict[str, Any]:
         if raw is None:
             if param.required:
                 raise MalformedError(f"?{param.name}", None, "required parameter is missing")
+            if param.default is not None:
+                kwargs[param.name] = param.default
             continue
         kwargs[param.name] = _convert(param, raw)
     return kwargs

@@ -336,3 +336,32 @@ def test_a_resumed_run_listing_goes_on_after_the_last_key_whatever_changed(tmp_p
         shutil.rmtree(root / "runs" / "r02")  # released while the client was away: a count-based skip now missed r04
         (root / "runs" / "r00").mkdir()  # and one added before the cursor: a skip would have repeated r03
         assert listing(server, "runs/r03") == [f"r{i:02d}" for i in range(4, 11)]
+
+
+async def test_directory_listings_are_paged_and_the_client_gets_every_entry(tmp_path: Path) -> None:
+    from backends.http.client import HttpSource
+    from backends.http.operations import MAX_LIMIT
+
+    root = tmp_path / "ws"
+    (root / "big").mkdir(parents=True)
+    for i in range(MAX_LIMIT + 7):
+        (root / "big" / f"f{i:05d}").touch()
+    with BackgroundServer(create_app(LocalSource(str(root)), token=TOKEN)) as server:
+        raw = get(server, "/api/v1/files/list", path="big")
+        assert len(orjson.loads(raw.content)["d"]) == MAX_LIMIT  # one bounded page per request
+        source = HttpSource(server.url, token=TOKEN, retries=0)
+        try:
+            entries = await source.list_dir("big")
+        finally:
+            await source.aclose()
+    assert [e.path for e in entries] == [f"big/f{i:05d}" for i in range(MAX_LIMIT + 7)]
+
+
+def test_where_a_link_out_of_the_root_points_is_not_said(attacked: BackgroundServer, hostile_root: Path) -> None:
+    stat = get(attacked, "/api/v1/files/stat", path="out").json()["d"]
+    assert stat["kind"] == "symlink" and stat["target"] == "(outside the source root)"
+    listed = {e["d"]["path"]: e["d"] for e in get(attacked, "/api/v1/files/list").json()["d"]}
+    assert listed["out"]["target"] == "(outside the source root)"
+    assert listed["hostile"]["kind"] == "dir"
+    inner = get(attacked, "/api/v1/files/stat", path="hostile/self").json()["d"]
+    assert inner["target"] == "."  # a link inside the root still says where it points
