@@ -351,6 +351,8 @@ class BackgroundServer:
 
 SHUTDOWN_SECONDS = 3
 """Longest graceful shutdown: open event streams are cut after this on SIGTERM."""
+MAX_CONNECTIONS = 64
+"""Connections (and so requests and event streams) served at once."""
 HEADER_TIMEOUT_SECONDS = 10
 """An idle kept-alive connection (or one that never finishes its request head) is closed after this."""
 
@@ -397,5 +399,6 @@ def serve(
         app, host=host, port=port, log_level="info", access_log=False,
         ssl_certfile=certfile, ssl_keyfile=keyfile,
         timeout_keep_alive=HEADER_TIMEOUT_SECONDS, timeout_graceful_shutdown=SHUTDOWN_SECONDS,
+        limit_concurrency=MAX_CONNECTIONS,  # slow or idle clients hold at most this many connections; past it a 503
     )
     asyncio.run(source.aclose())

@@ -365,3 +365,23 @@ def test_where_a_link_out_of_the_root_points_is_not_said(attacked: BackgroundSer
     assert listed["hostile"]["kind"] == "dir"
     inner = get(attacked, "/api/v1/files/stat", path="hostile/self").json()["d"]
     assert inner["target"] == "."  # a link inside the root still says where it points
+
+
+def test_sigterm_with_a_client_attached_ends_the_server_promptly(tmp_path: Path) -> None:
+    import signal
+
+    from tests.contract.conftest import ServeProcess
+
+    (tmp_path / "ws").mkdir()
+    serve = ServeProcess(tmp_path / "ws").start()
+    assert serve.process is not None
+    with httpx.Client(timeout=30) as client:
+        with client.stream("GET", f"{serve.url}/api/v1/events/watch") as stream:
+            assert stream.status_code == 200
+            serve.process.send_signal(signal.SIGTERM)
+            try:
+                serve.process.wait(20)  # was: "Waiting for connections to close" for over a minute
+            except Exception:
+                serve.kill()
+                raise
+    assert serve.process.returncode is not None
