@@ -19,13 +19,15 @@ import functools
 import os
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from backends.confine import NOFOLLOW, open_read
 from backends.events.model import WatchFilter
+from backends.patterns import PatternError, compile_pattern
 
 
 @functools.lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def _glob_regex(pattern: str) -> Any:
     """Regex for one glob segment sequence (``**`` crosses ``/``)."""
     out, i = [], 0
     while i < len(pattern):
@@ -56,10 +58,12 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(ch))
         i += 1
+    # On RE2 (linear time): globs come from clients too, and "**/**/**/..." over a long path
+    # backtracks polynomially on ``re``.
     try:
-        return re.compile("".join(out) + r"\Z", re.DOTALL)
-    except re.error:  # e.g. "[]": no valid character class; match the text literally
-        return re.compile(re.escape(pattern) + r"\Z", re.DOTALL)
+        return compile_pattern("(?s)" + "".join(out) + r"\z")
+    except PatternError:  # e.g. "[]": no valid character class; match the text literally
+        return compile_pattern("(?s)" + re.escape(pattern) + r"\z")
 
 
 def glob_matches(pattern: str, path: str) -> bool:
@@ -77,7 +81,7 @@ def glob_matches(pattern: str, path: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    regex: re.Pattern[str]
+    regex: Any  # an RE2 pattern (see _glob_regex)
     negate: bool
     dir_only: bool
     anchored: bool
