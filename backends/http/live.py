@@ -1,4 +1,5 @@
-"""Live events over HTTP: one watch per (path, filters) shared by every client,
+"""Live events over HTTP: one watch per (path, filters) shared by every client
+(include/exclude globs are applied per client, so they do not count),
 sent as Server-Sent Events with heartbeats and ``Last-Event-ID`` resume.
 
 A ``WatchHub`` runs the source's watch once and keeps the most recent events
@@ -16,12 +17,14 @@ import logging
 import secrets
 import time
 from collections import deque
+from dataclasses import replace
 from typing import Any, AsyncIterator
 
 import orjson
 
 from backends.errors import DriftdeckError, UnavailableError
-from backends.events.model import FsEvent, WatchFilter
+from backends.events.filters import EventFilter
+from backends.events.model import MARKER_TYPES, FsEvent, WatchFilter
 from backends.http import wire
 
 BUFFER_EVENTS = 50_000
@@ -72,8 +75,14 @@ class WatchHub:
             self.ended = True  # the watch is over (its directory went away, say): subscribers finish
             self.changed.set()
 
-    async def subscribe(self, after: tuple[str, int] | None) -> AsyncIterator[list[FsEvent]]:
-        """Batches for one client: the backlog after ``after``, then live ones."""
+    async def subscribe(self, after: tuple[str, int] | None, view: EventFilter | None = None) -> AsyncIterator[list[FsEvent]]:
+        """Batches for one client: the backlog after ``after``, then live ones.
+
+        Args:
+            after: ``(epoch, seq)`` of the last event the client has.
+            view: The client's own include/exclude globs, applied here: clients
+                that differ only in them share this hub's one watch.
+        """
         self.clients += 1
         try:
             last = 0
@@ -85,10 +94,12 @@ class WatchHub:
                 if oldest > last + 1:
                     yield [marker(0, "lost", "events left the server's buffer while disconnected", oldest - last - 1)]
             while True:
-                fresh = [event for event in self._since(last)]
+                fresh = self._since(last)
                 if fresh:
                     last = fresh[-1].seq
-                    yield fresh
+                    shown = fresh if view is None else [event for event in fresh if _visible(event, view)]
+                    if shown:
+                        yield shown
                     continue
                 if self.error is not None:
                     raise self.error
@@ -145,6 +156,7 @@ class WatchHubs:
             UnavailableError: When ``MAX_WATCHES`` other watches are running.
         """
         await self.reap()
+        filters = shared_filter(filters)
         key = (path.strip("/"), wire.dumps(filters))
         hub = self.hubs.get(key)
         if hub is None or hub.task.done():
@@ -171,6 +183,26 @@ class WatchHubs:
                 if self.hubs.get(key) is hub:  # another reap (they interleave at every await) may have taken it
                     del self.hubs[key]
                     await hub.close()
+
+
+def shared_filter(filters: WatchFilter) -> WatchFilter:
+    """What a hub's watch runs with: the client's filter without its path globs (applied per client)."""
+    return replace(filters, include=(), exclude=())
+
+
+def client_view(path: str, filters: WatchFilter) -> EventFilter | None:
+    """The per-client part of ``filters`` (include/exclude globs), or ``None`` when it shows everything."""
+    if not (filters.include or filters.exclude):
+        return None
+    return EventFilter(WatchFilter(include=filters.include, exclude=filters.exclude), "", path.strip("/"))
+
+
+def _visible(event: FsEvent, view: EventFilter) -> bool:
+    if event.type in MARKER_TYPES and event.type != "exists":
+        return True  # loss, resync and notice markers concern every client
+    if view.path_shown(event.path, event.is_dir):
+        return True
+    return event.dest is not None and view.path_shown(event.dest, event.is_dir)
 
 
 def _reaped(task: "asyncio.Task[None]") -> None:

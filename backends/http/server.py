@@ -244,7 +244,7 @@ def _handler(source: Any, op: Operation, hide: tuple[str, ...]) -> Any:
 
 def _sse_handler(hubs: Any, op: Operation, heartbeat: float, hide: tuple[str, ...]) -> Any:
     from backends.events.model import WatchFilter
-    from backends.http.live import parse_last_event_id, sse_stream
+    from backends.http.live import client_view, parse_last_event_id, sse_stream
 
     async def handle(request: Request) -> Response:
         try:
@@ -254,7 +254,7 @@ def _sse_handler(hubs: Any, op: Operation, heartbeat: float, hide: tuple[str, ..
             if not isinstance(filters, WatchFilter):
                 raise errors.MalformedError("?filters", None, "expected a WatchFilter")
             hub = await hubs.hub(path, filters)
-            batches = hub.subscribe(parse_last_event_id(request.headers.get("last-event-id")))
+            batches = hub.subscribe(parse_last_event_id(request.headers.get("last-event-id")), client_view(path, filters))
         except errors.DriftdeckError as exc:
             return Response(orjson.dumps(error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
         headers = {"cache-control": "no-store", "x-accel-buffering": "no"}

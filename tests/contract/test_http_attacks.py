@@ -278,6 +278,8 @@ def test_distinct_watches_are_capped_and_shared_filters_share_one(tmp_path: Path
 
     root = tmp_path / "ws"
     root.mkdir()
+    for i in range(MAX_WATCHES + 3):
+        (root / f"d{i}").mkdir()
     statuses: list[int] = []
     with BackgroundServer(create_app(LocalSource(str(root)), token=TOKEN)) as server:
         with httpx.Client(headers=AUTH, timeout=20) as client:
@@ -285,14 +287,18 @@ def test_distinct_watches_are_capped_and_shared_filters_share_one(tmp_path: Path
             try:
                 for i in range(MAX_WATCHES + 3):
                     filters = wire.tag_json(WatchFilter(include=(f"f{i}/*",)))
-                    request = client.build_request("GET", f"{server.url}/api/v1/events/watch", params={"filters": orjson.dumps(filters).decode()})
+                    request = client.build_request(
+                        "GET", f"{server.url}/api/v1/events/watch", params={"path": f"d{i}", "filters": orjson.dumps(filters).decode()}
+                    )
                     response = client.send(request, stream=True)
                     statuses.append(response.status_code)
                     streams.append(response)
                     if response.status_code != 200:
                         assert "distinct watches" in response.read().decode()
-                same = wire.tag_json(WatchFilter(include=("f0/*",)))  # shares the first watch: always accepted
-                request = client.build_request("GET", f"{server.url}/api/v1/events/watch", params={"filters": orjson.dumps(same).decode()})
+                other = wire.tag_json(WatchFilter(include=("g/*",)))  # other globs on a watched path share its watch
+                request = client.build_request(
+                    "GET", f"{server.url}/api/v1/events/watch", params={"path": "d0", "filters": orjson.dumps(other).decode()}
+                )
                 shared = client.send(request, stream=True)
                 streams.append(shared)
                 assert shared.status_code == 200
@@ -385,3 +391,36 @@ def test_sigterm_with_a_client_attached_ends_the_server_promptly(tmp_path: Path)
                 serve.kill()
                 raise
     assert serve.process.returncode is not None
+
+
+async def test_clients_differing_only_in_globs_share_one_watch_and_see_only_theirs(tmp_path: Path) -> None:
+    import asyncio
+
+    from backends.events.model import WatchFilter
+    from backends.http.live import WatchHubs, client_view
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    hubs = WatchHubs(LocalSource(str(root)))
+    try:
+        subscribers = []
+        for i in range(20):
+            filters = WatchFilter(types=frozenset({"created"}), include=(f"f{i}.txt",))
+            hub = await hubs.hub("", filters)
+            subscribers.append(hub.subscribe(None, client_view("", filters)).__aiter__())
+        assert len(hubs.hubs) == 1  # one watcher for twenty clients
+        await asyncio.sleep(0.5)  # let the watch start
+        for i in range(20):
+            (root / f"f{i}.txt").write_text("x")
+
+        async def first_change(stream) -> list[str]:  # type: ignore[no-untyped-def]
+            while True:
+                batch = await stream.__anext__()
+                changes = [e.path for e in batch if not e.is_marker]
+                if changes:
+                    return changes
+
+        seen = await asyncio.wait_for(asyncio.gather(*(first_change(s) for s in subscribers)), 30)
+        assert seen == [[f"f{i}.txt"] for i in range(20)]
+    finally:
+        await hubs.reap(everything=True)
