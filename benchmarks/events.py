@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -116,6 +117,19 @@ def run_writer(top: Path, rate: int, seconds: float, log: Path, delay: float) ->
     return subprocess.Popen([sys.executable, "-c", WRITER, str(top), str(rate), str(seconds), str(log), str(delay)])
 
 
+def record_during(top: Path, out: Path, duration: float, load: Callable[[], subprocess.Popen[bytes]]) -> None:
+    """``driftdeck events record`` of structural events under ``top`` while ``load()`` runs to its end."""
+    recorder = subprocess.Popen(
+        [driftdeck(), "events", "record", str(top), "-o", str(out), "--type", "created", "--type", "deleted",
+         "--type", "moved", "--duration", str(duration), "--no-baseline", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    load().wait()
+    _, stderr = recorder.communicate()
+    if recorder.returncode != 0:
+        sys.exit(f"driftdeck events record failed: {stderr.decode()}")
+
+
 def run_mover(top: Path, rate: int, seconds: float, log: Path, delay: float) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", MOVER, str(top), str(rate), str(seconds), str(log), str(delay)])
 
@@ -131,16 +145,7 @@ def move_figures(stamps: dict[str, int], moved: dict[str, int], gone: dict[str, 
 
 def moves_ours(top: Path, rate: int, seconds: float) -> dict[str, float]:
     out, log = top.parent / "moves.jsonl", top.parent / "moves.log"
-    recorder = subprocess.Popen(
-        [driftdeck(), "events", "record", str(top), "-o", str(out), "--type", "created", "--type", "deleted",
-         "--type", "moved", "--duration", str(seconds + 5), "--no-baseline", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    mover = run_mover(top, rate, seconds, log, 2.5)
-    mover.wait()
-    _, stderr = recorder.communicate()
-    if recorder.returncode != 0:
-        sys.exit(f"driftdeck events record failed: {stderr.decode()}")
+    record_during(top, out, seconds + 5, lambda: run_mover(top, rate, seconds, log, 2.5))
     moved: dict[str, int] = {}
     gone: dict[str, int] = {}
     with open(out, "rb") as handle:
@@ -200,16 +205,7 @@ def pct(values: list[float], q: float) -> float:
 def engine_ours(top: Path, rate: int, seconds: float) -> dict[str, float]:
     out = top.parent / "rec.jsonl"
     log = top.parent / "ours.log"
-    recorder = subprocess.Popen(
-        [driftdeck(), "events", "record", str(top), "-o", str(out), "--type", "created", "--type", "deleted",
-         "--type", "moved", "--duration", str(seconds + 4), "--no-baseline", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    writer = run_writer(top, rate, seconds, log, 1.5)
-    writer.wait()
-    stdout, stderr = recorder.communicate()
-    if recorder.returncode != 0:
-        sys.exit(f"driftdeck events record failed: {stderr.decode()}")
+    record_during(top, out, seconds + 4, lambda: run_writer(top, rate, seconds, log, 1.5))
     stamps = read_stamps(log)
     seen: dict[str, int] = {}
     lost_markers = 0

@@ -35,6 +35,7 @@ from functools import partial
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 
+from backends.confine import describe_mode
 from backends.errors import os_reason
 from backends.forkpool import Children, Claims, can_fork, cores
 
@@ -91,13 +92,8 @@ class Outcome(namedtuple("Outcome", "digest size mtime failure reason", defaults
 def _kind(mode: int) -> str:
     if stat_mod.S_ISDIR(mode):
         return IS_A_DIRECTORY
-    if stat_mod.S_ISFIFO(mode):
-        return "not a regular file (FIFO)"
-    if stat_mod.S_ISSOCK(mode):
-        return "not a regular file (socket)"
-    if stat_mod.S_ISCHR(mode) or stat_mod.S_ISBLK(mode):
-        return "not a regular file (device)"
-    return "not a regular file"
+    kind = describe_mode(mode)  # "a FIFO", "a socket", "a device", ...
+    return "not a regular file" if kind in ("a special file", "a symlink") else f"not a regular file ({kind[2:]})"
 
 
 def inside(real_root: str, path: str) -> bool:
