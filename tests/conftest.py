@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import pwd
+import select
+import shutil
+import signal
+import stat
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 
 def write_run(
@@ -103,3 +115,111 @@ def single_threaded() -> None:
         time.sleep(0.02)
     others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
     assert not others, f"threads still running before a fork test: {others}"
+
+
+# -- Permission cases as an unprivileged user -------------------------------------------------
+#
+# Root reads a file of mode 000 whatever its bits, and CI runs as root. A test that needs a
+# file the process cannot read runs that part through run_unprivileged(): as root it runs in a
+# forked child that has dropped to nobody/nogroup with no supplementary groups; otherwise the
+# mode bits already stop this process, and it runs here as it always did.
+
+
+def _unprivileged_ids() -> tuple[int, int]:
+    try:
+        entry = pwd.getpwnam("nobody")
+        return entry.pw_uid, entry.pw_gid
+    except KeyError:
+        return 65534, 65534
+
+
+def _searchable_by_others(path: Path) -> bool:
+    return all(os.stat(p).st_mode & stat.S_IXOTH for p in (path, *path.parents))
+
+
+@pytest.fixture
+def unprivileged_tmp(tmp_path: Path) -> Iterator[Path]:
+    """A fresh directory that run_unprivileged's callable can reach.
+
+    Not root: ``tmp_path``. Root: pytest's own tree (/tmp/pytest-of-root) is 0700, so a
+    dedicated 0755 directory under the first temp dir whose ancestors others may search,
+    removed afterwards (root removes it whatever modes the test left inside).
+    """
+    if os.geteuid() != 0:
+        yield tmp_path
+        return
+    for base in (tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(base) and _searchable_by_others(Path(base)):
+            break
+    else:
+        pytest.fail("no temp directory that an unprivileged user can reach")
+    path = Path(tempfile.mkdtemp(prefix="driftdeck-unprivileged-", dir=base))
+    try:
+        path.chmod(0o755)
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def run_unprivileged(fn: Callable[..., T], *args: Any, timeout: float = 120.0, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` run where a file of mode 000 cannot be read; its result.
+
+    Not root: called in this process. Root: called in a forked child that first drops to
+    nobody/nogroup (``setgroups([])``, ``setgid``, ``setuid``); the result, or the exception
+    with the child's traceback as a note, comes back pickled through a pipe, so both must
+    pickle. The paths it touches must be reachable by nobody (``unprivileged_tmp``). The child
+    cannot import anything new: the interpreter may live where nobody may not read (under
+    /root here), so whatever ``fn`` imports lazily must already be imported by the test.
+    """
+    if os.geteuid() != 0:
+        return fn(*args, **kwargs)
+    uid, gid = _unprivileged_ids()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            os.close(read_end)
+            try:
+                os.setgroups([])
+                os.setgid(gid)
+                os.setuid(uid)
+                assert (os.getuid(), os.geteuid(), os.getgid(), os.getegid(), os.getgroups()) == (uid, uid, gid, gid, [])
+                payload: tuple[bool, Any, str] = (True, fn(*args, **kwargs), "")
+            except BaseException as exc:  # everything goes back to the parent
+                if isinstance(exc, ImportError):
+                    exc.add_note("nobody cannot read the interpreter's files here: import this in the test, before run_unprivileged")
+                payload = (False, exc, "".join(traceback.format_exception(exc)))
+            try:
+                data = pickle.dumps(payload)
+                pickle.loads(data)  # what the parent will do: fail here, with the traceback
+            except Exception as exc:
+                data = pickle.dumps((False, None, f"{payload[2]}\nthe child's result does not pickle: {exc!r}"))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                pytest.fail(f"the unprivileged child did not finish within {timeout} s")
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    if not chunks:
+        pytest.fail("the unprivileged child ended without a result")
+    ok, value, child_traceback = pickle.loads(b"".join(chunks))
+    if ok:
+        return value
+    if isinstance(value, BaseException):
+        value.add_note(f"raised as {uid}:{gid} in the unprivileged child:\n{child_traceback}")
+        raise value
+    pytest.fail(f"the unprivileged child failed:\n{child_traceback}")

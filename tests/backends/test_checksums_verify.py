@@ -17,10 +17,7 @@ from backends.checksums.scope import Scope
 from backends.checksums.update import update_manifest
 from backends.checksums.verify import verify_manifest
 from backends.local import LocalSource
-from tests.conftest import tree_fingerprint
-
-ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
-
+from tests.conftest import run_unprivileged, tree_fingerprint
 
 @pytest.fixture(scope="module")
 def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -145,7 +142,8 @@ def _sha256sum_verdicts(root: Path, manifest: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("fork", [False, True], ids=["threads", "fork-allowed"])
-def test_verdicts_match_sha256sum_c(tmp_path: Path, fork: bool) -> None:
+def test_verdicts_match_sha256sum_c(unprivileged_tmp: Path, fork: bool) -> None:
+    tmp_path = unprivileged_tmp
     files = _peer_tree(tmp_path)
     names = sorted(files)
     listing = subprocess.run(["sha256sum", "--", *names], cwd=tmp_path, capture_output=True, check=True).stdout
@@ -157,17 +155,13 @@ def test_verdicts_match_sha256sum_c(tmp_path: Path, fork: bool) -> None:
     (tmp_path / "becomes-dir").unlink()
     (tmp_path / "becomes-dir").mkdir()
     (tmp_path / "added.txt").write_bytes(b"new file\n")
-    if ROOT_USER:  # root reads anything: make "unreadable" a symlink loop instead
-        (tmp_path / "locked.txt").unlink()
-        os.symlink("locked.txt", tmp_path / "locked.txt")
-    else:
-        os.chmod(tmp_path / "locked.txt", 0)
-    try:
-        peer = _sha256sum_verdicts(tmp_path, "SHA256SUMS")
-        entries, summary, _ = run(tmp_path, "SHA256SUMS", allow_fork=fork)
+    os.chmod(tmp_path / "locked.txt", 0)
+    try:  # both peers as nobody when root: root reads any mode
+        peer, (entries, summary, _) = run_unprivileged(
+            lambda: (_sha256sum_verdicts(tmp_path, "SHA256SUMS"), run(tmp_path, "SHA256SUMS", allow_fork=fork))
+        )
     finally:
-        if (tmp_path / "locked.txt").exists() and not (tmp_path / "locked.txt").is_symlink():
-            os.chmod(tmp_path / "locked.txt", 0o600)
+        os.chmod(tmp_path / "locked.txt", 0o600)
     assert set(peer) == set(names)
     ours = {}
     for entry in entries:
@@ -429,13 +423,13 @@ def test_hostile_tree_entries(tmp_path: Path) -> None:
     assert summary.drift
 
 
-@pytest.mark.skipif(ROOT_USER, reason="root reads files whatever their mode")
-def test_permission_denied_gives_the_os_reason(tmp_path: Path) -> None:
+def test_permission_denied_gives_the_os_reason(unprivileged_tmp: Path) -> None:
+    tmp_path = unprivileged_tmp
     (tmp_path / "locked").write_bytes(b"x")
     os.chmod(tmp_path / "locked", 0)
     try:
         (tmp_path / "SHA256SUMS").write_text(f"{'0' * 64}  locked\n")
-        entries, _, _ = run(tmp_path, "SHA256SUMS", include_new=False)
+        entries, _, _ = run_unprivileged(run, tmp_path, "SHA256SUMS", include_new=False)  # as nobody when root
     finally:
         os.chmod(tmp_path / "locked", 0o600)
     assert [(e.category, e.reason) for e in entries] == [("unreadable", "Permission denied")]

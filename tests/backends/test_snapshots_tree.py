@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures.thread  # noqa: F401 - diff_trees imports its pool lazily; nobody, in run_unprivileged, cannot
 import os
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from backends.snapshots.models import DiffProgress, DiffSummary, EntryDiff, SnapshotRules
 from backends.snapshots.tree import diff_trees
-from tests.conftest import tree_fingerprint
+from tests.conftest import run_unprivileged, tree_fingerprint
 
 
 def run(a: Path, b: Path, rules: SnapshotRules = SnapshotRules(), unchanged: bool = True, allow_fork: bool = False):
@@ -255,15 +256,14 @@ def test_symlink_loops_and_dangling_links_are_compared_not_followed(tmp_path: Pa
     assert entries["self"].category == "removed" and entries["self"].kind_a == "symlink"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
-def test_unreadable_file_and_directory_are_listed(tmp_path: Path) -> None:
-    a, b = tmp_path / "a", tmp_path / "b"
+def test_unreadable_file_and_directory_are_listed(unprivileged_tmp: Path) -> None:
+    a, b = unprivileged_tmp / "a", unprivileged_tmp / "b"
     write(a, {"secret.txt": b"x", "locked/inner.txt": b"x"})
     write(b, {"secret.txt": b"y", "locked/inner.txt": b"x"})
     (b / "secret.txt").chmod(0)
     (b / "locked").chmod(0)
     try:
-        entries, summary = run(a, b)
+        entries, summary = run_unprivileged(run, a, b)  # as nobody when root: root reads any mode
     finally:
         (b / "secret.txt").chmod(0o644)
         (b / "locked").chmod(0o755)
