@@ -351,7 +351,7 @@ class BackgroundServer:
 
 SHUTDOWN_SECONDS = 3
 """Longest graceful shutdown: open event streams are cut after this on SIGTERM."""
-MAX_CONNECTIONS = 64
+MAX_CONNECTIONS = 256
 """Connections (and so requests and event streams) served at once."""
 HEADER_TIMEOUT_SECONDS = 10
 """An idle kept-alive connection (or one that never finishes its request head) is closed after this."""
