@@ -123,6 +123,18 @@ def test_we_see_every_create_delete_and_move_inotifywait_sees(tmp_path: Path) ->
     assert implied_tree(events) == real_tree(top)
 
 
+def inotify_watches(pid: int) -> int:
+    """Inotify watches the process ``pid`` holds, as the kernel lists them (``/proc/PID/fdinfo``)."""
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as info:
+                count += sum(1 for line in info if line.startswith("inotify wd:"))
+        except OSError:
+            continue
+    return count
+
+
 def test_events_record_sees_every_create_delete_and_move_inotifywait_sees(tmp_path: Path) -> None:
     """The same comparison through the command a user runs: ``driftdeck events record``."""
     top = tmp_path / "tree"
@@ -146,8 +158,8 @@ def test_events_record_sees_every_create_delete_and_move_inotifywait_sees(tmp_pa
             raise AssertionError(f"events record never said it was watching: {(tmp_path / 'record.err').read_text()}")
         for name in DIRS:
             (top / name).mkdir()
-        for _ in range(200):
-            if all(f"{top}/{d}" in {p for _, p in peer.lines()} for d in DIRS):
+        for _ in range(400):  # both have watched the new directories (ours: as the kernel tells) before the files come
+            if all(f"{top}/{d}" in {p for _, p in peer.lines()} for d in DIRS) and inotify_watches(recorder.pid) > len(DIRS):
                 break
             time.sleep(0.025)
         workload(top)
