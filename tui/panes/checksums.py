@@ -18,6 +18,7 @@ from backends.checksums.models import CATEGORIES, OK, ChecksumEntry, ChecksumPro
 from backends.errors import ForbiddenError
 from backends.models import text_matches
 from tui.export import export_path
+from tui.errors import error_message
 from tui.panes.base import DeckPane
 from tui.units import human_size
 from tui.widgets.checksum_manifests import ManifestList
@@ -162,7 +163,11 @@ class ChecksumsPane(DeckPane):
 
     @work(exclusive=True, group="ck-manifests", exit_on_error=False)
     async def _load_manifests(self) -> None:
-        manifests = await self.source.list_manifests()
+        try:
+            manifests = await self.source.list_manifests()
+        except Exception as exc:  # shown where the pane said it was reading, not only as a toast
+            self.query_one("#ck-status", Label).update(f"cannot list the manifests: {error_message(exc)}")
+            raise
         self._manifests = manifests
         self._runs = {m: r for m, r in self._runs.items() if m in manifests}
         self._queue = [m for m in manifests if m not in self._runs]
