@@ -24,6 +24,9 @@ from backends.jsonread import loads_located
 from backends.rooted import Rooted
 from backends.errors import MalformedError
 from backends.models import (
+    CAP_FILES,
+    CAP_INVENTORY,
+    CAP_RUNS,
     ArtifactPreview,
     FileEntry,
     Page,
@@ -47,7 +50,6 @@ from backends.runs import (
     read_events,
     summarize_run,
 )
-from backends.source import CAP_FILES, CAP_INVENTORY, CAP_RUNS
 from backends.threadstream import iterate_in_thread
 
 MAX_READ_RANGE = 16 << 20

@@ -12,6 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, AsyncIterator, Protocol, runtime_checkable
 
 from backends.errors import SourceSpecError
+from backends.models import CAP_CHECKSUMS as CAP_CHECKSUMS  # re-exported: plugins name capabilities from here
+from backends.models import CAP_FILES as CAP_FILES
+from backends.models import CAP_INVENTORY as CAP_INVENTORY
+from backends.models import CAP_RUNS as CAP_RUNS
+from backends.models import CAP_SNAPSHOTS as CAP_SNAPSHOTS
+from backends.models import CAP_WAL as CAP_WAL
+from backends.models import CAP_WATCH as CAP_WATCH
 from backends.models import (
     ArtifactPreview,
     FileEntry,
@@ -38,14 +45,6 @@ if TYPE_CHECKING:
     from backends.wal.validate import WalProblem, WalValidation
 
 ENTRY_POINT_GROUP = "driftdeck.sources"
-
-CAP_RUNS = "runs"
-CAP_FILES = "files"
-CAP_INVENTORY = "inventory"
-CAP_CHECKSUMS = "checksums"
-CAP_WAL = "wal"
-CAP_SNAPSHOTS = "snapshots"
-CAP_WATCH = "watch"
 
 
 @runtime_checkable

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import orjson
 
-from backends.errors import MalformedError
+from backends.errors import DriftdeckError, MalformedError
 from backends.models import Page
 
 LIST_TAG = "[]"
@@ -48,6 +48,22 @@ def _default(value: Any) -> Any:
     if isinstance(value, types.MappingProxyType):
         return dict(value)
     raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def error_body(exc: DriftdeckError, hide: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON body describing an error, readable by ``HttpSource``; the ``hide`` strings (the root) become ``.``."""
+    message = str(exc)
+    for secret in hide:
+        message = message.replace(secret + "/", "").replace(secret, ".")
+    return {
+        "error": {
+            "type": type(exc).__name__,
+            "message": message,
+            "path": exc.path,
+            "line": getattr(exc, "line", None),
+            "reason": getattr(exc, "reason", None),
+        }
+    }
 
 
 def tag(value: Any) -> Any:

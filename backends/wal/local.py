@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, AsyncIterator, Iterator
 
+from backends.models import CAP_WAL
 from backends.threadstream import iterate_in_thread
 
 if TYPE_CHECKING:  # the engines themselves load on first use: CLI start-up stays light
@@ -40,7 +41,7 @@ CACHED_INDEXES = 8
 class WalLocal:
     """Mixed into ``LocalSource``; relies on its ``root`` and ``_resolve``."""
 
-    CAPABILITIES: frozenset[str] = frozenset({"wal"})
+    CAPABILITIES: frozenset[str] = frozenset({CAP_WAL})
     root: str
 
     def _resolve(self, path: str, *, follow: bool = True) -> str:  # provided by LocalSource
