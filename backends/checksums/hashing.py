@@ -348,7 +348,7 @@ class HashPool:
                     return
                 first, last = claimed.start, claimed.stop
                 wanted = [None] * (last - first) if expected is None else expected[first:last]
-                for i, path, expect in zip(claimed, paths[first:last], wanted):
+                for i, path, expect in zip(claimed, paths[first:last], wanted, strict=True):
                     if path is None:  # nothing this worker may read: the careful path decides
                         shared[i] = _DEFERRED
                         continue

@@ -25,10 +25,6 @@ import threading
 import time
 from collections.abc import Container, Iterator, Sequence
 
-TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the names below
-if TYPE_CHECKING:
-    from typing import Any, BinaryIO
-
 from backends.checksums.early import PLAIN_MAX, EarlyStart, Lines, fork_on_lines
 from backends.checksums.hashing import IS_A_DIRECTORY, HashPool, Outcome, hash_paths, inside
 from backends.checksums.manifest import ManifestLine, MalformedLine, parse_manifest, parse_plain
@@ -54,6 +50,10 @@ from backends.checksums.models import (
 from backends.checksums.scope import Scope, scan_scope
 from backends.confine import confined_path, open_regular
 from backends.errors import DriftdeckError, ForbiddenError, UnreadableError
+
+TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the names below
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
 VerifyItem = ChecksumEntry | ChecksumProgress | ChecksumSummary
 

@@ -181,7 +181,7 @@ def plan_runs(rng: random.Random, base: datetime) -> list[RunPlan]:
     states = terminal[7:] + newest
     codes = {"QUARANTINED": iter(QUARANTINE_CODES), "FAILED": iter(FAILED_CODES)}
     plans, seen = [], set()
-    for minute, state in zip(slots, states):
+    for minute, state in zip(slots, states, strict=True):
         created = base + timedelta(minutes=minute)
         suffix = hex_digest(rng, 24)
         while suffix in seen:

@@ -265,7 +265,7 @@ def write_snapshots(root: Path, rng: random.Random) -> list[str]:
     first = baseline(rng)
     second = candidate_0108(rng, first)
     third = candidate_0115(rng, second)
-    for name, tree in zip(SNAPSHOTS, (first, second, third)):
+    for name, tree in zip(SNAPSHOTS, (first, second, third), strict=True):
         for relative, data in sorted(tree.items()):
             path = root / "history" / "snapshots" / name / relative
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -67,7 +67,7 @@ class StatsSnapshot:
             "peak_rate": self.peak_rate,
             "top_paths": [{"path": p, "count": c} for p, c in self.top_paths],
             "latency_ms": {
-                "buckets": dict(zip(latency_labels(), self.latency_buckets)),
+                "buckets": dict(zip(latency_labels(), self.latency_buckets, strict=True)),
                 "p50": self.latency_p50_ms,
                 "p95": self.latency_p95_ms,
             },

@@ -681,5 +681,5 @@ def _pair_names(olds: list[str], news: list[str]) -> list[tuple[str, str]]:
         else:
             news_left.remove(match)
             pairs.append((old, match))
-    pairs.extend(zip(olds_left, news_left))
+    pairs.extend(zip(olds_left, news_left, strict=False))  # the leftovers pair in path order; the longer list's tail stays unpaired
     return pairs

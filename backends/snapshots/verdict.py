@@ -104,7 +104,7 @@ def _records_equal(va: object, vb: object, fmt: str, rules: CompiledRules) -> bo
         return False
     if rules.ignore_order:
         va, vb = sorted(va, key=order_key), sorted(vb, key=order_key)
-    return all(rules.equal(x, y) for x, y in zip(va, vb))
+    return all(rules.equal(x, y) for x, y in zip(va, vb, strict=True))
 
 
 def _structured_rule(rules: CompiledRules) -> str:
@@ -122,7 +122,7 @@ def _lines_same(a: bytes, b: bytes, rules: CompiledRules) -> bool:
     if len(la) != len(lb) or (open_a != open_b and not rules.rules.ignore_whitespace):
         return False
     key = line_key(rules)
-    return all(key(x) == key(y) for x, y in zip(la, lb))
+    return all(key(x) == key(y) for x, y in zip(la, lb, strict=True))
 
 
 def line_key(rules: CompiledRules):  # type: ignore[no-untyped-def]

@@ -260,7 +260,7 @@ class _Diff:
             return ()
         back = reader.before(reader.position - len(raw), min(self.context, row))
         out = []
-        for number, text in zip(range(row - len(back) + 1, row + 1), back):
+        for number, text in zip(range(row - len(back) + 1, row + 1), back, strict=True):
             event = _parse(text)
             kind = event.get("kind") if type(event) is dict else None
             out.append(WalContextEvent(number, number, _int_id(event), kind if isinstance(kind, str) else None,
@@ -391,7 +391,7 @@ class _Diff:
             matched = 0  # pairs parsed and found equal in this slice
             held_a: tuple[bytes, Any] | None = None
             held_b: tuple[bytes, Any] | None = None
-            for k, (la, lb) in enumerate(zip(islice(ita, STEP), itb), 1):
+            for k, (la, lb) in enumerate(zip(islice(ita, STEP), itb, strict=False), 1):
                 if la == lb:
                     continue
                 if lb is None:

@@ -181,7 +181,7 @@ def parse(command: FastCommand, args: Sequence[str]) -> dict | None:
     if command.count is None:
         values[command.positional[0]] = tuple(positional)
     else:
-        values.update(zip(command.positional, positional))
+        values.update(zip(command.positional, positional, strict=True))
     return values
 
 

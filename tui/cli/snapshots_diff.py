@@ -199,7 +199,7 @@ def _open(spec: str, a: str, b: str) -> tuple[_Local | _Remote, str, str]:
     if all(name is not None for name in names):
         return source, a, b
     paths = []
-    for arg, name in zip((a, b), names):
+    for arg, name in zip((a, b), names, strict=True):
         path = os.path.abspath(arg)
         if name is None and not os.path.isdir(path):
             source.close()
@@ -207,10 +207,10 @@ def _open(spec: str, a: str, b: str) -> tuple[_Local | _Remote, str, str]:
         paths.append(path if name is None else None)
     root = source.root
     if root is not None and all(p is None or _inside(p, root) for p in paths):
-        rel = [arg if p is None else os.path.relpath(p, root) for arg, p in zip((a, b), paths)]
+        rel = [arg if p is None else os.path.relpath(p, root) for arg, p in zip((a, b), paths, strict=True)]
         return source, rel[0], rel[1]
     source.close()
-    real = [p if p is not None else os.path.join(root or ".", name or "") for name, p in zip(names, paths)]
+    real = [p if p is not None else os.path.join(root or ".", name or "") for name, p in zip(names, paths, strict=True)]
     real = [os.path.abspath(p) for p in real]
     common = os.path.commonpath(real)
     if common in real:
