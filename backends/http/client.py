@@ -103,7 +103,8 @@ class HttpSource:
         loop = asyncio.get_running_loop()
         if self._client is not None and self._loop is not loop and self._loop is not None and not self._loop.is_closed():
             # A client of another, still running loop cannot be closed from here: let it finish there.
-            self._loop.call_soon_threadsafe(lambda old=self._client: asyncio.ensure_future(old.aclose()))
+            old = self._client
+            self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(old.aclose()))
         if self._client is None or self._loop is not loop:
             headers = {"accept": "application/json"}
             if self.token:
@@ -138,7 +139,7 @@ class HttpSource:
         last: Exception | None = None
         for attempt in range(self.retries + 1):
             try:
-                response = await self._http().get(op.path, params=params)
+                response = await self._http().get(op.path, params=tuple(params))
             except RETRYABLE as exc:
                 last = exc
             else:
@@ -153,12 +154,13 @@ class HttpSource:
         self.state = "offline"
         raise errors.UnavailableError(f"{self.base}: unreachable after {self.retries + 1} attempts ({_describe(last)})")
 
-    async def _call(self, name: str, **kwargs: Any) -> Any:
-        return wire.loads(await self._get(name, kwargs))
+    async def _call(self, operation: str, /, **kwargs: Any) -> Any:
+        # ``operation`` is positional-only: the keyword arguments are the operation's own (``name=`` among them).
+        return wire.loads(await self._get(operation, kwargs))
 
-    async def _stream(self, name: str, **kwargs: Any) -> AsyncIterator[Any]:
+    async def _stream(self, operation: str, /, **kwargs: Any) -> AsyncIterator[Any]:
         """Items of an NDJSON stream; a broken connection resumes after the last item."""
-        op = OPERATIONS[name]
+        op = OPERATIONS[operation]
         delivered = 0
         last_key: str | None = None  # of the last item delivered, for ``op.resume_after``
         attempt = 0
@@ -170,7 +172,7 @@ class HttpSource:
             if delivered:
                 params += [(op.resume_after, last_key)] if op.resume_after and last_key else [("skip", str(delivered))]
             try:
-                async with self._http().stream("GET", op.path, params=params) as response:
+                async with self._http().stream("GET", op.path, params=tuple(params)) as response:
                     if response.status_code >= 500:
                         raise errors.UnavailableError(f"{self.base}: HTTP {response.status_code}")
                     if response.status_code >= 400:
@@ -302,7 +304,7 @@ class HttpSource:
         while True:
             headers = {"accept": "text/event-stream", **({"last-event-id": last_id} if last_id else {})}
             try:
-                async with self._http().stream("GET", op.path, params=params, headers=headers, timeout=timeout) as response:
+                async with self._http().stream("GET", op.path, params=tuple(params), headers=headers, timeout=timeout) as response:
                     if 400 <= response.status_code < 500:
                         self._raise_for(response, await response.aread())
                     if response.status_code >= 500:
@@ -360,7 +362,8 @@ def _item_key(item: Any) -> str | None:
 
 async def sse_messages(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str, str]]:
     """``(event, id, data)`` of each Server-Sent Events message; comments skipped."""
-    event, message_id, data = "message", "", []
+    event, message_id = "message", ""
+    data: list[str] = []
     async for line in lines:
         if not line:
             if data:
