@@ -9,7 +9,7 @@ scheme, the object a class taking ``(spec)``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, AsyncIterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, AsyncIterator, Callable, Protocol, runtime_checkable
 
 from backends.errors import SourceSpecError
 from backends.models import CAP_CHECKSUMS as CAP_CHECKSUMS  # re-exported: plugins name capabilities from here
@@ -33,6 +33,8 @@ from backends.models import (
 )
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
     from backends.checksums.scope import Scope
     from backends.events.model import FsEvent, WatchFilter
@@ -183,7 +185,7 @@ class DataSource(Protocol):
         ...
 
 
-def _plugin_sources() -> dict[str, object]:
+def _plugin_sources() -> dict[str, EntryPoint]:
     from importlib.metadata import entry_points
 
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
@@ -211,7 +213,7 @@ def open_source(spec: str) -> DataSource:
     scheme = scheme.lower()
     plugins = _plugin_sources()
     if scheme in plugins:
-        factory = plugins[scheme].load()  # type: ignore[attr-defined]
+        factory: Callable[[str], DataSource] = plugins[scheme].load()  # the group's contract: a class taking (spec)
         return factory(spec)
     if scheme in ("http", "https"):
         from backends.http.client import HttpSource

@@ -328,8 +328,8 @@ def _verify(
                 if key[: key.rfind("/") + 1] in refused_dirs or key in refused_keys:
                     refused.append(index)
                 else:
-                    paths.append(all_paths[index])  # type: ignore[attr-defined]
-                    hashed_index.append(index)  # type: ignore[attr-defined]
+                    paths.append(all_paths[index])
+                    hashed_index.append(index)
         else:
             paths, hashed_index, refused = all_paths, range(len(all_paths)), []
         del all_paths
@@ -352,7 +352,7 @@ def _verify(
             sizes = []
             for path in paths:
                 try:
-                    sizes.append(os.stat(path).st_size)
+                    sizes.append(0 if path is None else os.stat(path).st_size)
                 except OSError:
                     sizes.append(0)
             bytes_total = sum(sizes)
@@ -445,8 +445,10 @@ def _verify(
         for rel in unlisted:
             if rel in moved_to:
                 continue
-            outcome = unlisted_outcomes.get(rel)
-            if outcome is None:
+            seen = unlisted_outcomes.get(rel)
+            if seen is not None:
+                outcome = seen
+            else:
                 try:
                     st = os.lstat(f"{base}/{rel}")
                     outcome = Outcome(None, st.st_size, st.st_mtime)
@@ -511,8 +513,10 @@ def _leaves(rel: str) -> bool:
     return rel == ".." or rel.startswith(("/", "../"))
 
 
-def _real_dir(path: str) -> bool:
+def _real_dir(path: str | None) -> bool:
     """A directory itself, not a symlink to one (the scope scan never follows links)."""
+    if path is None:
+        return False
     try:
         return stat_mod.S_ISDIR(os.lstat(path).st_mode)
     except OSError:

@@ -99,7 +99,7 @@ def _report(name: str, failed: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _spans(rng: random.Random, service: str, count: int, start: datetime) -> list[dict[str, Any]]:
     trace = f"{rng.getrandbits(128):032x}"
-    spans = []
+    spans: list[dict[str, Any]] = []
     for index in range(count):
         start += timedelta(milliseconds=rng.randint(5, 400))
         spans.append({

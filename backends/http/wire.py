@@ -15,7 +15,7 @@ import importlib
 import types
 import typing
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar, Protocol, cast
 
 import orjson
 
@@ -23,6 +23,14 @@ from backends.errors import DriftdeckError, MalformedError
 from backends.models import Page
 
 LIST_TAG = "[]"
+
+
+class _NamedTupleModel(Protocol):
+    """What the wire uses of a named-tuple model (``is_model`` tells one apart)."""
+
+    _fields: ClassVar[tuple[str, ...]]
+
+    def _asdict(self) -> dict[str, Any]: ...
 
 
 def is_model(value: Any) -> bool:
@@ -35,12 +43,12 @@ def _fields(cls: type) -> tuple[str, ...]:
     """The names a model is built from (keyword arguments of its constructor)."""
     if dataclasses.is_dataclass(cls):
         return tuple(f.name for f in dataclasses.fields(cls) if f.init)
-    return cls._fields  # type: ignore[attr-defined, no-any-return]
+    return cast("type[_NamedTupleModel]", cls)._fields
 
 
 def _default(value: Any) -> Any:
     if isinstance(value, tuple) and is_model(value):  # a named-tuple model nested in another model
-        return value._asdict()  # type: ignore[attr-defined]
+        return cast(_NamedTupleModel, value)._asdict()
     if isinstance(value, (frozenset, set)):
         return sorted(value)
     if isinstance(value, bytes):
@@ -73,7 +81,7 @@ def tag(value: Any) -> Any:
         name = f"{cls.__module__}:{cls.__qualname__}"
         if isinstance(value, Page):  # generic items: each carries its own tag
             return {"t": name, "d": {"items": [tag(i) for i in value.items], "next_cursor": value.next_cursor}}
-        return {"t": name, "d": value._asdict() if isinstance(value, tuple) else value}
+        return {"t": name, "d": cast(_NamedTupleModel, value)._asdict() if isinstance(value, tuple) else value}
     if isinstance(value, list):
         return {"t": LIST_TAG, "d": [tag(item) for item in value]}
     return value

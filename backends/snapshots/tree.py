@@ -19,7 +19,7 @@ import os
 import threading
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 from backends.confine import NOFOLLOW, open_read
 from backends.errors import UnreadableError
@@ -39,7 +39,10 @@ from backends.snapshots.similarity import chunk_counts, plausible, similarity
 from backends.snapshots.verdict import judge
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 READ_CHUNK = 1 << 20
 ANALYZE_MAX = 32 << 20
@@ -347,19 +350,19 @@ class _Pool:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._executor: Any = None
+        self._executor: ThreadPoolExecutor | None = None
 
-    def _get(self) -> Any:
+    def _get(self) -> ThreadPoolExecutor:
         if self._executor is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="driftdeck-snapdiff")
         return self._executor
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:  # type: ignore[type-arg]
-        return self._get().submit(fn, *args)
+    def submit(self, fn: Callable[[T], R], arg: T) -> Future[R]:
+        return self._get().submit(fn, arg)
 
-    def map(self, fn: Callable[[Any], Any], items: list) -> Iterator[Any]:  # type: ignore[type-arg]
+    def map(self, fn: Callable[[T], R], items: list[T]) -> Iterator[R]:
         if len(items) <= self.INLINE:
             return map(fn, items)
         return self._get().map(fn, items)
@@ -370,9 +373,9 @@ class _Pool:
             self._executor = None
 
 
-def _ordered(pool: _Pool, fn, items: Iterable, stop: threading.Event, window: int) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+def _ordered(pool: _Pool, fn: Callable[[T], R], items: Iterable[T], stop: threading.Event, window: int) -> Iterator[R]:
     """``pool.map`` with at most ``window`` tasks in flight, stopping on ``stop``."""
-    queue: deque[Future] = deque()  # type: ignore[type-arg]
+    queue: deque[Future[R]] = deque()
     iterator = iter(items)
     try:
         for item in iterator:
