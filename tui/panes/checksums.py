@@ -193,7 +193,7 @@ class ChecksumsPane(DeckPane):
             run = self._runs[manifest] = ManifestRun(manifest)
             self._dirty.add(manifest)
             try:
-                async for item in self.source.verify_checksums(manifest):  # type: ignore[attr-defined]
+                async for item in self.source.verify_checksums(manifest):
                     run.add(item)
                     self._dirty.add(manifest)
             except asyncio.CancelledError:
