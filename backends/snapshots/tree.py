@@ -19,7 +19,7 @@ import os
 import threading
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
 from backends.confine import NOFOLLOW, open_read
 from backends.errors import UnreadableError
@@ -560,8 +560,9 @@ def _pair_entry(rel: str, na: Node, nb: Node) -> EntryDiff | None:
 def _one_side(rel: str, node: Node, category: str) -> EntryDiff:
     fmt = format_of(rel, None) if node.kind == "file" else None
     if node.error is not None:
-        side = {"kind_b": node.kind} if category == "added" else {"kind_a": node.kind}
-        return EntryDiff(rel, "unreadable", error=node.error, **side)  # type: ignore[arg-type]
+        if category == "added":
+            return EntryDiff(rel, "unreadable", error=node.error, kind_b=node.kind)
+        return EntryDiff(rel, "unreadable", error=node.error, kind_a=node.kind)
     if category == "added":
         return EntryDiff(rel, "added", kind_b=node.kind, size_b=node.size, target_b=node.target, format=fmt)
     return EntryDiff(rel, "removed", kind_a=node.kind, size_a=node.size, target_a=node.target, format=fmt)
@@ -626,7 +627,7 @@ def _renames(
     if not any(plausible(sa, sb, threshold) for _, sa in left for _, sb in sized_right):
         return out, read
 
-    def profile(item: tuple[str, str]) -> tuple[str, str, object, int]:
+    def profile(item: tuple[str, str]) -> tuple[str, str, Counter[int] | None, int]:
         root, rel = item
         try:
             data = read_file(os.path.join(root, rel), RENAME_MAX_BYTES)
@@ -636,7 +637,7 @@ def _renames(
             return root, rel, None, len(data)
         return root, rel, chunk_counts(data), len(data)
 
-    profiles: dict[tuple[str, str], object] = {}
+    profiles: dict[tuple[str, str], Counter[int]] = {}
     items = [(ctx.root_a, rel) for rel, _ in left] + [(ctx.root_b, rel) for rel, _ in right]
     for root, rel, counts, size in pool.map(profile, items):
         read += size
@@ -653,7 +654,7 @@ def _renames(
             pb = profiles.get((ctx.root_b, target))
             if pb is None or not plausible(sa, sb, threshold):
                 continue
-            score = similarity(pa, sa, pb, sb)  # type: ignore[arg-type]
+            score = similarity(pa, sa, pb, sb)
             if score >= threshold:
                 scored.append((score, old, target))
     scored.sort(key=lambda t: (-t[0], _basename(t[1]) != _basename(t[2]), t[1], t[2]))

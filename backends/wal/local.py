@@ -50,10 +50,10 @@ class WalLocal:
     # Index and random access ------------------------------------------------------------
 
     def _wal_cache(self) -> tuple["OrderedDict[str, LineIndex]", threading.Lock]:
-        state = self.__dict__.get("_wal_index_cache")
+        state: tuple[OrderedDict[str, LineIndex], threading.Lock] | None = self.__dict__.get("_wal_index_cache")
         if state is None:
             state = self.__dict__.setdefault("_wal_index_cache", (OrderedDict(), threading.Lock()))
-        return state  # type: ignore[no-any-return]
+        return state
 
     def _cached_index(self, abs_path: str, identity: tuple[int, int, int, int]) -> LineIndex | None:
         cache, lock = self._wal_cache()

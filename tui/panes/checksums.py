@@ -407,14 +407,15 @@ class ChecksumsPane(DeckPane):
         manifest = self._current
         if manifest is None:
             return
-        running = self._worker is not None and not self._worker.is_finished
+        worker = self._worker
         current_run = self._runs.get(manifest)
-        if running and current_run is not None and current_run.running:
-            self._worker.cancel()  # type: ignore[union-attr]
+        restart = worker is not None and not worker.is_finished and current_run is not None and current_run.running
+        if restart and worker is not None:
+            worker.cancel()
         self._queue = [manifest, *(m for m in self._queue if m != manifest)]
         self._runs.pop(manifest, None)
         self._rebuild(keep=False)
-        if running and current_run is not None and current_run.running:
+        if restart:
             self.call_after_refresh(self._start)
         else:
             self._start()
