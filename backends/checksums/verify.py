@@ -169,9 +169,9 @@ def _verify(
         abs_manifest = confined_path(root, manifest, real_root=real_root)
     except ForbiddenError as exc:
         abs_manifest = ""
-        refused: str | None = str(exc)
+        manifest_refused: str | None = str(exc)
     else:
-        refused = None
+        manifest_refused = None
     base = os.path.dirname(abs_manifest)
     prefix = posixpath.dirname(manifest)
 
@@ -190,8 +190,8 @@ def _verify(
 
     stream = None  # kept open to parse a manifest too big to read at once
     lines = prefetched  # a manifest read at once
-    if refused is not None:
-        yield summary(ManifestProblem(MANIFEST_UNREADABLE, refused))
+    if manifest_refused is not None:
+        yield summary(ManifestProblem(MANIFEST_UNREADABLE, manifest_refused))
         return
     if lines is not None:
         data = lines.data
