@@ -159,7 +159,7 @@ class _Walker:
             return
         ident = (st.st_dev, st.st_ino)
         if ident in self.seen:
-            self.on_problem(Problem(rel_dir or ".", None, "directory already visited (symlink cycle or alias); not followed"))
+            self.on_problem(_problem(rel_dir or ".", "directory already visited (symlink cycle or alias); not followed"))
             return
         self.seen.add(ident)
         if rest:

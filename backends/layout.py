@@ -99,7 +99,8 @@ def load_config(root: str) -> tuple[Layout, dict[str, Any]]:
             if not isinstance(value, str) or not value.strip():
                 raise MalformedError(CONFIG_NAME, line, f"layout.{key} must be a non-empty glob string")
             _check_relative(value, key, line)
-            layout = replace(layout, **{key: value.strip()})
+            change: dict[str, Any] = {key: value.strip()}  # one of the string fields, named by the file
+            layout = replace(layout, **change)
         elif key == "manifests":
             values = [value] if isinstance(value, str) else value
             if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):

@@ -24,6 +24,9 @@ from backends.jsonread import loads_located
 from backends.rooted import Rooted
 from backends.errors import MalformedError
 from backends.models import (
+    CAP_FILES,
+    CAP_INVENTORY,
+    CAP_RUNS,
     ArtifactPreview,
     FileEntry,
     Page,
@@ -47,7 +50,6 @@ from backends.runs import (
     read_events,
     summarize_run,
 )
-from backends.source import CAP_FILES, CAP_INVENTORY, CAP_RUNS
 from backends.threadstream import iterate_in_thread
 
 MAX_READ_RANGE = 16 << 20
@@ -167,13 +169,14 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
         status, _ = load_status(self.root, status_rel)
         problems: list[Problem] = [summary.problem] if summary.problem else []
         record_rel = f"{key}/{self.layout.record}"
+        record: str | None = record_rel  # None when there is no record to page through
         try:
             record_size = os.stat(self._resolve(record_rel)).st_size
         except ForbiddenError as exc:
             problems.append(Problem(record_rel, None, str(exc).split(": ", 1)[1]))
-            record_rel, record_size = None, 0
+            record, record_size = None, 0
         except FileNotFoundError:
-            record_rel, record_size = None, 0
+            record, record_size = None, 0
         except OSError as exc:
             problems.append(Problem(record_rel, None, f"unreadable: {os_reason(exc)}"))
             record_size = 0
@@ -184,7 +187,7 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
             f"{key}/{rel}"
             for rel, _ in walk_glob(os.path.join(self.root, key), self.layout.wal, want_dirs=False, confine=self._real_root)
         )
-        return RunDetail(summary, status, status_rel, record_rel, record_size, tuple(artifacts), wal_files, tuple(problems))
+        return RunDetail(summary, status, status_rel, record, record_size, tuple(artifacts), wal_files, tuple(problems))
 
     async def run_events(self, run: str, cursor: str | None = None, limit: int = 200) -> Page[RunEvent]:
         return await asyncio.to_thread(self._run_events, run, cursor, min(max(1, limit), MAX_EVENTS_PAGE))

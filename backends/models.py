@@ -363,6 +363,16 @@ class WalPair:
         return asdict(self)
 
 
+# Capability names in ``SourceInfo.capabilities`` (what a source offers; panes read them).
+CAP_RUNS = "runs"
+CAP_FILES = "files"
+CAP_INVENTORY = "inventory"
+CAP_CHECKSUMS = "checksums"
+CAP_WAL = "wal"
+CAP_SNAPSHOTS = "snapshots"
+CAP_WATCH = "watch"
+
+
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
     """What a source is and what it can do; cheap to compute.

@@ -245,9 +245,10 @@ def parse_evidence(root: str, evidence: Any) -> Iterator[EvidenceRef]:
         if isinstance(item, str):
             ref, kind, note = item, "ref", None
         elif isinstance(item, dict):
-            ref = item.get("ref") or item.get("path") or item.get("uri") or item.get("url")
-            if not isinstance(ref, str):
+            found = item.get("ref") or item.get("path") or item.get("uri") or item.get("url")
+            if not isinstance(found, str):
                 continue
+            ref = found
             kind = str(item.get("kind") or "ref")
             note = item.get("note")
             note = note if isinstance(note, str) else None

@@ -9,9 +9,16 @@ scheme, the object a class taking ``(spec)``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, AsyncIterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, AsyncIterator, Callable, Protocol, runtime_checkable
 
 from backends.errors import SourceSpecError
+from backends.models import CAP_CHECKSUMS as CAP_CHECKSUMS  # re-exported: plugins name capabilities from here
+from backends.models import CAP_FILES as CAP_FILES
+from backends.models import CAP_INVENTORY as CAP_INVENTORY
+from backends.models import CAP_RUNS as CAP_RUNS
+from backends.models import CAP_SNAPSHOTS as CAP_SNAPSHOTS
+from backends.models import CAP_WAL as CAP_WAL
+from backends.models import CAP_WATCH as CAP_WATCH
 from backends.models import (
     ArtifactPreview,
     FileEntry,
@@ -26,6 +33,8 @@ from backends.models import (
 )
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
     from backends.checksums.scope import Scope
     from backends.events.model import FsEvent, WatchFilter
@@ -38,14 +47,6 @@ if TYPE_CHECKING:
     from backends.wal.validate import WalProblem, WalValidation
 
 ENTRY_POINT_GROUP = "driftdeck.sources"
-
-CAP_RUNS = "runs"
-CAP_FILES = "files"
-CAP_INVENTORY = "inventory"
-CAP_CHECKSUMS = "checksums"
-CAP_WAL = "wal"
-CAP_SNAPSHOTS = "snapshots"
-CAP_WATCH = "watch"
 
 
 @runtime_checkable
@@ -184,7 +185,7 @@ class DataSource(Protocol):
         ...
 
 
-def _plugin_sources() -> dict[str, object]:
+def _plugin_sources() -> dict[str, EntryPoint]:
     from importlib.metadata import entry_points
 
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
@@ -212,7 +213,7 @@ def open_source(spec: str) -> DataSource:
     scheme = scheme.lower()
     plugins = _plugin_sources()
     if scheme in plugins:
-        factory = plugins[scheme].load()  # type: ignore[attr-defined]
+        factory: Callable[[str], DataSource] = plugins[scheme].load()  # the group's contract: a class taking (spec)
         return factory(spec)
     if scheme in ("http", "https"):
         from backends.http.client import HttpSource

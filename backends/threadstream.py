@@ -59,10 +59,10 @@ async def iterate_in_thread(
             kind, value = await inbox.get()
             if kind == _ITEM:
                 slots.release()
-                yield value  # type: ignore[misc]
+                yield value  # type: ignore[misc]  # an _ITEM message carries a T (one queue holds all three kinds)
             elif kind == _DONE:
                 return
             else:
-                raise value  # type: ignore[misc]
+                raise value  # type: ignore[misc]  # an _ERROR message carries the producer's exception
     finally:
         stop.set()

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from command import driftdeck_command, prepare  # noqa: E402
+from command import driftdeck_command, prepare
 
 BIG_FILES, BIG_SIZE = 64, 16 << 20
 SMALL_FILES, SMALL_SIZE, SMALL_DIRS = 20_000, 4096, 20
@@ -90,7 +90,7 @@ def timings(commands: list[list[str]], cwd: Path, repeats: int) -> list[list[flo
     """
     times: list[list[float]] = [[] for _ in commands]
     for attempt in range(repeats + 1):
-        for command, spent in zip(commands, times):
+        for command, spent in zip(commands, times, strict=True):
             elapsed = run_once(command, cwd)
             if attempt:
                 spent.append(elapsed)

@@ -40,7 +40,7 @@ from typing import Any, Sequence
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from command import driftdeck_command, prepare  # noqa: E402
+from command import driftdeck_command, prepare
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -390,10 +390,10 @@ def measure(ws: Path, quarantined: int, repeats: int) -> int:
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print()
     print(f"workspace: {ws}  ({sum(1 for _ in os.scandir(ws / 'runs')):,} runs, {quarantined:,} quarantined)")
-    print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     print()
     print(f"quarantine list --json: {our_best:.2f} s vs grep {peer_best:.2f} s = {ratio:.2f}x "
           f"(budget {RATIO_BUDGET:.1f}x) {_verdict(ratio <= RATIO_BUDGET)}")

@@ -40,7 +40,7 @@ from typing import Sequence
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from command import driftdeck_command, prepare  # noqa: E402
+from command import driftdeck_command, prepare
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:

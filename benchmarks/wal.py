@@ -49,7 +49,7 @@ from typing import Any, Sequence
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from command import driftdeck_command, prepare  # noqa: E402
+from command import driftdeck_command, prepare
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -288,10 +288,10 @@ def measure(root: Path, paths: dict[str, Path], events: int, repeats: int) -> No
     head = ("operation", "ours", "peer", "ours/peer", "budget", "result")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print()
-    print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     print()
     print(f"wal diff (wall clock): {wall:.2f}x the bare orjson loop (budget {WALLCLOCK_BUDGET}x) {rows[0][-1]}")
     print(f"wal diff (virtual clock): {virtual:.2f}x the bare orjson loop (budget {VIRTUAL_BUDGET}x) {rows[1][-1]}")

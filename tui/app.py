@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, TabbedContent
+from textual.widgets import Footer, Input, TabbedContent
 
 from themes import DEFAULT_THEME, bundled_themes
 from tui.commands import DeckCommands
@@ -86,8 +86,8 @@ class DriftdeckApp(App[None]):
 
     def on_mount(self) -> None:
         if not self.cursor_blink:
-            for widget in self.query("Input"):
-                widget.cursor_blink = False  # type: ignore[attr-defined]
+            for widget in self.query(Input):
+                widget.cursor_blink = False
         if self._activity is not None:
             self._activity.start()
         self.call_after_refresh(self.active_pane.focus_main)
@@ -112,7 +112,10 @@ class DriftdeckApp(App[None]):
     def active_pane(self) -> DeckPane:
         """The pane currently shown."""
         tabs = self.query_one("#panes", TabbedContent)
-        return tabs.get_pane(tabs.active)  # type: ignore[return-value]
+        pane = tabs.get_pane(tabs.active)
+        if not isinstance(pane, DeckPane):  # every tab of the deck is a DeckPane
+            raise TypeError(f"tab {tabs.active!r} holds a {type(pane).__name__}, not a pane")
+        return pane
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane

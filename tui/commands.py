@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -17,7 +17,7 @@ class DeckCommands(Provider):
     """Pane switching and theme switching from ``ctrl+p``."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        app: DriftdeckApp = self.app  # type: ignore[assignment]
+        app = cast("DriftdeckApp", self.app)  # the provider is registered by DriftdeckApp only (COMMANDS)
         commands: list[tuple[str, Callable[[], object], str]] = []
         for pane in PANES:
             commands.append(

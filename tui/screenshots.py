@@ -32,7 +32,7 @@ LONG_LIVED = frozenset({"live-watch"})
 """Worker groups that run for as long as their pane is shown (never "finished")."""
 
 
-def busy(pilot: Pilot) -> bool:
+def busy(pilot: Pilot[None]) -> bool:
     """Whether the app still has work in flight that would change the screen."""
     from textual.worker import WorkerState
 
@@ -47,7 +47,7 @@ def busy(pilot: Pilot) -> bool:
     )
 
 
-async def settle(pilot: Pilot, seconds: float = 0.6) -> None:
+async def settle(pilot: Pilot[None], seconds: float = 0.6) -> None:
     """Wait until every worker is done (three quiet checks in a row), then let timers flush."""
     quiet = 0
     for _ in range(1500):

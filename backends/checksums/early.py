@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 
 from backends.checksums.hashing import HashPool
 from backends.confine import confined_path, open_regular
 from backends.errors import DriftdeckError
+
+TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the overloads below
+if TYPE_CHECKING:
+    from typing import overload
 
 PLAIN_MAX = 32 << 20
 """Manifests up to this size are read at once and, when plain GNU, parsed in bulk."""
@@ -51,7 +56,7 @@ class Lines:
         return self._rows
 
 
-class _LinePaths:
+class _LinePaths(Sequence[str | None]):
     """``base/name`` of each line, read as a plain manifest line, for the early pool's workers.
 
     Lines are taken at their word: the pool is kept only when the parse
@@ -71,6 +76,12 @@ class _LinePaths:
     def __len__(self) -> int:
         return self.lines.count
 
+    if TYPE_CHECKING:
+        @overload
+        def __getitem__(self, index: int) -> str | None: ...
+        @overload
+        def __getitem__(self, index: slice) -> list[str | None]: ...
+
     def __getitem__(self, index: int | slice) -> str | None | list[str | None]:
         base = self.base
         if isinstance(index, slice):  # a worker's claim: one comprehension, no call per line
@@ -79,7 +90,7 @@ class _LinePaths:
         return None if "\x00" in row else f"{base}/{row[66:]}"
 
 
-class _LineDigests:
+class _LineDigests(Sequence[str]):
     """The listed digest of each line of a plain manifest (as written; the parent lowercases)."""
 
     __slots__ = ("lines",)
@@ -89,6 +100,12 @@ class _LineDigests:
 
     def __len__(self) -> int:
         return self.lines.count
+
+    if TYPE_CHECKING:
+        @overload
+        def __getitem__(self, index: int) -> str: ...
+        @overload
+        def __getitem__(self, index: slice) -> list[str]: ...
 
     def __getitem__(self, index: int | slice) -> str | list[str]:
         if isinstance(index, slice):

@@ -33,7 +33,7 @@ import threading
 import time
 from functools import partial
 from collections import namedtuple
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 
 from backends.confine import describe_mode
 from backends.errors import os_reason
@@ -172,6 +172,13 @@ def _open_failed(
         return Outcome(None, None, None, "unreadable", os_reason(exc))
 
 
+def _hash_listed(path: str | None, real_root: str, buf: bytearray, stop: threading.Event | None) -> Outcome:
+    """``hash_file`` for a pool's path; ``None`` (a name with a NUL byte, see ``HashPool``) names no file."""
+    if path is None:
+        return Outcome(None, None, None, "unreadable", "the name holds a NUL byte")
+    return hash_file(path, real_root, buf, stop)
+
+
 def _fast_hash(
     name: str, dir_fd: int, buf: bytearray, view: memoryview, expect: str | None
 ) -> tuple[bytes, int, float] | int | None:
@@ -256,7 +263,7 @@ class HashPool:
 
     def __init__(
         self,
-        paths: Sequence[str],
+        paths: Sequence[str | None],
         real_root: str,
         *,
         workers: int | None = None,
@@ -348,7 +355,7 @@ class HashPool:
                     return
                 first, last = claimed.start, claimed.stop
                 wanted = [None] * (last - first) if expected is None else expected[first:last]
-                for i, path, expect in zip(claimed, paths[first:last], wanted):
+                for i, path, expect in zip(claimed, paths[first:last], wanted, strict=True):
                     if path is None:  # nothing this worker may read: the careful path decides
                         shared[i] = _DEFERRED
                         continue
@@ -361,7 +368,7 @@ class HashPool:
                     got = None if dir_fd < 0 else _fast_hash(name, dir_fd, buf, view, expect)
                     if got is None:
                         shared[i] = _DEFERRED
-                    elif type(got) is int:
+                    elif isinstance(got, int):
                         shared[i] = _MATCHED
                         matched += 1
                         matched_bytes += got
@@ -416,7 +423,7 @@ class HashPool:
                     if k >= len(big):
                         break
                     i = big[k]
-                    outcome = hash_file(paths[i], real_root, buf, stop)
+                    outcome = _hash_listed(paths[i], real_root, buf, stop)
                     batch.append((i, outcome))
                     if len(batch) >= BATCH or (outcome.size or 0) >= BIG_FILE or time.monotonic() - since > 0.05:
                         results.put(batch)
@@ -440,7 +447,7 @@ class HashPool:
                 for i in small:
                     if stop.is_set():
                         break
-                    batch.append((i, hash_file(paths[i], real_root, buf, stop)))
+                    batch.append((i, _hash_listed(paths[i], real_root, buf, stop)))
                     if len(batch) >= BATCH or time.monotonic() - since > 0.05:
                         yield batch
                         batch = []
@@ -470,7 +477,7 @@ class HashPool:
 
     # Both ------------------------------------------------------------------
 
-    def results(self) -> Iterator[list[tuple[int, Outcome]]]:
+    def results(self) -> Generator[list[tuple[int, Outcome]], None, None]:
         """Batches of ``(index, outcome)``, in completion order (matches left out, see ``expected``)."""
         self.start()
         try:

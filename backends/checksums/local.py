@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, AsyncIterator, Iterator
 
 from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
 from backends.checksums.scope import Scope
+from backends.models import CAP_CHECKSUMS
 from backends.threadstream import iterate_in_thread
 
 HANDOVER_ITEMS = 512
@@ -17,7 +18,7 @@ HANDOVER_SECONDS = 0.05
 class ChecksumsLocal:
     """Mixed into ``LocalSource``; relies on its ``root`` and ``_resolve``."""
 
-    CAPABILITIES: frozenset[str] = frozenset({"checksums"})
+    CAPABILITIES: frozenset[str] = frozenset({CAP_CHECKSUMS})
     root: str
 
     if TYPE_CHECKING:

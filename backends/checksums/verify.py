@@ -25,10 +25,6 @@ import threading
 import time
 from collections.abc import Container, Iterator, Sequence
 
-TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the names below
-if TYPE_CHECKING:
-    from typing import Any, BinaryIO
-
 from backends.checksums.early import PLAIN_MAX, EarlyStart, Lines, fork_on_lines
 from backends.checksums.hashing import IS_A_DIRECTORY, HashPool, Outcome, hash_paths, inside
 from backends.checksums.manifest import ManifestLine, MalformedLine, parse_manifest, parse_plain
@@ -54,6 +50,10 @@ from backends.checksums.models import (
 from backends.checksums.scope import Scope, scan_scope
 from backends.confine import confined_path, open_regular
 from backends.errors import DriftdeckError, ForbiddenError, UnreadableError
+
+TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the names below
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
 VerifyItem = ChecksumEntry | ChecksumProgress | ChecksumSummary
 
@@ -169,9 +169,9 @@ def _verify(
         abs_manifest = confined_path(root, manifest, real_root=real_root)
     except ForbiddenError as exc:
         abs_manifest = ""
-        refused: str | None = str(exc)
+        manifest_refused: str | None = str(exc)
     else:
-        refused = None
+        manifest_refused = None
     base = os.path.dirname(abs_manifest)
     prefix = posixpath.dirname(manifest)
 
@@ -190,8 +190,8 @@ def _verify(
 
     stream = None  # kept open to parse a manifest too big to read at once
     lines = prefetched  # a manifest read at once
-    if refused is not None:
-        yield summary(ManifestProblem(MANIFEST_UNREADABLE, refused))
+    if manifest_refused is not None:
+        yield summary(ManifestProblem(MANIFEST_UNREADABLE, manifest_refused))
         return
     if lines is not None:
         data = lines.data
@@ -328,8 +328,8 @@ def _verify(
                 if key[: key.rfind("/") + 1] in refused_dirs or key in refused_keys:
                     refused.append(index)
                 else:
-                    paths.append(all_paths[index])  # type: ignore[attr-defined]
-                    hashed_index.append(index)  # type: ignore[attr-defined]
+                    paths.append(all_paths[index])
+                    hashed_index.append(index)
         else:
             paths, hashed_index, refused = all_paths, range(len(all_paths)), []
         del all_paths
@@ -352,7 +352,7 @@ def _verify(
             sizes = []
             for path in paths:
                 try:
-                    sizes.append(os.stat(path).st_size)
+                    sizes.append(0 if path is None else os.stat(path).st_size)
                 except OSError:
                     sizes.append(0)
             bytes_total = sum(sizes)
@@ -445,8 +445,10 @@ def _verify(
         for rel in unlisted:
             if rel in moved_to:
                 continue
-            outcome = unlisted_outcomes.get(rel)
-            if outcome is None:
+            seen = unlisted_outcomes.get(rel)
+            if seen is not None:
+                outcome = seen
+            else:
                 try:
                     st = os.lstat(f"{base}/{rel}")
                     outcome = Outcome(None, st.st_size, st.st_mtime)
@@ -511,8 +513,10 @@ def _leaves(rel: str) -> bool:
     return rel == ".." or rel.startswith(("/", "../"))
 
 
-def _real_dir(path: str) -> bool:
+def _real_dir(path: str | None) -> bool:
     """A directory itself, not a symlink to one (the scope scan never follows links)."""
+    if path is None:
+        return False
     try:
         return stat_mod.S_ISDIR(os.lstat(path).st_mode)
     except OSError:

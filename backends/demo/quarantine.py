@@ -17,7 +17,10 @@ import orjson
 from backends.demo.runs import MALFORMED_LINE, PIPELINES, RunPlan, hex_digest
 from backends.demo.wal import BACKWARDS_LINE, DIVERGE_ID, EXTRA_ID, SECOND_DIVERGE_ID
 
-Builder = Callable[[random.Random, RunPlan, dict[str, Any]], list[tuple[str, str, list, dict]]]
+Artifact = tuple[str, str, list[dict[str, str]], dict[str, Any]]
+"""One quarantine artifact: file name, detail, evidence, context."""
+
+Builder = Callable[[random.Random, RunPlan, dict[str, Any]], list[Artifact]]
 
 
 def _ev(kind: str, ref: str, note: str) -> dict[str, str]:
@@ -68,7 +71,7 @@ def _receipt(rng: random.Random, plan: RunPlan, rows: int) -> dict[str, Any]:
     }
 
 
-def _replay_divergence(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+def _replay_divergence(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[Artifact]:
     record = f"runs/{plan.run_id}/run_record.jsonl"
     if facts["wal"].get(plan.run_id) == "diverges":
         wal = f"runs/{plan.run_id}/wal"
@@ -109,7 +112,7 @@ def _replay_divergence(rng: random.Random, plan: RunPlan, facts: dict[str, Any])
     return [("replay-divergence.json", detail, evidence, context)]
 
 
-def _receipt_drift(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+def _receipt_drift(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[Artifact]:
     rows = rng.randint(100_000, 400_000)
     instance = {"id": f"i-{hex_digest(rng, 68)[:17]}", "zone": rng.choice(("eu-west-1a", "eu-west-1b")),
                 "image": "driftdeck-worker:2026.11.2", "kernel": "6.8.0-1019-aws"}
@@ -124,7 +127,7 @@ def _receipt_drift(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> 
     ]
     context = {"instance": instance, "expected_receipt": _receipt(rng, plan, rows),
                "actual_receipt": _receipt(rng, plan, rows - 3), "delta": {"rows": -3, "columns": 0}}
-    out = [("receipt-drift.json", detail, evidence, context)]
+    out: list[Artifact] = [("receipt-drift.json", detail, evidence, context)]
     if plan.attempt > 1 or rng.random() < 0.5:
         receipts = [{"instance": f"i-{hex_digest(rng, 68)[:17]}", "sha256": hex_digest(rng), "rows": rows - d}
                     for d in (0, 0, 3)]
@@ -134,7 +137,7 @@ def _receipt_drift(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> 
     return out
 
 
-def _engine_mismatch(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+def _engine_mismatch(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[Artifact]:
     samples = []
     for row in range(1_040):
         score = round(rng.random(), 6)
@@ -160,13 +163,13 @@ def _engine_mismatch(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -
         "counts": {"compared": 41_880, "mismatched": len(samples)},
         "samples": samples,
     }
-    drift = ("receipt-drift.json",
+    drift: Artifact = ("receipt-drift.json",
              "The output receipt drifted because of the engine mismatch. Rows agree; hashes differ.",
              [], {"expected_receipt": _receipt(rng, plan, 41_880), "actual_receipt": _receipt(rng, plan, 41_880)})
     return [("engine-mismatch.json", detail, evidence, context), drift]
 
 
-def _attempt_limit(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+def _attempt_limit(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[Artifact]:
     attempts = [{"attempt": e["attempt"], "step": e["step"], "error": e["error"]}
                 for e in plan.events if e["kind"] == "StepFailed"]
     detail = (
@@ -180,7 +183,7 @@ def _attempt_limit(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> 
     return [("attempt-limit.json", detail, evidence, context)]
 
 
-def _schema_skew(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+def _schema_skew(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[Artifact]:
     detail = (
         "Inputs were written with ledger_entry schema 3.4 but the pipeline is pinned to 3.2. "
         "Two columns are unknown to the pipeline and one changed type. "
@@ -196,12 +199,12 @@ def _schema_skew(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> li
                           "added": ["merchant_mcc", "settlement_currency"],
                           "changed": [{"field": "amount", "from": "decimal(18,2)", "to": "double"}]},
     }
-    diff = ("schema-diff.json", "Field-by-field diff of the two schema versions. Only additions and one type change.",
+    diff: Artifact = ("schema-diff.json", "Field-by-field diff of the two schema versions. Only additions and one type change.",
             [], {"fields": [{"name": f"f{i:02d}", "same": True} for i in range(27)]})
     return [("schema-skew.json", detail, evidence, context), diff]
 
 
-def _checksum_drift(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+def _checksum_drift(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[Artifact]:
     detail = (
         "Verifying fixtures/golden/SHA256SUMS before the run found drift. "
         "data/ledger.csv no longer matches its listed hash and data/missing.csv is gone. "
@@ -221,7 +224,7 @@ def _checksum_drift(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) ->
     return [("checksum-drift.json", detail, evidence, context)]
 
 
-def _evidence_missing(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+def _evidence_missing(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[Artifact]:
     detail = (
         "The run finished but two pieces of required evidence were never written. "
         "The engine receipt and the engine telemetry spans are missing. "
@@ -236,7 +239,7 @@ def _evidence_missing(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) 
     return [("evidence-missing.json", detail, evidence, context)]
 
 
-def _clock_skew(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+def _clock_skew(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[Artifact]:
     hosts = [{"host": f"worker-{n:02d}", "offset_ms": round(rng.uniform(-40, 40), 1), "ntp": "169.254.169.123"}
              for n in (2, 5, 9)]
     hosts[1]["offset_ms"] = 4123.5
@@ -249,7 +252,7 @@ def _clock_skew(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> lis
     return [("clock-skew.json", detail, [], context)]
 
 
-def _sealed_output(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+def _sealed_output(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[Artifact]:
     detail = (
         "A sealed output changed after it was sealed. "
         "blobs/feature-index.bin differs between the baseline and candidate-2026-11-08 snapshots. "
@@ -269,7 +272,7 @@ def _sealed_output(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> 
     return [("sealed-output.json", detail, evidence, context), entry]
 
 
-def _wal_sequence(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[tuple]:
+def _wal_sequence(rng: random.Random, plan: RunPlan, facts: dict[str, Any]) -> list[Artifact]:
     wal = f"runs/{plan.run_id}/wal/replay.jsonl"
     detail = (
         f"The replay WAL is not strictly increasing: line {BACKWARDS_LINE} has id 119 after id 121. "

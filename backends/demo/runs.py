@@ -106,7 +106,7 @@ class RunPlan:
     @property
     def updated_at(self) -> str:
         """``updated_at``: the last event's time, to the second."""
-        return self.events[-1]["ts"][:19] + "Z"
+        return str(self.events[-1]["ts"])[:19] + "Z"
 
     def line_of(self, kind: str) -> int:
         """1-based record line of the last event of ``kind`` (1 if none)."""
@@ -117,7 +117,7 @@ class RunPlan:
 
     def ts_of(self, kind: str) -> str:
         """Timestamp of the last event of ``kind`` (the last event if none)."""
-        return self.events[self.line_of(kind) - 1]["ts"]
+        return str(self.events[self.line_of(kind) - 1]["ts"])
 
     def set_replayed_events(self, count: int) -> None:
         """Make ``ReplayFinished.events`` agree with the run's WAL of ``count`` events."""
@@ -181,7 +181,7 @@ def plan_runs(rng: random.Random, base: datetime) -> list[RunPlan]:
     states = terminal[7:] + newest
     codes = {"QUARANTINED": iter(QUARANTINE_CODES), "FAILED": iter(FAILED_CODES)}
     plans, seen = [], set()
-    for minute, state in zip(slots, states):
+    for minute, state in zip(slots, states, strict=True):
         created = base + timedelta(minutes=minute)
         suffix = hex_digest(rng, 24)
         while suffix in seen:
@@ -284,6 +284,7 @@ def _final(rng: random.Random, plan: RunPlan, steps: tuple[str, ...], add: Any, 
         add("ReplayAborted", error="replay writer terminated mid-line; wal/replay.jsonl has a torn tail")
         add("Failed", reason_code=code, attempt=plan.attempt)
     else:
+        assert code is not None, "a quarantined run is planned with a reason code"
         parity = code not in ("REPLAY_DIVERGENCE", "WAL_SEQUENCE_VIOLATION")
         add("ReplayFinished", parity=parity, events=rng.randint(200, 400), divergences=0 if parity else 3)
         add("CheckFailed", check=code.lower().replace("_", "-"), reason_code=code)

@@ -99,7 +99,7 @@ def _report(name: str, failed: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _spans(rng: random.Random, service: str, count: int, start: datetime) -> list[dict[str, Any]]:
     trace = f"{rng.getrandbits(128):032x}"
-    spans = []
+    spans: list[dict[str, Any]] = []
     for index in range(count):
         start += timedelta(milliseconds=rng.randint(5, 400))
         spans.append({
@@ -265,7 +265,7 @@ def write_snapshots(root: Path, rng: random.Random) -> list[str]:
     first = baseline(rng)
     second = candidate_0108(rng, first)
     third = candidate_0115(rng, second)
-    for name, tree in zip(SNAPSHOTS, (first, second, third)):
+    for name, tree in zip(SNAPSHOTS, (first, second, third), strict=True):
         for relative, data in sorted(tree.items()):
             path = root / "history" / "snapshots" / name / relative
             path.parent.mkdir(parents=True, exist_ok=True)

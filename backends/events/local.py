@@ -9,6 +9,7 @@ from backends.errors import NotFoundError
 from backends.events.child import watch_in_child
 from backends.events.model import FsEvent, WatchFilter
 from backends.events.watcher import watch_events
+from backends.models import CAP_WATCH
 from backends.threadstream import iterate_in_thread
 
 IN_FLIGHT_BATCHES = 16
@@ -18,7 +19,7 @@ IN_FLIGHT_BATCHES = 16
 class EventsLocal:
     """Mixed into ``LocalSource``; relies on its ``root`` and ``_resolve``."""
 
-    CAPABILITIES: frozenset[str] = frozenset({"watch"})
+    CAPABILITIES: frozenset[str] = frozenset({CAP_WATCH})
     root: str
     _resolve: Callable[..., str]
 

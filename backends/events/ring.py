@@ -16,11 +16,11 @@ one pass over the ring on a key press.
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, Iterable, Iterator, Sequence, overload
+from typing import Any, Callable, Iterable, Iterator, Sequence, overload
 
 from backends.events.model import FsEvent
 
-Raw = tuple
+Raw = tuple[Any, ...]
 """One event as a plain tuple, in ``FsEvent`` field order."""
 
 

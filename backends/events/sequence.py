@@ -50,7 +50,7 @@ class Sequencer:
             self._last_mono = max(self._last_mono, mono)
             out.append(FsEvent(self.last, "notice", path, self._last_mono, wall, detail=detail))
             self._offset, self._last_in = self.last, 0
-        elif not self._offset and all(a.seq < b.seq for a, b in zip(batch, batch[1:])) and (not batch or batch[0].seq > self._last_in):
+        elif not self._offset and all(a.seq < b.seq for a, b in zip(batch, batch[1:], strict=False)) and (not batch or batch[0].seq > self._last_in):
             if batch:
                 self._last_in = self.last = batch[-1].seq
                 self._last_mono = max(self._last_mono, batch[-1].mono_ns)

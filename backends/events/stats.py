@@ -67,7 +67,7 @@ class StatsSnapshot:
             "peak_rate": self.peak_rate,
             "top_paths": [{"path": p, "count": c} for p, c in self.top_paths],
             "latency_ms": {
-                "buckets": dict(zip(latency_labels(), self.latency_buckets)),
+                "buckets": dict(zip(latency_labels(), self.latency_buckets, strict=True)),
                 "p50": self.latency_p50_ms,
                 "p95": self.latency_p95_ms,
             },
@@ -183,7 +183,7 @@ class EventStats:
 
     def snapshot(self, now_s: int, width: int = 60, top: int = 10) -> StatsSnapshot:
         """The current figures; ``now_s`` is the wall-clock second to end the series at."""
-        last_complete = dict(self._seconds).get(now_s - 1, 0)
+        last_complete = {second: count for second, count in self._seconds}.get(now_s - 1, 0)
         current_peak = max([self.peak_rate, *(count for second, count in self._seconds if second < now_s)])
         return StatsSnapshot(
             total=self.total,

@@ -15,7 +15,7 @@ import threading
 from typing import Iterator, Union
 
 Sig = tuple[int, int]
-Node = Union[dict, Sig]  # dict for a directory, Sig for anything else
+Node = Union[dict[str, "Node"], Sig]  # dict for a directory, Sig for anything else
 
 UNKNOWN: Sig = (-1, 0)
 
@@ -223,10 +223,10 @@ def _diff(old: dict[str, Node], new: dict[str, Node], base: str) -> Iterator[tup
             if isinstance(after, dict):
                 for sub, sub_is_dir, _ in _walk(after, path):
                     yield "created", sub, sub_is_dir
-        elif isinstance(after, dict):
-            yield from _diff(before, after, path)  # type: ignore[arg-type]
-        else:
-            size_before, mtime_before = before  # type: ignore[misc]
+        elif isinstance(before, dict) and isinstance(after, dict):
+            yield from _diff(before, after, path)
+        elif isinstance(before, tuple) and isinstance(after, tuple):  # the same kind on both sides by now
+            size_before, mtime_before = before
             size_after, mtime_after = after
             if (size_before >= 0 and size_before != size_after) or mtime_after > mtime_before:
                 yield "modified", path, False

@@ -450,7 +450,7 @@ def verify_recording(path: str, label: str | None = None) -> VerifyReport:
     violations: list[Violation] = []
     malformed: list[Problem] = []
     missing: list[Problem] = []
-    counts = Counter()
+    counts: Counter[str] = Counter()
     total = lost = reconciled = 0
     first = True
     try:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Iterator
+from typing import Any, Iterator
 
 from backends.events.debounce import Coalescer, Held
 from backends.events.filters import EventFilter
@@ -291,7 +291,7 @@ class Watcher:
         dest_shown = self.filter.path_shown(dest_full, raw.is_dir)
         if self.coalescer is not None:
             self._release(out, self.coalescer.release_paths((src_full, dest_full), raw.is_dir))
-        stamp = {"mono_ns": raw.mono_ns, "wall_ns": raw.wall_ns, "is_dir": raw.is_dir}
+        stamp: dict[str, Any] = {"mono_ns": raw.mono_ns, "wall_ns": raw.wall_ns, "is_dir": raw.is_dir}
         if src_shown and dest_shown:
             if "moved" in self.spec.types:
                 self._emit(out, "moved", src_full, dest=dest_full, **stamp)

@@ -13,7 +13,7 @@ import asyncio
 import os
 import random
 import ssl
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, TypeVar
 
 import httpx
 import orjson
@@ -33,6 +33,8 @@ from backends.models import (
     SourceInfo,
     WalPair,
 )
+
+T = TypeVar("T")
 
 TOKEN_ENV = "DRIFTDECK_TOKEN"
 CA_BUNDLE_ENV = "DRIFTDECK_CA_BUNDLE"
@@ -103,7 +105,8 @@ class HttpSource:
         loop = asyncio.get_running_loop()
         if self._client is not None and self._loop is not loop and self._loop is not None and not self._loop.is_closed():
             # A client of another, still running loop cannot be closed from here: let it finish there.
-            self._loop.call_soon_threadsafe(lambda old=self._client: asyncio.ensure_future(old.aclose()))
+            old = self._client
+            self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(old.aclose()))
         if self._client is None or self._loop is not loop:
             headers = {"accept": "application/json"}
             if self.token:
@@ -138,7 +141,7 @@ class HttpSource:
         last: Exception | None = None
         for attempt in range(self.retries + 1):
             try:
-                response = await self._http().get(op.path, params=params)
+                response = await self._http().get(op.path, params=tuple(params))
             except RETRYABLE as exc:
                 last = exc
             else:
@@ -153,12 +156,21 @@ class HttpSource:
         self.state = "offline"
         raise errors.UnavailableError(f"{self.base}: unreachable after {self.retries + 1} attempts ({_describe(last)})")
 
-    async def _call(self, name: str, **kwargs: Any) -> Any:
-        return wire.loads(await self._get(name, kwargs))
+    async def _call(self, operation: str, /, **kwargs: Any) -> Any:
+        # ``operation`` is positional-only: the keyword arguments are the operation's own (``name=`` among them).
+        return wire.loads(await self._get(operation, kwargs))
 
-    async def _stream(self, name: str, **kwargs: Any) -> AsyncIterator[Any]:
+    async def _call_as(self, kind: type[T], operation: str, /, **kwargs: Any) -> T:
+        """``_call`` for an operation that answers a ``kind``; another answer is a malformed response."""
+        value = await self._call(operation, **kwargs)
+        if not isinstance(value, kind):
+            path = f"{self.base}/api/v1/{OPERATIONS[operation].path}"
+            raise errors.MalformedError(path, None, f"expected {kind.__name__} from the server, got {type(value).__name__}")
+        return value
+
+    async def _stream(self, operation: str, /, **kwargs: Any) -> AsyncIterator[Any]:
         """Items of an NDJSON stream; a broken connection resumes after the last item."""
-        op = OPERATIONS[name]
+        op = OPERATIONS[operation]
         delivered = 0
         last_key: str | None = None  # of the last item delivered, for ``op.resume_after``
         attempt = 0
@@ -170,7 +182,7 @@ class HttpSource:
             if delivered:
                 params += [(op.resume_after, last_key)] if op.resume_after and last_key else [("skip", str(delivered))]
             try:
-                async with self._http().stream("GET", op.path, params=params) as response:
+                async with self._http().stream("GET", op.path, params=tuple(params)) as response:
                     if response.status_code >= 500:
                         raise errors.UnavailableError(f"{self.base}: HTTP {response.status_code}")
                     if response.status_code >= 400:
@@ -205,7 +217,7 @@ class HttpSource:
     # DataSource ------------------------------------------------------------
 
     async def describe(self) -> SourceInfo:
-        return await self._call("describe")  # type: ignore[no-any-return]
+        return await self._call_as(SourceInfo, "describe")
 
     def iter_runs(
         self, query: RunQuery = RunQuery(), batch: int = 500, after: str | None = None
@@ -213,42 +225,42 @@ class HttpSource:
         return self._stream("iter_runs", query=query, batch=batch, after=after)
 
     async def list_runs(self, query: RunQuery = RunQuery(), cursor: str | None = None, limit: int = 500) -> Page[RunSummary]:
-        return await self._call("list_runs", query=query, cursor=cursor, limit=limit)  # type: ignore[no-any-return]
+        return await self._call_as(Page, "list_runs", query=query, cursor=cursor, limit=limit)
 
     async def get_run(self, run: str) -> RunDetail:
-        return await self._call("get_run", run=run)  # type: ignore[no-any-return]
+        return await self._call_as(RunDetail, "get_run", run=run)
 
     async def run_events(self, run: str, cursor: str | None = None, limit: int = 200) -> Page[RunEvent]:
-        return await self._call("run_events", run=run, cursor=cursor, limit=limit)  # type: ignore[no-any-return]
+        return await self._call_as(Page, "run_events", run=run, cursor=cursor, limit=limit)
 
     async def artifact_preview(self, path: str, max_bytes: int = 65536) -> ArtifactPreview:
-        return await self._call("artifact_preview", path=path, max_bytes=max_bytes)  # type: ignore[no-any-return]
+        return await self._call_as(ArtifactPreview, "artifact_preview", path=path, max_bytes=max_bytes)
 
     async def list_dir(self, path: str = "", after: str | None = None, limit: int | None = None) -> list[FileEntry]:
         """Entries of a directory; without ``limit``, every entry, fetched page by page (the server pages at ``MAX_LIMIT``)."""
         entries: list[FileEntry] = []
         while True:
             page_limit = MAX_LIMIT if limit is None else min(MAX_LIMIT, limit - len(entries))
-            page: list[FileEntry] = await self._call("list_dir", path=path, after=after, limit=page_limit)
+            page: list[FileEntry] = await self._call_as(list, "list_dir", path=path, after=after, limit=page_limit)
             entries.extend(page)
             if len(page) < page_limit or (limit is not None and len(entries) >= limit):
                 return entries
             after = page[-1].path.rsplit("/", 1)[-1]
 
     async def stat(self, path: str) -> FileEntry:
-        return await self._call("stat", path=path)  # type: ignore[no-any-return]
+        return await self._call_as(FileEntry, "stat", path=path)
 
     async def read_range(self, path: str, offset: int, length: int) -> bytes:
         return await self._get("read_range", {"path": path, "offset": offset, "length": length})
 
     async def list_manifests(self) -> list[str]:
-        return await self._call("list_manifests")  # type: ignore[no-any-return]
+        return await self._call_as(list, "list_manifests")
 
     async def list_snapshots(self) -> list[SnapshotInfo]:
-        return await self._call("list_snapshots")  # type: ignore[no-any-return]
+        return await self._call_as(list, "list_snapshots")
 
     async def list_wal_pairs(self) -> list[WalPair]:
-        return await self._call("list_wal_pairs")  # type: ignore[no-any-return]
+        return await self._call_as(list, "list_wal_pairs")
 
     # Engines: run on the server, next to the data ---------------------------------
 
@@ -261,7 +273,7 @@ class HttpSource:
         return self._stream("wal_index", path=path)
 
     async def wal_lines(self, path: str, start: int, count: int, rules: Any = None, *, max_chars: int | None = None) -> list[Any]:
-        return await self._call("wal_lines", path=path, start=start, count=count, rules=rules, max_chars=max_chars)  # type: ignore[no-any-return]
+        return await self._call_as(list, "wal_lines", path=path, start=start, count=count, rules=rules, max_chars=max_chars)
 
     def validate_wal(self, path: str, *, max_problems: int | None = None) -> AsyncIterator[Any]:
         return self._stream("validate_wal", path=path, max_problems=max_problems)
@@ -278,7 +290,7 @@ class HttpSource:
         return await self._call("snapshot_rules")
 
     async def snapshot_path(self, name: str) -> str:
-        return await self._call("snapshot_path", name=name)  # type: ignore[no-any-return]
+        return await self._call_as(str, "snapshot_path", name=name)
 
     def diff_snapshots(self, a: str, b: str, rules: Any = None, *, unchanged: bool = True) -> AsyncIterator[Any]:
         return self._stream("diff_snapshots", a=a, b=b, rules=rules, unchanged=unchanged)
@@ -289,7 +301,7 @@ class HttpSource:
         return await self._call("diff_entry", a=a, b=b, path=path, rules=rules, mode=mode, old_path=old_path, context=context)
 
     async def diff_file(self, a: str, b: str) -> str:
-        return await self._call("diff_file", a=a, b=b)  # type: ignore[no-any-return]
+        return await self._call_as(str, "diff_file", a=a, b=b)
 
     async def watch(self, path: str = "", filters: Any = None) -> AsyncIterator[list[Any]]:
         """Live events over Server-Sent Events; reconnects for ever, resuming after
@@ -302,7 +314,7 @@ class HttpSource:
         while True:
             headers = {"accept": "text/event-stream", **({"last-event-id": last_id} if last_id else {})}
             try:
-                async with self._http().stream("GET", op.path, params=params, headers=headers, timeout=timeout) as response:
+                async with self._http().stream("GET", op.path, params=tuple(params), headers=headers, timeout=timeout) as response:
                     if 400 <= response.status_code < 500:
                         self._raise_for(response, await response.aread())
                     if response.status_code >= 500:
@@ -360,7 +372,8 @@ def _item_key(item: Any) -> str | None:
 
 async def sse_messages(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str, str]]:
     """``(event, id, data)`` of each Server-Sent Events message; comments skipped."""
-    event, message_id, data = "message", "", []
+    event, message_id = "message", ""
+    data: list[str] = []
     async for line in lines:
         if not line:
             if data:

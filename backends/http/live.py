@@ -240,9 +240,7 @@ async def sse_stream(batches: AsyncIterator[list[FsEvent]], epoch: str, heartbea
             except StopAsyncIteration:
                 return
             except DriftdeckError as exc:
-                from backends.http.server import error_body
-
-                yield b"event: error\ndata: " + orjson.dumps(error_body(exc)) + b"\n\n"
+                yield b"event: error\ndata: " + orjson.dumps(wire.error_body(exc)) + b"\n\n"
                 return
             pending = None
             last = max((event.seq for event in batch), default=0)

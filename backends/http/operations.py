@@ -252,7 +252,7 @@ def encode_params(op: Operation, kwargs: dict[str, Any]) -> list[tuple[str, str]
 
 def openapi() -> dict[str, Any]:
     """An OpenAPI 3.1 description of every operation."""
-    schema_of = {"str": {"type": "string"}, "int": {"type": "integer", "minimum": 0}, "float": {"type": "number"},
+    schema_of: dict[str, dict[str, Any]] = {"str": {"type": "string"}, "int": {"type": "integer", "minimum": 0}, "float": {"type": "number"},
                  "bool": {"type": "boolean"}, "json": {"type": "string", "contentMediaType": "application/json"},
                  "strs": {"type": "array", "items": {"type": "string"}}}
     media = {"json": "application/json", "stream": "application/x-ndjson", "bytes": "application/octet-stream",

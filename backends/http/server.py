@@ -52,22 +52,6 @@ STATUS_OF: tuple[tuple[type[errors.DriftdeckError], int], ...] = (
 )
 
 
-def error_body(exc: errors.DriftdeckError, hide: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The JSON body describing an error, readable by ``HttpSource``; the ``hide`` strings (the root) become ``.``."""
-    message = str(exc)
-    for secret in hide:
-        message = message.replace(secret + "/", "").replace(secret, ".")
-    return {
-        "error": {
-            "type": type(exc).__name__,
-            "message": message,
-            "path": exc.path,
-            "line": getattr(exc, "line", None),
-            "reason": getattr(exc, "reason", None),
-        }
-    }
-
-
 def status_of(exc: errors.DriftdeckError) -> int:
     for cls, status in STATUS_OF:
         if isinstance(exc, cls):
@@ -230,13 +214,13 @@ def _handler(source: Any, op: Operation, hide: tuple[str, ...]) -> Any:
                 name = os.path.basename(hide[-1]) or "."
                 result = dataclasses.replace(result, root=name, spec=name)  # never the absolute root
         except errors.DriftdeckError as exc:
-            return Response(orjson.dumps(error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
+            return Response(orjson.dumps(wire.error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
         if op.kind == "bytes":
             return Response(result, media_type="application/octet-stream")
         body = wire.dumps(result)
         if len(body) > MAX_RESPONSE_BYTES:
             too_big = errors.UnreadableError(f"{op.path}: the answer would be {len(body):,} bytes (at most {MAX_RESPONSE_BYTES:,}): ask for less")
-            return Response(orjson.dumps(error_body(too_big, hide)), status_code=413, media_type="application/json")
+            return Response(orjson.dumps(wire.error_body(too_big, hide)), status_code=413, media_type="application/json")
         return Response(body, media_type="application/json")
 
     return handle
@@ -256,7 +240,7 @@ def _sse_handler(hubs: Any, op: Operation, heartbeat: float, hide: tuple[str, ..
             hub = await hubs.hub(path, filters)
             batches = hub.subscribe(parse_last_event_id(request.headers.get("last-event-id")), client_view(path, filters))
         except errors.DriftdeckError as exc:
-            return Response(orjson.dumps(error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
+            return Response(orjson.dumps(wire.error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
         headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
         return StreamingResponse(sse_stream(batches, hub.epoch, heartbeat), media_type="text/event-stream", headers=headers)
 
@@ -299,7 +283,7 @@ async def _ndjson(first: list[Any], iterator: AsyncIterator[Any], hide: tuple[st
                 yield _item_line(item)
         yield b'{"end":true}\n'
     except errors.DriftdeckError as exc:
-        yield orjson.dumps(error_body(exc, hide)) + b"\n"
+        yield orjson.dumps(wire.error_body(exc, hide)) + b"\n"
     finally:
         closer = getattr(iterator, "aclose", None)
         if closer is not None:

@@ -15,14 +15,22 @@ import importlib
 import types
 import typing
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar, Protocol, cast
 
 import orjson
 
-from backends.errors import MalformedError
+from backends.errors import DriftdeckError, MalformedError
 from backends.models import Page
 
 LIST_TAG = "[]"
+
+
+class _NamedTupleModel(Protocol):
+    """What the wire uses of a named-tuple model (``is_model`` tells one apart)."""
+
+    _fields: ClassVar[tuple[str, ...]]
+
+    def _asdict(self) -> dict[str, Any]: ...
 
 
 def is_model(value: Any) -> bool:
@@ -35,12 +43,12 @@ def _fields(cls: type) -> tuple[str, ...]:
     """The names a model is built from (keyword arguments of its constructor)."""
     if dataclasses.is_dataclass(cls):
         return tuple(f.name for f in dataclasses.fields(cls) if f.init)
-    return cls._fields  # type: ignore[attr-defined, no-any-return]
+    return cast("type[_NamedTupleModel]", cls)._fields
 
 
 def _default(value: Any) -> Any:
     if isinstance(value, tuple) and is_model(value):  # a named-tuple model nested in another model
-        return value._asdict()  # type: ignore[attr-defined]
+        return cast(_NamedTupleModel, value)._asdict()
     if isinstance(value, (frozenset, set)):
         return sorted(value)
     if isinstance(value, bytes):
@@ -50,6 +58,22 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+def error_body(exc: DriftdeckError, hide: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON body describing an error, readable by ``HttpSource``; the ``hide`` strings (the root) become ``.``."""
+    message = str(exc)
+    for secret in hide:
+        message = message.replace(secret + "/", "").replace(secret, ".")
+    return {
+        "error": {
+            "type": type(exc).__name__,
+            "message": message,
+            "path": exc.path,
+            "line": getattr(exc, "line", None),
+            "reason": getattr(exc, "reason", None),
+        }
+    }
+
+
 def tag(value: Any) -> Any:
     """The tagged form of ``value`` (model, list of items, or plain JSON)."""
     if not isinstance(value, type) and is_model(value):
@@ -57,7 +81,7 @@ def tag(value: Any) -> Any:
         name = f"{cls.__module__}:{cls.__qualname__}"
         if isinstance(value, Page):  # generic items: each carries its own tag
             return {"t": name, "d": {"items": [tag(i) for i in value.items], "next_cursor": value.next_cursor}}
-        return {"t": name, "d": value._asdict() if isinstance(value, tuple) else value}
+        return {"t": name, "d": cast(_NamedTupleModel, value)._asdict() if isinstance(value, tuple) else value}
     if isinstance(value, list):
         return {"t": LIST_TAG, "d": [tag(item) for item in value]}
     return value

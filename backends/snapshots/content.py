@@ -78,7 +78,7 @@ def entry_content(
     size_b = st_b.st_size if st_b is not None and kind_b == "file" else 0
     base = EntryContent(path, "none", old_path=old_path, size_a=size_a, size_b=size_b)
     if {kind_a, kind_b} - {"file", "absent"}:
-        notes = [_describe("baseline", kind_a, target_a), _describe("candidate", kind_b, target_b)]
+        notes: list[str] = [_describe("baseline", kind_a, target_a), _describe("candidate", kind_b, target_b)]
         return EntryContent(path, "none", old_path=old_path, size_a=size_a, size_b=size_b, notes=tuple(notes))
     try:
         head_a = read_file(path_a, SNIFF_BYTES) if kind_a == "file" and path_a else b""
@@ -93,7 +93,7 @@ def entry_content(
     except OSError as exc:
         raise UnreadableError(f"{path}: unreadable: {exc.strerror or exc}", path=path) from None
     compiled = CompiledRules(rules)
-    notes: list[str] = []
+    notes = []
     both = kind_a == "file" and kind_b == "file"
     if fmt in STRUCTURED and mode in ("auto", "structured") and both:
         if max(size_a, size_b) > rules.structured_max_bytes:

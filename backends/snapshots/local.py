@@ -13,6 +13,7 @@ import asyncio
 import threading
 from typing import AsyncIterator, Iterator
 
+from backends.models import CAP_SNAPSHOTS
 from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
 from backends.snapshots.store import SnapshotStore
 from backends.threadstream import iterate_in_thread
@@ -20,7 +21,7 @@ from backends.threadstream import iterate_in_thread
 class SnapshotsLocal(SnapshotStore):
     """Mixed into ``LocalSource``: the ``SnapshotStore`` calls, async."""
 
-    CAPABILITIES: frozenset[str] = frozenset({"snapshots"})
+    CAPABILITIES: frozenset[str] = frozenset({CAP_SNAPSHOTS})
 
     # Rules -----------------------------------------------------------------
 

@@ -235,7 +235,8 @@ class EntryDiff:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "EntryDiff":
         """Rebuild an entry from ``to_json()`` output."""
-        return cls(**{name: data.get(name) for name in cls.__slots__ if name in data})  # type: ignore[arg-type]
+        fields: dict[str, Any] = {name: data.get(name) for name in cls.__slots__ if name in data}
+        return cls(**fields)
 
 
 @dataclass(frozen=True, slots=True)

@@ -262,7 +262,7 @@ class CompiledRules:
                 return False
             if self.ignore_order:
                 a, b = sorted(a, key=order_key), sorted(b, key=order_key)
-            return all(self._equal(x, y, (*path, i)) for i, (x, y) in enumerate(zip(a, b)))
+            return all(self._equal(x, y, (*path, i)) for i, (x, y) in enumerate(zip(a, b, strict=True)))
         if _is_number(a) and _is_number(b):
             return a == b or (self.tolerance > 0 and abs(a - b) <= self.tolerance)
         return type(a) is type(b) and a == b
@@ -281,7 +281,7 @@ def _same_types(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return all(_same_types(v, b[k]) for k, v in a.items())
     if isinstance(a, list):
-        return all(_same_types(x, y) for x, y in zip(a, b))
+        return all(_same_types(x, y) for x, y in zip(a, b, strict=True))
     return True
 
 

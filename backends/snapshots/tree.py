@@ -19,7 +19,7 @@ import os
 import threading
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
 from backends.confine import NOFOLLOW, open_read
 from backends.errors import UnreadableError
@@ -39,7 +39,10 @@ from backends.snapshots.similarity import chunk_counts, plausible, similarity
 from backends.snapshots.verdict import judge
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 READ_CHUNK = 1 << 20
 ANALYZE_MAX = 32 << 20
@@ -347,19 +350,19 @@ class _Pool:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._executor: Any = None
+        self._executor: ThreadPoolExecutor | None = None
 
-    def _get(self) -> Any:
+    def _get(self) -> ThreadPoolExecutor:
         if self._executor is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="driftdeck-snapdiff")
         return self._executor
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:  # type: ignore[type-arg]
-        return self._get().submit(fn, *args)
+    def submit(self, fn: Callable[[T], R], arg: T) -> Future[R]:
+        return self._get().submit(fn, arg)
 
-    def map(self, fn: Callable[[Any], Any], items: list) -> Iterator[Any]:  # type: ignore[type-arg]
+    def map(self, fn: Callable[[T], R], items: list[T]) -> Iterator[R]:
         if len(items) <= self.INLINE:
             return map(fn, items)
         return self._get().map(fn, items)
@@ -370,9 +373,9 @@ class _Pool:
             self._executor = None
 
 
-def _ordered(pool: _Pool, fn, items: Iterable, stop: threading.Event, window: int) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+def _ordered(pool: _Pool, fn: Callable[[T], R], items: Iterable[T], stop: threading.Event, window: int) -> Iterator[R]:
     """``pool.map`` with at most ``window`` tasks in flight, stopping on ``stop``."""
-    queue: deque[Future] = deque()  # type: ignore[type-arg]
+    queue: deque[Future[R]] = deque()
     iterator = iter(items)
     try:
         for item in iterator:
@@ -557,8 +560,9 @@ def _pair_entry(rel: str, na: Node, nb: Node) -> EntryDiff | None:
 def _one_side(rel: str, node: Node, category: str) -> EntryDiff:
     fmt = format_of(rel, None) if node.kind == "file" else None
     if node.error is not None:
-        side = {"kind_b": node.kind} if category == "added" else {"kind_a": node.kind}
-        return EntryDiff(rel, "unreadable", error=node.error, **side)  # type: ignore[arg-type]
+        if category == "added":
+            return EntryDiff(rel, "unreadable", error=node.error, kind_b=node.kind)
+        return EntryDiff(rel, "unreadable", error=node.error, kind_a=node.kind)
     if category == "added":
         return EntryDiff(rel, "added", kind_b=node.kind, size_b=node.size, target_b=node.target, format=fmt)
     return EntryDiff(rel, "removed", kind_a=node.kind, size_a=node.size, target_a=node.target, format=fmt)
@@ -623,7 +627,7 @@ def _renames(
     if not any(plausible(sa, sb, threshold) for _, sa in left for _, sb in sized_right):
         return out, read
 
-    def profile(item: tuple[str, str]) -> tuple[str, str, object, int]:
+    def profile(item: tuple[str, str]) -> tuple[str, str, Counter[int] | None, int]:
         root, rel = item
         try:
             data = read_file(os.path.join(root, rel), RENAME_MAX_BYTES)
@@ -633,7 +637,7 @@ def _renames(
             return root, rel, None, len(data)
         return root, rel, chunk_counts(data), len(data)
 
-    profiles: dict[tuple[str, str], object] = {}
+    profiles: dict[tuple[str, str], Counter[int]] = {}
     items = [(ctx.root_a, rel) for rel, _ in left] + [(ctx.root_b, rel) for rel, _ in right]
     for root, rel, counts, size in pool.map(profile, items):
         read += size
@@ -650,7 +654,7 @@ def _renames(
             pb = profiles.get((ctx.root_b, target))
             if pb is None or not plausible(sa, sb, threshold):
                 continue
-            score = similarity(pa, sa, pb, sb)  # type: ignore[arg-type]
+            score = similarity(pa, sa, pb, sb)
             if score >= threshold:
                 scored.append((score, old, target))
     scored.sort(key=lambda t: (-t[0], _basename(t[1]) != _basename(t[2]), t[1], t[2]))
@@ -681,5 +685,5 @@ def _pair_names(olds: list[str], news: list[str]) -> list[tuple[str, str]]:
         else:
             news_left.remove(match)
             pairs.append((old, match))
-    pairs.extend(zip(olds_left, news_left))
+    pairs.extend(zip(olds_left, news_left, strict=False))  # the leftovers pair in path order; the longer list's tail stays unpaired
     return pairs

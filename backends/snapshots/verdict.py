@@ -7,6 +7,7 @@ when ``rules.apply`` is on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from backends.errors import MalformedError
@@ -104,7 +105,7 @@ def _records_equal(va: object, vb: object, fmt: str, rules: CompiledRules) -> bo
         return False
     if rules.ignore_order:
         va, vb = sorted(va, key=order_key), sorted(vb, key=order_key)
-    return all(rules.equal(x, y) for x, y in zip(va, vb))
+    return all(rules.equal(x, y) for x, y in zip(va, vb, strict=True))
 
 
 def _structured_rule(rules: CompiledRules) -> str:
@@ -122,10 +123,12 @@ def _lines_same(a: bytes, b: bytes, rules: CompiledRules) -> bool:
     if len(la) != len(lb) or (open_a != open_b and not rules.rules.ignore_whitespace):
         return False
     key = line_key(rules)
-    return all(key(x) == key(y) for x, y in zip(la, lb))
+    if key is None:  # no rule applies to lines: they compare as they are
+        return la == lb
+    return all(key(x) == key(y) for x, y in zip(la, lb, strict=True))
 
 
-def line_key(rules: CompiledRules):  # type: ignore[no-untyped-def]
+def line_key(rules: CompiledRules) -> Callable[[str], str] | None:
     """The comparison key of a text line under ``rules`` (``None`` when no rule applies)."""
     regexes = rules.line_regexes
     space = rules.rules.apply and rules.rules.ignore_whitespace

@@ -260,7 +260,7 @@ class _Diff:
             return ()
         back = reader.before(reader.position - len(raw), min(self.context, row))
         out = []
-        for number, text in zip(range(row - len(back) + 1, row + 1), back):
+        for number, text in zip(range(row - len(back) + 1, row + 1), back, strict=True):
             event = _parse(text)
             kind = event.get("kind") if type(event) is dict else None
             out.append(WalContextEvent(number, number, _int_id(event), kind if isinstance(kind, str) else None,
@@ -391,7 +391,7 @@ class _Diff:
             matched = 0  # pairs parsed and found equal in this slice
             held_a: tuple[bytes, Any] | None = None
             held_b: tuple[bytes, Any] | None = None
-            for k, (la, lb) in enumerate(zip(islice(ita, STEP), itb), 1):
+            for k, (la, lb) in enumerate(zip(islice(ita, STEP), itb, strict=False), 1):
                 if la == lb:
                     continue
                 if lb is None:
@@ -446,6 +446,7 @@ class _Diff:
                     yield from self._drain()
                 return
             # Ids differ: the smaller id is the side that has an event the other lacks.
+            assert type(ida) is int and type(idb) is int  # the lockstep loop broke on two different integer ids
             if ida < idb:
                 one_sided(self.a, la, ea, self.na, True)
                 held_b = (lb, eb)
@@ -470,24 +471,25 @@ class _Diff:
                 yield self._progress()
             if held_b is not None:
                 lb, eb = held_b
-                la = next(ita, None)
-                if la is None:  # the record ended: the held line and the rest of the replay are extra
+                next_a = next(ita, None)
+                if next_a is None:  # the record ended: the held line and the rest of the replay are extra
                     self.one_sided(self.b, lb, eb, self.nb, False)
                     yield from self._drain()
-                    for lb in itb:
-                        if lb is None:
+                    for extra in itb:
+                        if extra is None:
                             break
                         self.nb += 1
-                        self.one_sided(self.b, lb, _parse(lb), self.nb, False)
+                        self.one_sided(self.b, extra, _parse(extra), self.nb, False)
                         yield from self._drain()
                     return True
+                la = next_a
                 self.na += 1
                 ea = None if la == lb else _parse(la)
             else:
                 assert held_a is not None
                 la, ea = held_a
-                lb = next(itb, None)
-                if lb is None:  # the replay ended: the held line and the rest of the record are missing
+                next_b = next(itb, None)
+                if next_b is None:  # the replay ended: the held line and the rest of the record are missing
                     self.one_sided(self.a, la, ea, self.na, True)
                     yield from self._drain()
                     for la in ita:
@@ -495,6 +497,7 @@ class _Diff:
                         self.one_sided(self.a, la, _parse(la), self.na, True)
                         yield from self._drain()
                     return True
+                lb = next_b
                 self.nb += 1
                 eb = None if la == lb else _parse(lb)
             if la == lb:

@@ -68,7 +68,8 @@ class WalLine:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "WalLine":
-        return cls(**{k: body.get(k) for k in cls.__slots__ if k in body})  # type: ignore[arg-type]
+        fields: dict[str, Any] = {k: body.get(k) for k in cls.__slots__ if k in body}
+        return cls(**fields)
 
 
 def describe_line(

@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, AsyncIterator, Iterator
 
+from backends.models import CAP_WAL
 from backends.threadstream import iterate_in_thread
 
 if TYPE_CHECKING:  # the engines themselves load on first use: CLI start-up stays light
@@ -40,7 +41,7 @@ CACHED_INDEXES = 8
 class WalLocal:
     """Mixed into ``LocalSource``; relies on its ``root`` and ``_resolve``."""
 
-    CAPABILITIES: frozenset[str] = frozenset({"wal"})
+    CAPABILITIES: frozenset[str] = frozenset({CAP_WAL})
     root: str
 
     def _resolve(self, path: str, *, follow: bool = True) -> str:  # provided by LocalSource
@@ -49,10 +50,10 @@ class WalLocal:
     # Index and random access ------------------------------------------------------------
 
     def _wal_cache(self) -> tuple["OrderedDict[str, LineIndex]", threading.Lock]:
-        state = self.__dict__.get("_wal_index_cache")
+        state: tuple[OrderedDict[str, LineIndex], threading.Lock] | None = self.__dict__.get("_wal_index_cache")
         if state is None:
             state = self.__dict__.setdefault("_wal_index_cache", (OrderedDict(), threading.Lock()))
-        return state  # type: ignore[no-any-return]
+        return state
 
     def _cached_index(self, abs_path: str, identity: tuple[int, int, int, int]) -> LineIndex | None:
         cache, lock = self._wal_cache()

@@ -73,7 +73,7 @@ class LineReader:
         self.file: BinaryIO = os.fdopen(fd, "rb", buffering=BUFFER)
         self.bom = False
         try:
-            if self.file.peek(3)[:3] == UTF8_BOM:  # type: ignore[attr-defined]
+            if self.file.peek(3)[:3] == UTF8_BOM:  # type: ignore[attr-defined]  # fdopen("rb", buffering=N) is a BufferedReader; typeshed says BinaryIO
                 self.file.read(3)
                 self.bom = True
         except OSError as exc:

@@ -168,7 +168,7 @@ def test_bulk_parse_agrees_with_the_line_parser_or_declines(lines: list[bytes], 
     names, digests = plain
     assert parse(data) == [ManifestLine(n, name, digest, False, "gnu") if not data.split(b"\n")[n - 1][65:66] == b"*"
                            else ManifestLine(n, name, digest, True, "gnu")
-                           for n, (name, digest) in enumerate(zip(names, digests), 1)]
+                           for n, (name, digest) in enumerate(zip(names, digests, strict=True), 1)]
 
 
 def test_bulk_parse_takes_plain_gnu_output_and_declines_the_rest() -> None:

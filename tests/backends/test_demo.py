@@ -174,7 +174,7 @@ def test_wal_parity_pair(demo: DemoSummary) -> None:
 def test_wal_divergent_pair(demo: DemoSummary) -> None:
     record, replay = _pair(demo.root, _wal_run(demo, "diverges"))
     assert len(record) == 400 and len(replay) == 401
-    different = [a["id"] for a, b in zip(_strip_ts(record), _strip_ts(replay)) if a != b]
+    different = [a["id"] for a, b in zip(_strip_ts(record), _strip_ts(replay), strict=False) if a != b]
     assert different[0] == 37
     assert record[36]["kind"] == "ExternalIOFinished"
     assert (record[36]["payload"]["status"], replay[36]["payload"]["status"]) == (200, 503)
@@ -193,7 +193,7 @@ def test_wal_torn_tail_pair_and_float_jitter(demo: DemoSummary) -> None:
     replay = [json.loads(line) for line in lines[:-1]]
     assert len(record) == 200 and len(replay) == 199
     jitter = []
-    for a, b in zip(record, replay):
+    for a, b in zip(record, replay, strict=False):
         if a["payload"] != b["payload"]:
             jitter.append(abs(a["payload"]["score"] - b["payload"]["score"]))
             assert a["payload"]["score"] != b["payload"]["score"]
@@ -231,7 +231,7 @@ def test_snapshot_differences(demo: DemoSummary) -> None:
     assert base["notes/oncall.txt"].split() == cand["notes/oncall.txt"].split()
     old_log, new_log = base["notes/timeline.log"].splitlines(), cand["notes/timeline.log"].splitlines()
     assert len(old_log) == len(new_log)
-    assert all(a != b and a.split(b" ", 1)[1] == b.split(b" ", 1)[1] for a, b in zip(old_log, new_log))
+    assert all(a != b and a.split(b" ", 1)[1] == b.split(b" ", 1)[1] for a, b in zip(old_log, new_log, strict=True))
     old_text, new_text = base["notes/known-issues.md"].splitlines(), cand["notes/known-issues.md"].splitlines()
     assert 1 <= len(set(old_text) ^ set(new_text)) <= 6
     assert base["blobs/feature-index.bin"] != cand["blobs/feature-index.bin"]
@@ -243,7 +243,7 @@ def test_snapshot_differences(demo: DemoSummary) -> None:
     old_spans = base["telemetry/spans-ingest.jsonl"].splitlines()
     new_spans = cand["telemetry/spans-ingest.jsonl"].splitlines()
     assert len(old_spans) == len(new_spans) == 200
-    assert sum(a != b for a, b in zip(old_spans, new_spans)) == 2
+    assert sum(a != b for a, b in zip(old_spans, new_spans, strict=True)) == 2
     assert all("span_id" in json.loads(line) for line in old_spans)
     unchanged = {p for p in base if p in cand and base[p] == cand[p]}
     assert "blobs/model-shard-00.bin" in unchanged and "notes/glossary.md" in unchanged

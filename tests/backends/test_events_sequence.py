@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -45,7 +47,7 @@ def test_numbers_strictly_increase_whatever_the_streams(steps: list[tuple[bool, 
         if restart:
             sequencer.restart("restarted")
         seen.extend(e.seq for e in sequencer.number(stream(first, count)))
-    assert all(a < b for a, b in zip(seen, seen[1:]))
+    assert all(a < b for a, b in pairwise(seen))
     assert all(seq > 0 for seq in seen)
 
 

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import orjson
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +33,7 @@ def test_unified_golden_with_intra_line_spans(tmp_path: Path) -> None:
     a, b = pair(tmp_path, "n.md", b"one\ntwo\nthree apples\nfour\n", b"one\ntwo\nthree pears\nfour\nfive\n")
     content = entry_content(a, b, "n.md", context=1)
     assert content.mode == "unified"
-    assert [(l.tag, l.old, l.new, l.text) for l in content.lines] == [
+    assert [(ln.tag, ln.old, ln.new, ln.text) for ln in content.lines] == [
         ("@", None, None, "@@ -2,3 +2,4 @@"),
         (" ", 2, 2, "two"),
         ("-", 3, None, "three apples"),
@@ -78,26 +77,26 @@ def test_ignored_lines_are_tagged_not_hidden(tmp_path: Path) -> None:
     a, b = pair(tmp_path, "t.log", b"2026-11-01T00:00:00Z start\nbody\n", b"2026-11-08T00:00:00Z start\nbody\n")
     rules = SnapshotRules(ignore_lines=(r"^\S+Z ",))
     content = entry_content(a, b, "t.log", rules)
-    assert [l.tag for l in content.lines] == ["@", "~", " "]
+    assert [ln.tag for ln in content.lines] == ["@", "~", " "]
     off = entry_content(a, b, "t.log", SnapshotRules(ignore_lines=(r"^\S+Z ",), apply=False))
-    assert [l.tag for l in off.lines] == ["@", "-", "+", " "]
+    assert [ln.tag for ln in off.lines] == ["@", "-", "+", " "]
 
 
 def test_line_endings_and_missing_final_newline_are_visible(tmp_path: Path) -> None:
     a, b = pair(tmp_path, "h.txt", b"x\ny\n", b"x\r\ny\r\n")
     content = entry_content(a, b, "h.txt")
     assert "only line endings differ (␍ marks a carriage return)" in content.notes
-    assert [l.text for l in content.lines if l.tag == "+"] == ["x␍", "y␍"]
+    assert [ln.text for ln in content.lines if ln.tag == "+"] == ["x␍", "y␍"]
     a, b = pair(tmp_path / "eol", "e.txt", b"x\ny\n", b"x\ny")
     content = entry_content(a, b, "e.txt")
     assert "no newline at end of file in the candidate" in content.notes
-    assert [l.tag for l in content.lines] == ["@", " ", "-", "+"]
+    assert [ln.tag for ln in content.lines] == ["@", " ", "-", "+"]
 
 
 def test_added_and_removed_files_diff_against_nothing(tmp_path: Path) -> None:
     a, b = pair(tmp_path, "new.txt", None, b"hello\n")
     content = entry_content(a, b, "new.txt")
-    assert [(l.tag, l.text) for l in content.lines] == [("@", "@@ -0,0 +1 @@"), ("+", "hello")]
+    assert [(ln.tag, ln.text) for ln in content.lines] == [("@", "@@ -0,0 +1 @@"), ("+", "hello")]
 
 
 def test_structured_json_yaml_jsonl(tmp_path: Path) -> None:
@@ -198,8 +197,8 @@ def test_intra_spans_merge_a_changed_phrase() -> None:
        b=st.lists(st.sampled_from(["x", "y", "z", "", "x y"]), max_size=15))
 def test_unified_lines_rebuild_both_sides(a: list[str], b: list[str]) -> None:
     lines, _ = unified(a, b, opcodes(a, b), context=10_000)
-    old = [l.text for l in lines if l.tag in (" ", "-")]
-    new = [l.text for l in lines if l.tag in (" ", "+")]
+    old = [ln.text for ln in lines if ln.tag in (" ", "-")]
+    new = [ln.text for ln in lines if ln.tag in (" ", "+")]
     if a != b:
         assert old == a and new == b
     else:

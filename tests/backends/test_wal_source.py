@@ -151,7 +151,7 @@ async def test_odd_names_work(tmp_path: Path, name: str) -> None:
     src, rel = source_with(tmp_path, name, event(1), event(2))
     summary = (await collect(src.validate_wal(rel)))[-1]
     assert summary.path == name and summary.events == 2
-    assert [l.event_id for l in await src.wal_lines(rel, 1, 5)] == [1, 2]
+    assert [line.event_id for line in await src.wal_lines(rel, 1, 5)] == [1, 2]
 
 
 async def test_cancelling_a_diff_stops_it(tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ async def test_cancelling_a_diff_stops_it(tmp_path: Path) -> None:
     write(tmp_path / "b.jsonl", *(event(i, kind="Other") for i in range(1, 200_001)))
     src = LocalSource(str(tmp_path))
     seen = 0
-    async for item in src.diff_wal("a.jsonl", "b.jsonl"):
+    async for _item in src.diff_wal("a.jsonl", "b.jsonl"):
         seen += 1
         if seen == 3:
             break

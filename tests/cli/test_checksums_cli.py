@@ -119,6 +119,28 @@ def test_update_reports_unreadable_files_and_exits_1(run_cli, tmp_path: Path) ->
     assert out.read_text().endswith("  ok\n")
 
 
+def test_verify_a_workspace_that_aliases_its_own_directories(run_cli, tmp_path: Path) -> None:
+    # b -> a and self -> . once ended in "internal error: NameError" from the glob walk's alias branch.
+    root = tmp_path / "w"
+    (root / "a").mkdir(parents=True)
+    data = b"payload\n"
+    (root / "a" / "f.txt").write_bytes(data)
+    (root / "a" / "SHA256SUMS").write_text(f"{hashlib.sha256(data).hexdigest()}  f.txt\n")
+    (root / "b").symlink_to("a")
+    (root / "self").symlink_to(".")
+    before = tree_fingerprint(root)
+    result = run_cli("checksums", "verify", "--source", str(root))
+    assert result.returncode in (0, 1), result.stderr
+    assert "internal error" not in result.stderr
+    assert "a/SHA256SUMS: OK (ok 1)" in result.stdout
+    assert "b/SHA256SUMS" not in result.stdout + result.stderr  # the alias is the same manifest, verified once
+    as_json = run_cli("checksums", "verify", "--source", str(root), "--json")
+    assert as_json.returncode == result.returncode and "internal error" not in as_json.stderr
+    summaries = [json.loads(line) for line in as_json.stdout.splitlines() if '"type":"summary"' in line]
+    assert [(s["manifest"], s["counts"]) for s in summaries] == [("a/SHA256SUMS", {"ok": 1})]
+    assert tree_fingerprint(root) == before
+
+
 def test_checksums_verify_does_not_import_textual(demo: Path) -> None:
     code = (
         "import sys; from tui.cli import main\n"

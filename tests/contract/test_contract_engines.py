@@ -57,6 +57,7 @@ async def test_snapshot_diff_and_entry(source, contract_root: Path) -> None:
     local = LocalSource(str(contract_root))
     a, b = "baseline-2026-11-01", "candidate-2026-11-08"
     assert await source.snapshot_rules() == await local.snapshot_rules()
+    assert await source.snapshot_path(a) == await local.snapshot_path(a) == f"history/snapshots/{a}"
     got = by_type(await drain(source.diff_snapshots(a, b)))
     want = by_type(await drain(local.diff_snapshots(a, b)))
     key = lambda e: e.path  # noqa: E731

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from backends.errors import MalformedError
 from backends.http.client import HttpSource
 from backends.http.server import BackgroundServer
 from tests.contract.conftest import TOKEN
@@ -71,3 +74,16 @@ async def test_live_pane_over_http_shows_events_written_on_the_server(tmp_path: 
             text = screen_text(pilot)
             assert "live/remote-0.txt" in text and "live/remote-2.txt" in text
             assert "● connected" in text
+
+
+async def test_an_answer_of_the_wrong_type_is_a_malformed_response(monkeypatch) -> None:
+    source = HttpSource("http://127.0.0.1:9", retries=0)
+
+    async def wrong(self, operation: str, /, **kwargs: object) -> object:
+        return {"not": "a list"}
+
+    monkeypatch.setattr(HttpSource, "_call", wrong)
+    with pytest.raises(MalformedError, match=r"snapshots/path: expected str from the server, got dict"):
+        await source.snapshot_path("baseline")
+    with pytest.raises(MalformedError, match="expected list from the server, got dict"):
+        await source.list_manifests()

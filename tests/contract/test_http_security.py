@@ -13,7 +13,7 @@ import pytest
 
 from backends.errors import AuthError, UnavailableError
 from backends.http.client import HttpSource
-from backends.http.server import BackgroundServer, create_app
+from backends.http.server import BackgroundServer
 from backends.local import LocalSource
 from tests.conftest import tree_fingerprint
 from tests.contract.conftest import TOKEN, ServeProcess

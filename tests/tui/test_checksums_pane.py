@@ -11,6 +11,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from backends.checksums import hashing
+from backends.local import LocalSource
 from tests.conftest import tree_fingerprint
 from tests.tui.conftest import screen_text, wait_for_runs
 from tui.panes.checksums import ChecksumsPane
@@ -232,3 +233,43 @@ async def test_reverify_sees_a_change_and_escape_cancels(make_app, tmp_path: Pat
         pane = await wait_verified(pilot)
         text = screen_text(pilot)
         assert "SHA256SUMS · DRIFT · 1 of 40 entries" in text and "data/f07.bin" in text
+
+
+async def test_a_workspace_aliasing_its_own_directories_is_verified(make_app, tmp_path: Path) -> None:
+    # b -> a and self -> . once made the manifest listing fail, leaving "reading the source…" on screen.
+    root = tmp_path / "w"
+    (root / "a").mkdir(parents=True)
+    data = b"payload\n"
+    (root / "a" / "f.txt").write_bytes(data)
+    (root / "a" / "SHA256SUMS").write_text(f"{hashlib.sha256(data).hexdigest()}  f.txt\n")
+    (root / "b").symlink_to("a")
+    (root / "self").symlink_to(".")
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        await pilot.press("5")
+        pane = await wait_verified(pilot)
+        assert pane._manifests == ["a/SHA256SUMS"]
+        text = screen_text(pilot)
+        assert "a/SHA256SUMS · OK" in text and "reading the source" not in text
+
+
+async def test_a_failing_manifest_listing_is_shown_in_the_status_line(make_app, tmp_path: Path, monkeypatch) -> None:
+    root = tmp_path / "w"
+    root.mkdir()
+
+    async def broken(self) -> list[str]:
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(LocalSource, "list_manifests", broken)
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        await pilot.press("5")
+        for _ in range(200):
+            if "cannot list the manifests" in screen_text(pilot):
+                break
+            await pilot.pause(0.01)
+        text = screen_text(pilot)
+        assert "cannot list the manifests: OSError: the disk went away" in text
+        assert "reading the source" not in text

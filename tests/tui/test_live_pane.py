@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import orjson
@@ -259,7 +260,7 @@ async def test_a_type_toggle_while_recording_keeps_numbers_rising(busy, tmp_path
         await pilot.press("r")
         await pilot.pause()
         seqs = [e.seq for e in pane.ring]
-    assert all(a < b for a, b in zip(seqs, seqs[1:])), "the ring holds a number twice or out of order"
+    assert all(a < b for a, b in pairwise(seqs)), "the ring holds a number twice or out of order"
     report = verify_recording(str(target))
     assert report.order_violations == 0 and report.malformed_count == 0, report.violations[:3]
     notices = [orjson.loads(line).get("detail", "") for line in target.read_bytes().splitlines()[1:]]

@@ -131,9 +131,9 @@ async def test_problem_list_jumps_to_the_line(make_app) -> None:
 async def test_filter_by_kind_and_clear(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_pair(pilot, DIVERGES)
+        await open_pair(pilot, DIVERGES)
         await pilot.press("slash", *"ExternalIOFinished", "enter")
-        pane = await settled(pilot)
+        await settled(pilot)
         rows = app.query_one(WalPairList)
         assert rows.row_count == 79
         kinds = {rows.record_cache.get(rows.row_at(i).record_line).kind for i in range(10)}
@@ -147,7 +147,7 @@ async def test_filter_by_kind_and_clear(make_app) -> None:
         await pilot.pause(0.2)
         assert rows.row_count == 401 and "filter:" not in screen_text(pilot)
         await pilot.press("slash", "!", *"activity", "enter")
-        pane = await settled(pilot)
+        await settled(pilot)
         assert 0 < rows.row_count < 401
 
 

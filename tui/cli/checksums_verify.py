@@ -193,7 +193,7 @@ def _remote(
             out: list[list[Item]] = []
             for name in names:
                 items: list[Item] = []
-                async for item in source.verify_checksums(name, include_new=include_new):  # type: ignore[call-arg]
+                async for item in source.verify_checksums(name, include_new=include_new):
                     if not isinstance(item, ChecksumEntry) or emit_ok or item.category != OK:
                         items.append(item)
                 out.append(items)

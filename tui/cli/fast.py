@@ -16,7 +16,7 @@ the two parsers cannot drift apart.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 FLAG, VALUE, MULTIPLE = "flag", "value", "multiple"
 
@@ -34,7 +34,7 @@ class Option:
 
     __slots__ = ("names", "dest", "kind", "convert")
 
-    def __init__(self, names: tuple[str, ...], dest: str, kind: str, convert: object = None) -> None:
+    def __init__(self, names: tuple[str, ...], dest: str, kind: str, convert: Callable[[str], object] | None = None) -> None:
         self.names = names
         self.dest = dest
         self.kind = kind
@@ -63,7 +63,7 @@ class FastCommand:
         positional: tuple[str, ...],
         count: int | None,
         options: Sequence[Option],
-        defaults: dict,
+        defaults: dict[str, object],
         click_only: tuple[str, ...] = (),
     ) -> None:
         self.runner = runner
@@ -74,7 +74,7 @@ class FastCommand:
         self.click_only = click_only
 
 
-def _int_range(low: int, high: int):  # type: ignore[no-untyped-def]
+def _int_range(low: int, high: int) -> Callable[[str], int]:
     def convert(text: str) -> int:
         value = int(text)
         if not low <= value <= high:
@@ -135,10 +135,10 @@ FAST: dict[tuple[str, str], FastCommand] = {
 }
 
 
-def parse(command: FastCommand, args: Sequence[str]) -> dict | None:
+def parse(command: FastCommand, args: Sequence[str]) -> dict[str, object] | None:
     """Keyword arguments for ``command``'s runner, or ``None`` to let click parse ``args``."""
-    values: dict = dict(command.defaults)
-    multiple: dict[str, list] = {}
+    values: dict[str, object] = dict(command.defaults)
+    multiple: dict[str, list[object]] = {}
     positional: list[str] = []
     i = 0
     while i < len(args):
@@ -167,7 +167,7 @@ def parse(command: FastCommand, args: Sequence[str]) -> dict | None:
         else:
             return None
         try:
-            value = option.convert(text) if option.convert is not None else text  # type: ignore[operator]
+            value = option.convert(text) if option.convert is not None else text
         except ValueError:
             return None
         if option.kind == MULTIPLE:
@@ -181,7 +181,7 @@ def parse(command: FastCommand, args: Sequence[str]) -> dict | None:
     if command.count is None:
         values[command.positional[0]] = tuple(positional)
     else:
-        values.update(zip(command.positional, positional))
+        values.update(zip(command.positional, positional, strict=True))
     return values
 
 
@@ -202,4 +202,5 @@ def run_fast(args: Sequence[str]) -> int | None:
         return None
     module, _, function = command.runner.partition(":")
     __import__(module)  # importlib itself would cost every start half a millisecond
-    return getattr(sys.modules[module], function)(**kwargs)
+    runner: Callable[..., int] = getattr(sys.modules[module], function)
+    return runner(**kwargs)

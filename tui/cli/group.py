@@ -36,7 +36,8 @@ class DeckGroup(click.Group):
         if name not in _SUBCOMMANDS or importlib.util.find_spec(_SUBCOMMANDS[name][0]) is None:
             return None
         module, attribute = _SUBCOMMANDS[name]
-        return getattr(importlib.import_module(module), attribute)
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args or (args[0] not in _SUBCOMMANDS and not args[0].startswith("-")):

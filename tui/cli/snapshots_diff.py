@@ -19,6 +19,10 @@ from backends.errors import DriftdeckError, ForbiddenError, NotFoundError
 from backends.snapshots.models import DiffSummary, EntryContent, EntryDiff, SnapshotRules
 from backends.spec import local_root
 
+TYPE_CHECKING = False  # the fast path keeps typing out of a command-line start
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def run_diff(
     a: str,
@@ -119,13 +123,13 @@ class _Remote:
         self.root = getattr(self.source, "root", None)
 
     def rules(self) -> SnapshotRules:
-        return self.loop.run_until_complete(self.source.snapshot_rules())  # type: ignore[attr-defined]
+        return self.loop.run_until_complete(self.source.snapshot_rules())
 
     def path(self, name: str) -> str:
-        return self.loop.run_until_complete(self.source.snapshot_path(name))  # type: ignore[attr-defined]
+        return self.loop.run_until_complete(self.source.snapshot_path(name))
 
     def diff(self, a: str, b: str, rules: SnapshotRules, unchanged: bool) -> Iterator[object]:
-        stream = self.source.diff_snapshots(a, b, rules, unchanged=unchanged)  # type: ignore[attr-defined]
+        stream = self.source.diff_snapshots(a, b, rules, unchanged=unchanged)
         try:
             while True:
                 try:
@@ -133,11 +137,13 @@ class _Remote:
                 except StopAsyncIteration:
                     return
         finally:
-            self.loop.run_until_complete(stream.aclose())
+            close = getattr(stream, "aclose", None)  # async generators have it; the protocol promises an AsyncIterator only
+            if close is not None:
+                self.loop.run_until_complete(close())
 
     def entry(self, a: str, b: str, path: str, rules: SnapshotRules, mode: str, old_path: str | None, context: int) -> EntryContent:
         return self.loop.run_until_complete(
-            self.source.diff_entry(a, b, path, rules, mode, old_path=old_path, context=context)  # type: ignore[attr-defined]
+            self.source.diff_entry(a, b, path, rules, mode, old_path=old_path, context=context)
         )
 
     def close(self) -> None:
@@ -152,7 +158,7 @@ def _connect(spec: str) -> _Local | _Remote:
 
 
 def _collect(
-    spec: str, a: str, b: str, flags: dict, show_all: bool, *, want_content: bool, mode: str, context: int
+    spec: str, a: str, b: str, flags: dict[str, Any], show_all: bool, *, want_content: bool, mode: str, context: int
 ) -> tuple[list[EntryDiff], DiffSummary, dict[str, EntryContent]]:
     from backends.snapshots.report import wanted_contents
     from backends.snapshots.rules import merge_rules
@@ -199,7 +205,7 @@ def _open(spec: str, a: str, b: str) -> tuple[_Local | _Remote, str, str]:
     if all(name is not None for name in names):
         return source, a, b
     paths = []
-    for arg, name in zip((a, b), names):
+    for arg, name in zip((a, b), names, strict=True):
         path = os.path.abspath(arg)
         if name is None and not os.path.isdir(path):
             source.close()
@@ -207,10 +213,10 @@ def _open(spec: str, a: str, b: str) -> tuple[_Local | _Remote, str, str]:
         paths.append(path if name is None else None)
     root = source.root
     if root is not None and all(p is None or _inside(p, root) for p in paths):
-        rel = [arg if p is None else os.path.relpath(p, root) for arg, p in zip((a, b), paths)]
+        rel = [arg if p is None else os.path.relpath(p, root) for arg, p in zip((a, b), paths, strict=True)]
         return source, rel[0], rel[1]
     source.close()
-    real = [p if p is not None else os.path.join(root or ".", name or "") for name, p in zip(names, paths)]
+    real = [p if p is not None else os.path.join(root or ".", name or "") for name, p in zip(names, paths, strict=True)]
     real = [os.path.abspath(p) for p in real]
     common = os.path.commonpath(real)
     if common in real:
@@ -218,7 +224,7 @@ def _open(spec: str, a: str, b: str) -> tuple[_Local | _Remote, str, str]:
     return _Local(common), os.path.relpath(real[0], common), os.path.relpath(real[1], common)
 
 
-def _clean(entry: dict) -> dict:
+def _clean(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry's JSON with undecodable file-name bytes written as ``\\xNN`` (JSON needs valid text)."""
     for key in ("path", "old_path", "target_a", "target_b"):
         value = entry.get(key)

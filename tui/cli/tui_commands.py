@@ -6,7 +6,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from tui.app import Stoppable
 
 THEME_OPTION = click.option(
     "--theme",
@@ -17,14 +22,14 @@ THEME_OPTION = click.option(
 )
 
 
-def run_app(spec: str, theme: str, *, label: str | None = None, activity: object | None = None) -> int:
+def run_app(spec: str, theme: str, *, label: str | None = None, activity: Stoppable | None = None) -> int:
     """Open ``spec`` and run the TUI on it until the user quits."""
     from backends.source import open_source
     from tui.app import DriftdeckApp
 
     source = open_source(spec)
     try:
-        app = DriftdeckApp(source, source_label=label, theme=theme, activity=activity)  # type: ignore[arg-type]
+        app = DriftdeckApp(source, source_label=label, theme=theme, activity=activity)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--theme") from None
     app.run()

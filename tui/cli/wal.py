@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import IO, Any, Callable
+from typing import IO, Any, AsyncIterator, Callable, Protocol, TypeVar
 
 import click
 import orjson
@@ -133,7 +133,7 @@ async def _validate(spec: str, path: str, max_problems: int, as_json: bool) -> W
     source = open_source(spec)
     document = _JsonDocument(sys.stdout.buffer, {"path": path}, "problems") if as_json else None
     try:
-        stream = source.validate_wal(path, max_problems=max_problems)  # type: ignore[attr-defined]
+        stream = source.validate_wal(path, max_problems=max_problems)
         return await _report(stream, document, WalProblem, WalValidation,
                              lambda problem: click.echo(str(problem)),
                              lambda summary: click.echo(_validation_line(summary)))
@@ -141,8 +141,17 @@ async def _validate(spec: str, path: str, max_problems: int, as_json: bool) -> W
         await source.aclose()
 
 
-async def _report(stream: Any, document: "_JsonDocument | None", item_type: type, summary_type: type,
-                  print_item: Callable[[Any], None], print_summary: Callable[[Any], None]) -> Any:
+class _JsonModel(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+ItemT = TypeVar("ItemT", bound=_JsonModel)
+SummaryT = TypeVar("SummaryT", bound=_JsonModel)
+
+
+async def _report(stream: AsyncIterator[object], document: "_JsonDocument | None", item_type: type[ItemT],
+                  summary_type: type[SummaryT], print_item: Callable[[ItemT], None],
+                  print_summary: Callable[[SummaryT], None]) -> SummaryT:
     """Show an engine stream: progress on the terminal, items and the final summary
     as human lines or as one JSON document. Returns the summary."""
     progress = _Progress()
@@ -234,7 +243,7 @@ async def _diff(spec: str, record: str, replay: str, rules: WalRules, max_diverg
         click.echo(_divergence_line(item))
 
     try:
-        stream = source.diff_wal(record, replay, rules, max_divergences=max_divergences, context=context)  # type: ignore[attr-defined]
+        stream = source.diff_wal(record, replay, rules, max_divergences=max_divergences, context=context)
         return await _report(stream, document, WalDivergence, WalDiffSummary, print_divergence, _print_summary)
     finally:
         await source.aclose()

@@ -8,6 +8,7 @@ from textual.widgets import TabPane
 from textual.worker import Worker, WorkerState
 
 from tui.errors import error_message
+from tui.host import deck_host
 
 if TYPE_CHECKING:
     from backends.source import DataSource
@@ -31,7 +32,7 @@ class DeckPane(TabPane):
     @property
     def source(self) -> "DataSource":
         """The app's data source: the only thing a pane reads from."""
-        return self.app.source  # type: ignore[attr-defined,no-any-return]
+        return deck_host(self.app).source
 
     def report(self, error: BaseException) -> None:
         """Show an error as a notification: one line, never a traceback."""

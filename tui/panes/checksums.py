@@ -18,6 +18,7 @@ from backends.checksums.models import CATEGORIES, OK, ChecksumEntry, ChecksumPro
 from backends.errors import ForbiddenError
 from backends.models import text_matches
 from tui.export import export_path
+from tui.errors import error_message
 from tui.panes.base import DeckPane
 from tui.units import human_size
 from tui.widgets.checksum_manifests import ManifestList
@@ -162,7 +163,11 @@ class ChecksumsPane(DeckPane):
 
     @work(exclusive=True, group="ck-manifests", exit_on_error=False)
     async def _load_manifests(self) -> None:
-        manifests = await self.source.list_manifests()
+        try:
+            manifests = await self.source.list_manifests()
+        except Exception as exc:  # shown where the pane said it was reading, not only as a toast
+            self.query_one("#ck-status", Label).update(f"cannot list the manifests: {error_message(exc)}")
+            raise
         self._manifests = manifests
         self._runs = {m: r for m, r in self._runs.items() if m in manifests}
         self._queue = [m for m in manifests if m not in self._runs]
@@ -188,7 +193,7 @@ class ChecksumsPane(DeckPane):
             run = self._runs[manifest] = ManifestRun(manifest)
             self._dirty.add(manifest)
             try:
-                async for item in self.source.verify_checksums(manifest):  # type: ignore[attr-defined]
+                async for item in self.source.verify_checksums(manifest):
                     run.add(item)
                     self._dirty.add(manifest)
             except asyncio.CancelledError:
@@ -402,14 +407,15 @@ class ChecksumsPane(DeckPane):
         manifest = self._current
         if manifest is None:
             return
-        running = self._worker is not None and not self._worker.is_finished
+        worker = self._worker
         current_run = self._runs.get(manifest)
-        if running and current_run is not None and current_run.running:
-            self._worker.cancel()  # type: ignore[union-attr]
+        restart = worker is not None and not worker.is_finished and current_run is not None and current_run.running
+        if restart and worker is not None:
+            worker.cancel()
         self._queue = [manifest, *(m for m in self._queue if m != manifest)]
         self._runs.pop(manifest, None)
         self._rebuild(keep=False)
-        if running and current_run is not None and current_run.running:
+        if restart:
             self.call_after_refresh(self._start)
         else:
             self._start()

@@ -23,6 +23,7 @@ from backends.events.ring import RAW_DEST, RAW_PATH, RAW_RECONCILED, RAW_TYPE, E
 from backends.events.stats import EventStats
 from backends.models import text_matches
 from tui.export import export_path
+from tui.host import deck_host
 from tui.panes.base import DeckPane
 from tui.widgets.live_event_list import LiveEventList
 from tui.widgets.live_stats import LiveStats
@@ -241,14 +242,14 @@ class LivePane(DeckPane):
 
     def _draw_head(self) -> None:
         recording = None if self._recorder is None else (self._record_path, self._recorder.count // 1000)
-        key = (self.path, self.paused, self.following, recording, str(self.app.source_label))
+        key = (self.path, self.paused, self.following, recording, deck_host(self.app).source_label)
         if key == self._head_key:
             return
         self._head_key = key
         where = self.path or "."
         state = "paused" if self.paused else ("following" if self.following else "scrolled back")
         head = Text.assemble(
-            ("watching ", "bold"), (str(self.app.source_label), "bold"), f" · path {where} · ",
+            ("watching ", "bold"), (deck_host(self.app).source_label, "bold"), f" · path {where} · ",
             (state, "bold reverse" if self.paused else "bold"),
         )
         if self._recorder is not None:

@@ -133,7 +133,7 @@ class SnapshotsPane(DeckPane):
     @work(exclusive=True, group="snap-load", exit_on_error=False)
     async def _load(self) -> None:
         try:
-            self._rules = await self.source.snapshot_rules()  # type: ignore[attr-defined]
+            self._rules = await self.source.snapshot_rules()
         except DriftdeckError as exc:
             self.report(exc)
             self._rules = SnapshotRules()
@@ -175,7 +175,7 @@ class SnapshotsPane(DeckPane):
     @work(exclusive=True, group="snap-diff", exit_on_error=False)
     async def _diff(self, baseline: str, candidate: str, rules: SnapshotRules) -> None:
         try:
-            async for item in self.source.diff_snapshots(baseline, candidate, rules):  # type: ignore[call-arg]
+            async for item in self.source.diff_snapshots(baseline, candidate, rules):
                 if isinstance(item, EntryDiff):
                     self._pending.append(item)
                 elif isinstance(item, DiffProgress):
@@ -306,10 +306,13 @@ class SnapshotsPane(DeckPane):
         if entry.kind_a not in (None, "file") or entry.kind_b not in (None, "file") or entry.category == "unreadable":
             view.set_content(None, self._describe(entry))
             return
+        baseline, candidate = self._baseline, self._candidate
+        if baseline is None or candidate is None:  # entries come from a diff of a chosen pair
+            return
         view.set_content(None, "loading…")
         try:
-            content = await self.source.diff_entry(  # type: ignore[attr-defined]
-                self._baseline, self._candidate, entry.path, self._rules, mode, old_path=entry.old_path
+            content = await self.source.diff_entry(
+                baseline, candidate, entry.path, self._rules, mode, old_path=entry.old_path
             )
         except DriftdeckError as exc:
             view.set_content(None, str(exc))
@@ -403,7 +406,7 @@ class SnapshotsPane(DeckPane):
         for index, entry in enumerate(wanted, start=1):
             self._set_status(f"exporting: content diff {index:,} of {len(wanted):,}…")
             try:
-                contents[entry.path] = await self.source.diff_entry(  # type: ignore[attr-defined]
+                contents[entry.path] = await self.source.diff_entry(
                     self._baseline, self._candidate, entry.path, self._rules, "auto", old_path=entry.old_path
                 )
             except DriftdeckError as exc:

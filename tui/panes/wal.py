@@ -214,7 +214,7 @@ class WalPane(DeckPane):
 
     @work(group="wal-index", exit_on_error=False)
     async def _run_index(self, side: str, path: str, generation: int) -> None:
-        async for item in self.source.wal_index(path):  # type: ignore[attr-defined]
+        async for item in self.source.wal_index(path):
             if generation != self._generation:
                 return
             self._index_state[side] = item
@@ -227,7 +227,7 @@ class WalPane(DeckPane):
     @work(group="wal-diff", exit_on_error=False)
     async def _run_diff(self, generation: int) -> None:
         assert self._pair is not None and self._pair.replay is not None
-        stream = self.source.diff_wal(  # type: ignore[attr-defined]
+        stream = self.source.diff_wal(
             self._pair.record, self._pair.replay, self._rules, max_divergences=MAX_DIVERGENCES
         )
         async for item in stream:
@@ -242,7 +242,7 @@ class WalPane(DeckPane):
 
     @work(group="wal-validate", exit_on_error=False)
     async def _run_validate(self, side: str, path: str, generation: int) -> None:
-        async for item in self.source.validate_wal(path):  # type: ignore[attr-defined]
+        async for item in self.source.validate_wal(path):
             if generation != self._generation:
                 return
             if isinstance(item, WalProblem):
@@ -258,7 +258,7 @@ class WalPane(DeckPane):
         try:
             if path is None:
                 return
-            lines = await self.source.wal_lines(path, start, count, self._rules)  # type: ignore[attr-defined]
+            lines = await self.source.wal_lines(path, start, count, self._rules)
         finally:
             self._fetching.discard(side)
         if generation == self._generation:
@@ -547,7 +547,7 @@ class WalPane(DeckPane):
     async def _run_search(self, text: str, generation: int) -> None:
         try:
             for side, path in self._paths():
-                async for item in self.source.search_wal(path, text, self._rules):  # type: ignore[attr-defined]
+                async for item in self.source.search_wal(path, text, self._rules):
                     if generation != self._generation:
                         return
                     if isinstance(item, list):

@@ -73,6 +73,3 @@ class HelpScreen(ModalScreen[None]):
             for keys, description in rows:
                 table.add_row(keys, description)
         return Group(Text(self.title_text, style="bold underline"), Text(self.summary, style="italic"), table)
-
-    def action_dismiss(self) -> None:  # type: ignore[override]
-        self.dismiss()

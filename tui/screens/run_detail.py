@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import orjson
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -22,6 +22,7 @@ from backends.models import ArtifactInfo, ArtifactPreview, RunDetail, RunEvent, 
 from tui.widgets.event_list import EventList
 from tui.widgets.keyed_option_list import KeyedOptionList
 from tui.errors import error_message
+from tui.host import deck_host
 from tui.units import human_size
 from tui.widgets.source_bar import SourceBar
 
@@ -92,7 +93,7 @@ class RunDetailScreen(Screen[None]):
 
     @work(group="detail", exit_on_error=False)
     async def _load_detail(self) -> None:
-        detail = await self.app.source.get_run(self.run.key)  # type: ignore[attr-defined]
+        detail = await deck_host(self.app).source.get_run(self.run.key)
         self.detail = detail
         self.query_one("#status-table", Static).update(self._status_table(detail))
         artifacts = self.query_one("#artifacts", OptionList)
@@ -133,7 +134,7 @@ class RunDetailScreen(Screen[None]):
         title = self.query_one("#timeline-title", Label)
         cursor: str | None = None
         while True:
-            page = await self.app.source.run_events(self.run.key, cursor, TIMELINE_PAGE)  # type: ignore[attr-defined]
+            page = await deck_host(self.app).source.run_events(self.run.key, cursor, TIMELINE_PAGE)
             self._events.extend(page.items)
             cursor = page.next_cursor
             at_end = cursor is None or len(self._events) >= TIMELINE_CAP
@@ -179,12 +180,12 @@ class RunDetailScreen(Screen[None]):
     @work(exclusive=True, group="preview", exit_on_error=False)
     async def _load_preview(self, artifact: ArtifactInfo) -> None:
         self.query_one("#preview-title", Label).update(f"Preview: {artifact.path}")
-        preview = await self.app.source.artifact_preview(artifact.path, PREVIEW_BYTES)  # type: ignore[attr-defined]
+        preview = await deck_host(self.app).source.artifact_preview(artifact.path, PREVIEW_BYTES)
         self.query_one("#preview", Static).update(self._render_preview(preview))
         self.query_one("#preview-scroll", VerticalScroll).scroll_home(animate=False)
 
     def _render_preview(self, preview: ArtifactPreview) -> Group:
-        parts: list[object] = []
+        parts: list[RenderableType] = []
         if preview.problem is not None:
             parts.append(Text(f"⚠ {preview.problem}", style="bold red"))
         theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
@@ -198,7 +199,7 @@ class RunDetailScreen(Screen[None]):
         item = self._events[event.index]
         self.query_one("#preview-title", Label).update(f"Record event, line {item.line}")
         if item.problem is not None:
-            body: object = Text(f"⚠ {item.problem}", style="bold red")
+            body: RenderableType = Text(f"⚠ {item.problem}", style="bold red")
         else:
             text = orjson.dumps(dict(item.fields), option=orjson.OPT_INDENT_2).decode()
             theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"

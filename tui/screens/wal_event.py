@@ -21,6 +21,7 @@ from backends.wal.alignment import AlignedRow
 from backends.wal.lines import WalLine
 from backends.wal.rules import WalRules
 from tui.errors import error_message
+from tui.host import deck_host
 from tui.widgets.source_bar import SourceBar
 
 EVENT_CHARS = 256 * 1024
@@ -92,7 +93,7 @@ class WalEventScreen(Screen[None]):
 
     @work(exclusive=True, group="wal-event", exit_on_error=False)
     async def _load(self) -> None:
-        source = self.app.source  # type: ignore[attr-defined]
+        source = deck_host(self.app).source
         for side, path, number in (("record", self.record, self.row.record_line),
                                    ("replay", self.replay, self.row.replay_line)):
             if path is None or number is None:

@@ -57,7 +57,7 @@ class ChecksumTable(VirtualList):
     LINE_WIDTH = 7
     SIZE_WIDTH = 10
 
-    def set_rows(self, rows: Sequence[ChecksumEntry], *, cursor: int | None = None) -> None:  # type: ignore[override]
+    def set_rows(self, rows: Sequence[ChecksumEntry], *, cursor: int | None = None) -> None:
         cut = len(self.prefix)
         self._path_width = min(60, max((len(e.path) - cut for e in rows[:5000]), default=8) + 2)
         super().set_rows(rows, cursor=cursor)

@@ -87,9 +87,9 @@ class LiveStats(Vertical):
         else:
             latency.append(f"p50 {snap.latency_p50_ms:.1f} ms · p95 {snap.latency_p95_ms:.1f} ms\n")
             peak = max(snap.latency_buckets) or 1
-            for label, count in zip(latency_labels(), snap.latency_buckets):
+            for bucket, count in zip(latency_labels(), snap.latency_buckets, strict=True):
                 bar = "█" * max(1 if count else 0, round(14 * count / peak))
-                latency.append(f"{label:>9} {bar:<14} {count:,}\n")
+                latency.append(f"{bucket:>9} {bar:<14} {count:,}\n")
         self.query_one("#live-latency", Static).update(latency)
 
 

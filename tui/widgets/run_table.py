@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -42,7 +43,7 @@ class RunTable(VirtualList):
     STATE_WIDTH = 13
     UPDATED_WIDTH = 17
 
-    def set_rows(self, rows, *, cursor=None) -> None:  # type: ignore[no-untyped-def,override]
+    def set_rows(self, rows: Sequence[RunSummary], *, cursor: int | None = None) -> None:
         self._id_width: int = min(40, max((len(run.run_id) for run in rows[:5000]), default=6) + 1)
         super().set_rows(rows, cursor=cursor)
 
@@ -67,7 +68,7 @@ class RunTable(VirtualList):
         state = row.state or "⚠ UNREADABLE"
         if row.problem is not None:
             reason = row.problem.message if row.state is None else f"⚠ {row.problem.message}"
-            reason_style = self._style("run-table--warn")
+            reason_style: Style | None = self._style("run-table--warn")
         else:
             reason, reason_style = row.reason_code or "-", (muted if not row.reason_code else None)
         updated = (row.updated_at or "-").replace("T", " ")[:16]

@@ -77,7 +77,7 @@ class SnapshotDiffView(VirtualList):
         fields = content.fields if content is not None else ()
         self._widths = tuple(
             max((cell_len(text or "—") for text in column), default=4) + 1
-            for column in zip(*((c.path, c.old, c.new, c.context) for c in fields))
+            for column in zip(*((c.path, c.old, c.new, c.context) for c in fields), strict=True)
         ) or (10, 10, 10, 10)
         self.set_rows(rows, cursor=0)
 

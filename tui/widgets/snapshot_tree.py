@@ -139,7 +139,7 @@ class SnapshotTree(VirtualList):
         indent = "  " * row.depth
         if row.kind != "entry":
             arrow = "▸" if row.collapsed else "▾"
-            style = self._style("snapshot-tree--group" if row.kind == "group" else "snapshot-tree--dir")
+            style: Style | None = self._style("snapshot-tree--group" if row.kind == "group" else "snapshot-tree--dir")
             counts = f"{row.differences:,}"
             if row.same:
                 counts += f" · {row.same:,}≈"

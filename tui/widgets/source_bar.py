@@ -6,6 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from tui.host import deck_host
+
 
 class SourceBar(Horizontal):
     """One line at the top of every screen naming what is being inspected."""
@@ -58,7 +60,7 @@ class SourceBar(Horizontal):
 
     def _show_state(self) -> None:
         """Show a remote source's connection state: connected / retrying in Ns / offline."""
-        state = str(getattr(self.app.source, "state", ""))  # type: ignore[attr-defined]
+        state = str(getattr(deck_host(self.app).source, "state", ""))  # remote sources say how their connection is
         label = self.query_one("#connection", Label)
         label.update(f"● {state}")
         label.set_class(state == "connected", "-connected")
