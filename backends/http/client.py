@@ -237,10 +237,12 @@ class HttpSource:
         where = self._where(op)
         delivered = 0
         broken = 0
+        answered = False  # whether any connection got as far as a response
         while True:
             params = encode_params(op, kwargs) + ([("skip", str(delivered))] if delivered else [])
             try:
                 response = await self._open(op, params)
+                answered = True
                 try:
                     if response.status_code >= 500:
                         raise errors.UnavailableError(f"HTTP {response.status_code}")
@@ -276,6 +278,8 @@ class HttpSource:
                     ) from None
                 if broken > self.retries:
                     self.state = "offline"
+                    if not answered:
+                        raise errors.UnavailableError(f"{self.base}: unreachable after {broken} attempts ({_describe(exc)})") from None
                     raise errors.UnavailableError(
                         f"{where}: the stream broke {broken} times ({delivered:,} items received); gave up ({_describe(exc)})"
                     ) from None
