@@ -167,7 +167,7 @@ class HttpSource:
             raise errors.StalledError(f"{what} took more than {seconds:g} s (the server sends too slowly); gave up") from None
 
     async def _open(
-        self, op: Operation, params: list[tuple[str, str]], *, headers: dict[str, str] | None = None, read: float | None = None
+        self, op: Operation, params: list[tuple[str, Any]], *, headers: dict[str, str] | None = None, read: float | None = None
     ) -> httpx.Response:
         """Send a GET and return once its headers arrived (body not read), within the deadline."""
         client = self._http()
@@ -213,7 +213,7 @@ class HttpSource:
         self.state = "offline"
         raise errors.UnavailableError(f"{self.base}: unreachable after {self.retries + 1} attempts ({_describe(last)})")
 
-    async def _fetch(self, op: Operation, params: list[tuple[str, str]]) -> tuple[int, bytes]:
+    async def _fetch(self, op: Operation, params: list[tuple[str, Any]]) -> tuple[int, bytes]:
         """One GET: its status and its decoded body (none for a 5xx)."""
         client = self._http()
         response = await client.send(client.build_request("GET", op.path, params=params), stream=True)
@@ -224,16 +224,16 @@ class HttpSource:
         finally:
             await response.aclose()
 
-    async def _call(self, name: str, **kwargs: Any) -> Any:
-        return _loads(await self._get(name, kwargs), self._where(OPERATIONS[name]))
+    async def _call(self, operation: str, /, **kwargs: Any) -> Any:
+        return _loads(await self._get(operation, kwargs), self._where(OPERATIONS[operation]))
 
-    async def _stream(self, name: str, **kwargs: Any) -> AsyncIterator[Any]:
+    async def _stream(self, operation: str, /, **kwargs: Any) -> AsyncIterator[Any]:
         """Items of an NDJSON stream; a broken connection resumes after the last item.
 
         The retries are a budget for the whole operation: a server that sends
         an item and then breaks the connection, again and again, exhausts it.
         """
-        op = OPERATIONS[name]
+        op = OPERATIONS[operation]
         where = self._where(op)
         delivered = 0
         broken = 0
@@ -475,7 +475,8 @@ async def sse_messages(
         where: The URL, for error messages.
         on_line: Called for every line (heartbeats included): the stream is alive.
     """
-    event, message_id, data, size = "message", "", [], 0
+    event, message_id, size = "message", "", 0
+    data: list[str] = []
     async for raw in lines:
         if on_line is not None:
             on_line()
