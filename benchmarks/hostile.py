@@ -99,15 +99,14 @@ def measure(case: str, script: hostile.Script, args: argparse.Namespace) -> None
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=cap,
         )
         deadline = started + args.give_up
-        status = None
         while time.monotonic() < deadline:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            pid, _, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
             time.sleep(0.05)
         else:
             process.kill()
-            _, status, usage = os.wait4(process.pid, 0)
+            _, _, usage = os.wait4(process.pid, 0)
         wall = time.monotonic() - started
         output = process.stdout.read().decode(errors="replace").strip().splitlines() if process.stdout else []
         gave_up = wall >= args.give_up
