@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from typing import TYPE_CHECKING, Callable, ClassVar, Protocol
 
 from textual import work
@@ -25,6 +26,10 @@ from tui.widgets.source_bar import SourceBar
 
 if TYPE_CHECKING:
     from backends.source import DataSource
+
+
+OUTAGE_SETTLE = 10.0
+"""Seconds after an outage ended during which a new failure counts as the same outage."""
 
 
 class Stoppable(Protocol):
@@ -72,6 +77,8 @@ class DriftdeckApp(App[None]):
         self._unmounting = False
         self._outage = False
         """Whether the source was found unreachable and has not answered since."""
+        self._outage_ended = -OUTAGE_SETTLE
+        self._outage_until = 0.0
         self._deck_themes = bundled_themes()
         for deck_theme in self._deck_themes.values():
             self.register_theme(deck_theme)
@@ -148,10 +155,16 @@ class DriftdeckApp(App[None]):
         show_outage(where, error_message(error), retry, after=after)
         if not self._outage:
             self._outage = True
-            self.notify(
-                f"{error_message(error)}. What could not be loaded says so in place and loads again once the source is back.",
-                title="Source unreachable", severity="error", timeout=10,
-            )
+            now = time.monotonic()
+            flapping = now - self._outage_ended < OUTAGE_SETTLE
+            # An outage that begins right after the last one ended is the same one (a request that
+            # keeps failing while others succeed): no second notification, and a pause before retrying.
+            self._outage_until = now + OUTAGE_SETTLE if flapping else now
+            if not flapping:
+                self.notify(
+                    f"{error_message(error)}. What could not be loaded says so in place and loads again once the source is back.",
+                    title="Source unreachable", severity="error", timeout=10,
+                )
             self._probe()
 
     @work(exclusive=True, group="outage-probe", exit_on_error=False)
@@ -165,6 +178,10 @@ class DriftdeckApp(App[None]):
                 continue
             except Exception:
                 pass  # it answered, if only with an error
+            wait = self._outage_until - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
             self._source_back()
             return
 
@@ -174,9 +191,10 @@ class DriftdeckApp(App[None]):
 
     def _source_back(self) -> None:
         """The source answers again: end the outage and retry what it made fail."""
-        if not self._outage:
+        if not self._outage or time.monotonic() < self._outage_until:
             return
         self._outage = False
+        self._outage_ended = time.monotonic()
         for screen in self.screen_stack:
             for line in screen.query(OutageLine):
                 line.source_back()

@@ -149,3 +149,32 @@ async def test_events_that_left_the_servers_buffer_during_a_cut_are_a_gap_notice
             await wait_until(pilot, lambda: notice in flat(pilot), "the gap notice", tries=1200)
             await wait_until(pilot, lambda: "live/during-cut-9.txt" in screen_text(pilot), "what the buffer still held")
             assert "live/during-cut-0.txt" not in screen_text(pilot)
+
+
+async def test_a_request_that_keeps_failing_while_others_succeed_is_retried_calmly(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tui.app
+
+    monkeypatch.setattr(tui.app, "OUTAGE_SETTLE", 1.0)
+    root = workspace(tmp_path)
+    hits = []
+    inner = create_app(LocalSource(str(root)))
+
+    async def failing_manifests(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] == "http" and scope["path"] == "/api/v1/manifests":
+            hits.append(scope["path"])
+            await send({"type": "http.response.start", "status": 503, "headers": [(b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await inner(scope, receive, send)
+
+    with BackgroundServer(failing_manifests) as server:
+        app = DriftdeckApp(HttpSource(server.url, retries=1, backoff=0.05), source_label="remote", cursor_blink=False)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await wait_for_runs(pilot)
+            await pilot.press("5")
+            await wait_until(pilot, lambda: "⚠ not loaded" in screen_text(pilot), "the checksums pane to say what failed")
+            assert "HTTP 503" in flat(pilot)
+            await pilot.pause(4.0)
+            await wait_until(pilot, lambda: "⚠ not loaded" in screen_text(pilot), "the line to stay (it goes only while retrying)")
+    assert sum(1 for n in app._notifications if n.title == TOAST_TITLE) == 1
+    assert len(hits) <= 2 * 6  # two attempts a retry, a retry a second at most (not a storm)
