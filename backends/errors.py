@@ -63,6 +63,11 @@ class UnavailableError(DriftdeckError):
     """A remote source cannot be reached or failed (connection refused, 5xx)."""
 
 
+class StalledError(UnavailableError):
+    """A remote source stopped making progress: a response or a line it started
+    did not complete within the client's deadline (a byte drip, a stuck proxy)."""
+
+
 class AuthError(ForbiddenError):
     """A remote source refused the credentials (HTTP 401)."""
 

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import time
+from typing import TYPE_CHECKING, Callable, ClassVar, Protocol
 
-from typing import TYPE_CHECKING, ClassVar, Protocol
-
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widget import Widget
 from textual.widgets import Footer, Input, TabbedContent
 
+from backends.errors import UnavailableError
 from themes import DEFAULT_THEME, bundled_themes
 from tui.commands import DeckCommands
+from tui.errors import error_message
 from tui.panes import PANES
 from tui.panes.base import DeckPane
 from tui.panes.runs import RunsPane
 from tui.screens.help import HelpScreen, binding_rows
+from tui.widgets.outage_line import OutageLine, show_outage
 from tui.widgets.source_bar import SourceBar
 
 if TYPE_CHECKING:
     from backends.source import DataSource
+
+
+OUTAGE_SETTLE = 10.0
+"""Seconds after an outage ended during which a new failure counts as the same outage."""
 
 
 class Stoppable(Protocol):
@@ -65,6 +75,10 @@ class DriftdeckApp(App[None]):
         self.cursor_blink = cursor_blink
         self._activity = activity
         self._unmounting = False
+        self._outage = False
+        """Whether the source was found unreachable and has not answered since."""
+        self._outage_ended = -OUTAGE_SETTLE
+        self._outage_until = 0.0
         self._deck_themes = bundled_themes()
         for deck_theme in self._deck_themes.values():
             self.register_theme(deck_theme)
@@ -96,6 +110,8 @@ class DriftdeckApp(App[None]):
         # collection no longer scans it: measured in the Live pane under 10k events/s,
         # such collections took 80-180 ms each (the view stalls meanwhile) before, ~20 ms after.
         self.call_after_refresh(self._freeze_collector)
+        if hasattr(self.source, "state"):
+            self.set_interval(0.5, self._check_connection)
 
     def _freeze_collector(self) -> None:
         if not self._unmounting:
@@ -107,6 +123,81 @@ class DriftdeckApp(App[None]):
         if self._activity is not None:
             self._activity.stop()
         await self.source.aclose()
+
+    # Errors and outages ------------------------------------------------------------------
+
+    def report_error(
+        self,
+        error: BaseException,
+        where: Widget,
+        *,
+        title: str | None = None,
+        retry: Callable[[], None] | None = None,
+        after: Widget | None = None,
+    ) -> None:
+        """Show an error in one line, never a traceback.
+
+        An unreachable source is said in place, in ``where`` (and ``retry`` runs
+        once the source answers again), and notified once per outage, however
+        many panes and requests it fails; the header's badge shows the
+        connection. Any other error is a notification.
+
+        Args:
+            error: What went wrong.
+            where: The pane or screen whose request failed.
+            title: Title of the notification.
+            retry: What to run again once the source is back.
+            after: Where in ``where`` the in-place line goes (default: first).
+        """
+        if not isinstance(error, UnavailableError):
+            self.notify(error_message(error), title=title or "", severity="error", timeout=8)
+            return
+        show_outage(where, error_message(error), retry, after=after)
+        if not self._outage:
+            self._outage = True
+            now = time.monotonic()
+            flapping = now - self._outage_ended < OUTAGE_SETTLE
+            # An outage that begins right after the last one ended is the same one (a request that
+            # keeps failing while others succeed): no second notification, and a pause before retrying.
+            self._outage_until = now + OUTAGE_SETTLE if flapping else now
+            if not flapping:
+                self.notify(
+                    f"{error_message(error)}. What could not be loaded says so in place and loads again once the source is back.",
+                    title="Source unreachable", severity="error", timeout=10,
+                )
+            self._probe()
+
+    @work(exclusive=True, group="outage-probe", exit_on_error=False)
+    async def _probe(self) -> None:
+        """Ask the source until it answers (its retries show in the header's badge), then end the outage."""
+        while self._outage:
+            try:
+                await self.source.describe()
+            except UnavailableError:
+                await asyncio.sleep(1.0)
+                continue
+            except Exception:
+                pass  # it answered, if only with an error
+            wait = self._outage_until - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            self._source_back()
+            return
+
+    def _check_connection(self) -> None:
+        if self._outage and getattr(self.source, "state", "") == "connected":
+            self._source_back()
+
+    def _source_back(self) -> None:
+        """The source answers again: end the outage and retry what it made fail."""
+        if not self._outage or time.monotonic() < self._outage_until:
+            return
+        self._outage = False
+        self._outage_ended = time.monotonic()
+        for screen in self.screen_stack:
+            for line in screen.query(OutageLine):
+                line.source_back()
 
     @property
     def active_pane(self) -> DeckPane:

@@ -7,6 +7,8 @@ spans both would hold two events with one number and fail ``events verify``.
 The sequencer renumbers every stream after the first so that numbers keep
 rising for the consumer's whole life, keeps gaps (events missed between two
 connections stay visible as a gap), and puts a ``notice`` at each restart.
+A marker with ``seq`` 0 (what an HTTP server says about the gap when a client
+resumes: events lost, or its restart) gets the next number in place.
 Monotonic times are held from going backwards across the seam too (the old
 watcher may stamp its last events after the new one stamped its first).
 """
@@ -56,6 +58,14 @@ class Sequencer:
                 self._last_mono = max(self._last_mono, batch[-1].mono_ns)
             return batch  # the first stream, rising: passed through untouched
         for event in batch:
+            if event.seq == 0 and event.is_marker:
+                # Made between two events by a transport (an HTTP server resuming a client): the
+                # next number; the events after it keep their distance from the ones before.
+                self.last += 1
+                self._offset += 1
+                self._last_mono = max(self._last_mono, event.mono_ns)
+                out.append(replace(event, seq=self.last, mono_ns=self._last_mono))
+                continue
             if event.seq <= self._last_in:  # the source started over
                 self._offset = self.last - event.seq + 1
             self._last_in = event.seq

@@ -3,24 +3,35 @@
 A thin adapter on httpx (async): every method is one GET of the operation
 table. Idempotent requests are retried on connection errors and 5xx with
 exponential backoff and jitter; streams that break mid-way resume where they
-stopped (``skip``); errors come back as the same typed errors the local
-source raises. ``state`` tells the UI whether the server is reachable.
+stopped (``skip``), within one budget of retries per operation; errors come
+back as the same typed errors the local source raises. ``state`` tells the UI
+whether the server is reachable.
+
+Nothing a server sends can take unbounded memory or time (see ``body``):
+bodies are decoded here, a bounded piece at a time, and capped once decoded
+(``max_body``); stream lines and events are capped (``max_line``); a response,
+or a line once begun, must complete within ``deadline`` seconds (a byte drip
+ends in ``StalledError``); a live stream silent for ``idle_timeout`` seconds
+(the server sends heartbeats) is taken for dead and resumed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import ssl
-from typing import Any, AsyncIterator, TypeVar
+import time
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
 import httpx
 import orjson
 
 from backends import errors
 from backends.http import wire
-from backends.http.operations import MAX_LIMIT, OPERATIONS, encode_params
+from backends.http.body import Body, size_text
+from backends.http.operations import MAX_LIMIT, OPERATIONS, Operation, encode_params
 from backends.models import (
     ArtifactPreview,
     FileEntry,
@@ -43,9 +54,21 @@ RETRYABLE = (
     httpx.ConnectTimeout,
     httpx.ReadError,
     httpx.ReadTimeout,
+    httpx.WriteError,
+    httpx.WriteTimeout,
     httpx.RemoteProtocolError,
     httpx.PoolTimeout,
 )
+MAX_BODY = 64 << 20
+"""Largest JSON or bytes response accepted, decoded (a read range is at most 16 MiB)."""
+MAX_LINE = 32 << 20
+"""Largest NDJSON item or Server-Sent Events message accepted."""
+DEADLINE = 120.0
+"""Seconds a response (JSON), or a stream's headers and then each of its lines, may take."""
+IDLE_TIMEOUT = 35.0
+"""Seconds without a byte before a live stream is taken for dead (the server's heartbeat is 10 s)."""
+HEALTHY_SECONDS = 5.0
+"""A live stream connection that lasted this long resets the reconnection backoff."""
 
 
 class HttpSource:
@@ -54,8 +77,17 @@ class HttpSource:
     Args:
         spec: ``http(s)://host:port`` (a trailing ``/api/v1`` is accepted).
         token: Bearer token; default: the ``DRIFTDECK_TOKEN`` environment variable.
-        retries: Attempts after the first for idempotent requests.
+        retries: Attempts after the first for an idempotent request; for a
+            stream, how many times in all it may break and be resumed.
         backoff: First retry delay in seconds (doubles each time, with jitter).
+
+    Attributes:
+        max_body: Bytes a JSON or bytes response may hold once decoded.
+        max_line: Bytes an NDJSON item or a Server-Sent Events message may hold.
+        deadline: Seconds a JSON response may take in all, and a stream's
+            headers or any line of it once its first byte arrived.
+        idle_timeout: Seconds without a byte (the server sends heartbeats)
+            before a live stream reconnects.
     """
 
     kind = "http"
@@ -75,15 +107,29 @@ class HttpSource:
         self.backoff = backoff
         self.ca_bundle = ca_bundle
         """CA certificates (PEM) trusted for an ``https://`` server; default ``$DRIFTDECK_CA_BUNDLE``, else the system's."""
-        self.state = "connecting"
-        """``connecting``, ``connected``, ``retrying in Ns`` or ``offline``."""
-        self.idle_timeout = 35.0
-        """Seconds without a byte (the server sends heartbeats) before a live stream reconnects."""
+        self.max_body = MAX_BODY
+        self.max_line = MAX_LINE
+        self.deadline = DEADLINE
+        self.idle_timeout = IDLE_TIMEOUT
+        self._state = "connecting"
+        self._retry_at = 0.0
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"HttpSource({self.base!r})"
+
+    @property
+    def state(self) -> str:
+        """``connecting``, ``connected``, ``retrying in Ns`` (counting down), ``reconnecting`` or ``offline``."""
+        if self._state == "retrying":
+            left = self._retry_at - time.monotonic()
+            return f"retrying in {math.ceil(left)}s" if left > 0 else "reconnecting"
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self._state = value
 
     def _tls(self) -> ssl.SSLContext | bool:
         """Certificate verification: the system's roots, or the CA bundle in ``DRIFTDECK_CA_BUNDLE``.
@@ -108,7 +154,8 @@ class HttpSource:
             old = self._client
             self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(old.aclose()))
         if self._client is None or self._loop is not loop:
-            headers = {"accept": "application/json"}
+            # Only codings ``body.Decoder`` undoes in bounded pieces are asked for.
+            headers = {"accept": "application/json", "accept-encoding": "gzip, deflate"}
             if self.token:
                 headers["authorization"] = f"Bearer {self.token}"
             timeout = httpx.Timeout(connect=5.0, read=120.0, write=10.0, pool=10.0)
@@ -125,40 +172,83 @@ class HttpSource:
 
     async def _pause(self, attempt: int) -> None:
         delay = min(8.0, self.backoff * (2**attempt)) * (0.5 + random.random() / 2)
-        self.state = f"retrying in {delay:.1f}s"
+        self._state, self._retry_at = "retrying", time.monotonic() + delay
         await asyncio.sleep(delay)
 
-    def _raise_for(self, response: httpx.Response, body: bytes) -> None:
+    def _where(self, op: Operation) -> str:
+        return f"{self.base}/api/v1/{op.path}"
+
+    async def _within(self, work: Awaitable[T], seconds: float, what: str) -> T:
+        """``await work``, or ``StalledError`` saying ``what`` took longer than ``seconds``."""
+        timer = asyncio.timeout(seconds)
+        try:
+            async with timer:
+                return await work
+        except TimeoutError:
+            if not timer.expired():
+                raise
+            raise errors.StalledError(f"{what} took more than {seconds:g} s (the server sends too slowly); gave up") from None
+
+    async def _open(
+        self, op: Operation, params: list[tuple[str, Any]], *, headers: dict[str, str] | None = None, read: float | None = None
+    ) -> httpx.Response:
+        """Send a GET and return once its headers arrived (body not read), within the deadline."""
+        client = self._http()
+        extra: dict[str, Any] = {}
+        if read is not None:
+            extra["timeout"] = httpx.Timeout(connect=5.0, read=read, write=10.0, pool=10.0)
+        request = client.build_request("GET", op.path, params=params, headers=headers, **extra)
+        seconds = self.deadline if read is None else min(self.deadline, read)
+        return await self._within(client.send(request, stream=True), seconds, f"{self._where(op)}: the response headers")
+
+    async def _read(self, response: httpx.Response, where: str) -> bytes:
+        """A whole (decoded, capped) body."""
+        return await Body(response, where).read(self.max_body)
+
+    def _raise_for(self, status: int, body: bytes) -> None:
         try:
             info = orjson.loads(body)["error"]
+            if not isinstance(info, dict):
+                raise TypeError
         except (orjson.JSONDecodeError, KeyError, TypeError):
-            info = {"type": "", "message": f"{self.base}: HTTP {response.status_code}"}
-        raise rebuild_error(info, response.status_code, self.base)
+            info = {"type": "", "message": f"{self.base}: HTTP {status}"}
+        raise rebuild_error(info, status, self.base)
 
     async def _get(self, name: str, kwargs: dict[str, Any]) -> bytes:
         op = OPERATIONS[name]
         params = encode_params(op, kwargs)
+        where = self._where(op)
         last: Exception | None = None
         for attempt in range(self.retries + 1):
             try:
-                response = await self._http().get(op.path, params=tuple(params))
+                status, body = await self._within(self._fetch(op, params), self.deadline, f"{where}: the response")
             except RETRYABLE as exc:
                 last = exc
             else:
-                if response.status_code < 500:
+                if status < 500:
                     self.state = "connected"
-                    if response.status_code >= 400:
-                        self._raise_for(response, response.content)
-                    return response.content
-                last = errors.UnavailableError(f"{self.base}: HTTP {response.status_code}")
+                    if status >= 400:
+                        self._raise_for(status, body)
+                    return body
+                last = errors.UnavailableError(f"{self.base}: HTTP {status}")
             if attempt < self.retries:
                 await self._pause(attempt)
         self.state = "offline"
         raise errors.UnavailableError(f"{self.base}: unreachable after {self.retries + 1} attempts ({_describe(last)})")
 
+    async def _fetch(self, op: Operation, params: list[tuple[str, Any]]) -> tuple[int, bytes]:
+        """One GET: its status and its decoded body (none for a 5xx)."""
+        client = self._http()
+        response = await client.send(client.build_request("GET", op.path, params=params), stream=True)
+        try:
+            if response.status_code >= 500:
+                return response.status_code, b""
+            return response.status_code, await self._read(response, self._where(op))
+        finally:
+            await response.aclose()
+
     async def _call(self, operation: str, /, **kwargs: Any) -> Any:
-        # ``operation`` is positional-only: the keyword arguments are the operation's own (``name=`` among them).
-        return wire.loads(await self._get(operation, kwargs))
+        return _loads(await self._get(operation, kwargs), self._where(OPERATIONS[operation]))
 
     async def _call_as(self, kind: type[T], operation: str, /, **kwargs: Any) -> T:
         """``_call`` for an operation that answers a ``kind``; another answer is a malformed response."""
@@ -169,50 +259,67 @@ class HttpSource:
         return value
 
     async def _stream(self, operation: str, /, **kwargs: Any) -> AsyncIterator[Any]:
-        """Items of an NDJSON stream; a broken connection resumes after the last item."""
+        """Items of an NDJSON stream; a broken connection resumes after the last item.
+
+        The retries are a budget for the whole operation: a server that sends
+        an item and then breaks the connection, again and again, exhausts it.
+        """
         op = OPERATIONS[operation]
+        where = self._where(op)
         delivered = 0
         last_key: str | None = None  # of the last item delivered, for ``op.resume_after``
-        attempt = 0
+        broken = 0
+        answered = False  # whether any connection got as far as a response
         while True:
-            if delivered and not op.resumable:
-                self.state = "offline"
-                raise errors.UnavailableError(f"{self.base}: {op.path} stream broke after {delivered} items; run it again")
             params = encode_params(op, kwargs)
-            if delivered:
+            if delivered:  # resume after the last item's key where the operation allows, else after a count
                 params += [(op.resume_after, last_key)] if op.resume_after and last_key else [("skip", str(delivered))]
             try:
-                async with self._http().stream("GET", op.path, params=tuple(params)) as response:
+                response = await self._open(op, params)
+                answered = True
+                try:
                     if response.status_code >= 500:
-                        raise errors.UnavailableError(f"{self.base}: HTTP {response.status_code}")
+                        raise errors.UnavailableError(f"HTTP {response.status_code}")
                     if response.status_code >= 400:
-                        self._raise_for(response, await response.aread())
+                        body = await self._within(self._read(response, where), self.deadline, f"{where}: the error response")
+                        self._raise_for(response.status_code, body)
                     self.state = "connected"
-                    async for line in response.aiter_lines():
+                    async for line in Body(response, where).lines(self.max_line, self.deadline):
                         if not line:
                             continue
                         try:
                             raw = orjson.loads(line)
                         except orjson.JSONDecodeError as exc:
-                            raise errors.MalformedError(f"{self.base}/api/v1/{op.path}", delivered + 1, f"invalid NDJSON from server: {exc}") from None
+                            raise errors.MalformedError(where, delivered + 1, f"invalid NDJSON from server: {exc}") from None
                         if isinstance(raw, dict) and raw.get("end") is True:
                             return
-                        if isinstance(raw, dict) and "error" in raw and set(raw) == {"error"}:
+                        if isinstance(raw, dict) and "error" in raw and set(raw) == {"error"} and isinstance(raw["error"], dict):
                             raise rebuild_error(raw["error"], 200, self.base)
                         delivered += 1
-                        attempt = 0
                         item = wire.untag(raw)
                         last_key = _item_key(item) or last_key
                         yield item
-                raise errors.UnavailableError(f"{self.base}: stream ended without its end marker")
+                finally:
+                    await response.aclose()
+                raise errors.UnavailableError("the stream ended without its end marker")
+            except errors.StalledError:
+                self.state = "offline"
+                raise
             except (*RETRYABLE, errors.UnavailableError) as exc:
-                if attempt >= self.retries or (delivered and not op.resumable):
+                broken += 1
+                if delivered and not op.resumable:
                     self.state = "offline"
                     raise errors.UnavailableError(
-                        f"{self.base}: stream broken after {delivered} items, gave up after {attempt + 1} attempts ({_describe(exc)})"
+                        f"{where}: the stream broke after {delivered:,} items; run it again ({_describe(exc)})"
                     ) from None
-                await self._pause(attempt)
-                attempt += 1
+                if broken > self.retries:
+                    self.state = "offline"
+                    if not answered:
+                        raise errors.UnavailableError(f"{self.base}: unreachable after {broken} attempts ({_describe(exc)})") from None
+                    raise errors.UnavailableError(
+                        f"{where}: the stream broke {broken} times ({delivered:,} items received); gave up ({_describe(exc)})"
+                    ) from None
+                await self._pause(broken - 1)
 
     # DataSource ------------------------------------------------------------
 
@@ -305,28 +412,44 @@ class HttpSource:
 
     async def watch(self, path: str = "", filters: Any = None) -> AsyncIterator[list[Any]]:
         """Live events over Server-Sent Events; reconnects for ever, resuming after
-        the last event received (``Last-Event-ID``), so nothing arrives twice."""
+        the last event received (``Last-Event-ID``), so nothing arrives twice.
+
+        ``state`` is ``connected`` only while bytes arrive: a connection silent
+        for ``idle_timeout`` seconds (no event, no heartbeat) is dropped and
+        resumed. What the server says about the gap on resuming (events that
+        left its buffer, or its restart) comes first in the next batch, as a
+        marker with ``seq`` 0.
+        """
         op = OPERATIONS["watch"]
+        where = self._where(op)
         params = encode_params(op, {"path": path, "filters": filters})
         last_id: str | None = None
         epoch, last_seq, attempt = "", 0, 0
-        timeout = httpx.Timeout(connect=5.0, read=self.idle_timeout, write=10.0, pool=10.0)
+        loop = asyncio.get_running_loop()
+
+        def alive() -> None:
+            self.state = "connected"
+
         while True:
             headers = {"accept": "text/event-stream", **({"last-event-id": last_id} if last_id else {})}
+            opened = loop.time()
             try:
-                async with self._http().stream("GET", op.path, params=tuple(params), headers=headers, timeout=timeout) as response:
+                response = await self._open(op, params, headers=headers, read=self.idle_timeout)
+                try:
                     if 400 <= response.status_code < 500:
-                        self._raise_for(response, await response.aread())
+                        body = await self._within(self._read(response, where), self.deadline, f"{where}: the error response")
+                        self._raise_for(response.status_code, body)
                     if response.status_code >= 500:
                         raise errors.UnavailableError(f"{self.base}: HTTP {response.status_code}")
-                    self.state = "connected"
-                    attempt = 0
-                    async for event, message_id, data in sse_messages(response.aiter_lines()):
+                    lines = Body(response, where).lines(self.max_line, self.idle_timeout)
+                    async for event, message_id, data in sse_messages(lines, self.max_line, where, alive):
                         if event == "error":
-                            raise rebuild_error(orjson.loads(data)["error"], 200, self.base)
+                            raise _sse_error(data, where, self.base)
+                        batch = _loads(data, where)
+                        if not isinstance(batch, list) or not all(hasattr(e, "seq") for e in batch):
+                            raise errors.MalformedError(where, None, "the server sent an event batch that is not a list of events")
                         if message_id:
                             last_id = message_id
-                        batch = wire.loads(data)
                         new_epoch = (message_id or "").rpartition(":")[0]
                         if new_epoch and new_epoch != epoch:
                             epoch, last_seq = new_epoch, 0
@@ -334,8 +457,12 @@ class HttpSource:
                         last_seq = max([last_seq, *(e.seq for e in fresh)])
                         if fresh:
                             yield fresh
-            except (*RETRYABLE, httpx.ReadTimeout, errors.UnavailableError):
-                pass
+                finally:
+                    await response.aclose()
+            except (*RETRYABLE, errors.UnavailableError):
+                pass  # StalledError included: a stalled stream is a dead one
+            if loop.time() - opened >= HEALTHY_SECONDS:
+                attempt = 0  # a connection that lived resets the backoff; one that breaks at once does not
             await self._pause(min(attempt, 5))
             attempt += 1
 
@@ -370,21 +497,57 @@ def _item_key(item: Any) -> str | None:
     return key if isinstance(key, str) else None
 
 
-async def sse_messages(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str, str]]:
-    """``(event, id, data)`` of each Server-Sent Events message; comments skipped."""
-    event, message_id = "message", ""
+def _loads(data: bytes | str, where: str) -> Any:
+    """``wire.loads``, its errors naming the URL."""
+    try:
+        return wire.loads(data)
+    except errors.MalformedError as exc:
+        if exc.path != "response":
+            raise
+        raise errors.MalformedError(where, None, exc.reason) from None
+
+
+def _sse_error(data: str, where: str, base: str) -> errors.DriftdeckError:
+    """The error an ``event: error`` message describes."""
+    try:
+        info = orjson.loads(data)["error"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return errors.MalformedError(where, None, "the server sent an unreadable error event")
+    if not isinstance(info, dict):
+        return errors.MalformedError(where, None, "the server sent an unreadable error event")
+    return rebuild_error(info, 200, base)
+
+
+async def sse_messages(
+    lines: AsyncIterator[bytes], max_message: int, where: str, on_line: Callable[[], None] | None = None
+) -> AsyncIterator[tuple[str, str, str]]:
+    """``(event, id, data)`` of each Server-Sent Events message; comments skipped.
+
+    Args:
+        lines: The stream's lines, without their line ends.
+        max_message: Most bytes of ``data`` one message may gather.
+        where: The URL, for error messages.
+        on_line: Called for every line (heartbeats included): the stream is alive.
+    """
+    event, message_id, size = "message", "", 0
     data: list[str] = []
-    async for line in lines:
-        if not line:
+    async for raw in lines:
+        if on_line is not None:
+            on_line()
+        if not raw:
             if data:
                 yield event, message_id, "\n".join(data)
-            event, message_id, data = "message", "", []
+            event, message_id, data, size = "message", "", [], 0
             continue
-        if line.startswith(":"):
+        if raw.startswith(b":"):
             continue
+        line = raw.decode("utf-8", errors="replace")
         field, _, value = line.partition(":")
         value = value[1:] if value.startswith(" ") else value
         if field == "data":
+            size += len(raw) + 1
+            if size > max_message:
+                raise errors.MalformedError(where, None, f"the server sent an event larger than {size_text(max_message)}; refused")
             data.append(value)
         elif field == "id":
             message_id = value

@@ -87,7 +87,9 @@ class WatchHub:
         try:
             last = 0
             if after is not None and after[0] != self.epoch:
-                yield [marker(0, "notice", "the server restarted: events between the two connections were not seen")]
+                same_server = after[0].partition(".")[0] == self.epoch.partition(".")[0]
+                why = "the server restarted its watch (nobody listened for a while)" if same_server else "the server restarted"
+                yield [marker(0, "notice", f"{why}: events during the outage were not seen")]
             elif after is not None:
                 last = after[1]
                 oldest = self.events[0].seq if self.events else last + 1

@@ -39,6 +39,15 @@ def test_a_source_that_starts_over_keeps_rising_and_gaps_stay_gaps() -> None:
     assert [e.seq for e in out] == [4, 5, 6, 11]  # input 3..6 missed: output 7..10 missing too
 
 
+def test_a_transport_marker_gets_the_next_number_and_the_gap_stays_a_gap() -> None:
+    sequencer = Sequencer()
+    sequencer.number(stream(1, 3))
+    lost = FsEvent(0, "lost", "", 0, 0, lost=2, detail="events left the server's buffer while disconnected")
+    out = sequencer.number([lost, *stream(6, 2)])  # input 4 and 5 left the buffer
+    assert [(e.seq, e.type) for e in out] == [(4, "lost"), (7, "created"), (8, "created")]
+    assert sequencer.number(stream(8, 1))[0].seq == 9
+
+
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 5), st.integers(0, 6)), max_size=30))
 def test_numbers_strictly_increase_whatever_the_streams(steps: list[tuple[bool, int, int]]) -> None:
     sequencer = Sequencer()

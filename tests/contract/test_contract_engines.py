@@ -64,3 +64,4 @@ async def test_snapshot_diff_and_entry(source, contract_root: Path) -> None:
     assert sorted(got["EntryDiff"], key=key) == sorted(want["EntryDiff"], key=key)
     changed = next(e for e in got["EntryDiff"] if e.category == "changed" and e.path.endswith(".json"))
     assert await source.diff_entry(a, b, changed.path) == await local.diff_entry(a, b, changed.path)
+    assert await source.snapshot_path(a) == await local.snapshot_path(a)

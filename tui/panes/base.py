@@ -35,8 +35,17 @@ class DeckPane(TabPane):
         return deck_host(self.app).source
 
     def report(self, error: BaseException) -> None:
-        """Show an error as a notification: one line, never a traceback."""
-        self.notify(error_message(error), title=self.PANE_TITLE, severity="error", timeout=8)
+        """Show an error in one line, never a traceback: a notification, or, when the
+        source is unreachable, a line in the pane (and one notification per outage)."""
+        report_error = getattr(self.app, "report_error", None)
+        if report_error is None:  # a pane tested on its own, outside the deck
+            self.notify(error_message(error), title=self.PANE_TITLE, severity="error", timeout=8)
+            return
+        retries = type(self).retry_after_outage is not DeckPane.retry_after_outage
+        report_error(error, self, title=self.PANE_TITLE, retry=self.retry_after_outage if retries else None)
+
+    def retry_after_outage(self) -> None:
+        """Load again what an unreachable source made fail (called once it answers); default: nothing."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:

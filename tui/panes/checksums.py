@@ -15,7 +15,7 @@ from textual.widgets import OptionList
 from textual.worker import Worker
 
 from backends.checksums.models import CATEGORIES, OK, ChecksumEntry, ChecksumProgress, ChecksumSummary
-from backends.errors import ForbiddenError
+from backends.errors import ForbiddenError, UnavailableError
 from backends.models import text_matches
 from tui.export import export_path
 from tui.errors import error_message
@@ -202,10 +202,18 @@ class ChecksumsPane(DeckPane):
             except Exception as exc:
                 run.error = str(exc)
                 self.report(exc)
+                if isinstance(exc, UnavailableError):
+                    break  # the rest waits for the source to come back (retry_after_outage)
             finally:
                 run.running = False
                 self._dirty.add(manifest)
         self.call_later(self._flush)
+
+    def retry_after_outage(self) -> None:
+        """List the manifests again and verify those the outage broke or kept waiting."""
+        for manifest in [m for m, run in self._runs.items() if run.error is not None]:
+            self._runs.pop(manifest)
+        self._load_manifests()
 
     def _cancel(self) -> bool:
         """Stop the running verification and empty the queue; whether anything was running."""

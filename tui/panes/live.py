@@ -110,6 +110,7 @@ class LivePane(DeckPane):
         self._head_key: tuple[object, ...] | None = None
         self._banner_shown: tuple[str, str] | None = None
         self._sequence = Sequencer()  # numbers keep rising across watch restarts
+        self._gaps: set[tuple[str, int]] = set()  # (type, wall_ns) of the markers a server sent about a gap
 
     def compose(self) -> ComposeResult:
         yield Static("", id="live-head")
@@ -154,11 +155,23 @@ class LivePane(DeckPane):
     async def _watch(self, path: str, spec: WatchFilter) -> None:
         try:
             async for batch in self.source.watch(path, spec):
+                if batch and batch[0].seq == 0 and batch[0].is_marker:
+                    self._gap(batch[0])
                 self.ingest(self._sequence.number(batch))
         except Exception as exc:
             self._error = str(exc)
             self._draw_head()
             raise
+
+    def _gap(self, marker: FsEvent) -> None:
+        """A remote source resumed its stream and says what the gap cost: shown as a banner."""
+        self._gaps.add((marker.type, marker.wall_ns))
+        if marker.type == "lost":
+            count = "an unknown number of" if marker.lost is None else f"{marker.lost:,}"
+            self._banner = ("-lost", f"⚠ reconnected: {count} events may have been missed while offline ({marker.detail})")
+        else:
+            self._banner = ("-lost", f"⚠ reconnected — {marker.detail}")
+        self._draw_banner()
 
     def ingest(self, batch: list[FsEvent]) -> None:
         """Take a batch from the source (also how tests feed a known stream)."""
@@ -188,12 +201,15 @@ class LivePane(DeckPane):
     def _tick(self) -> None:
         self._draw_stats()
         self._draw_status()
+        self._draw_head()  # a remote source's connection shows in the head
 
     def _absorb(self, batch: list[FsEvent]) -> None:
         if self._recorder is not None:
             self._record(batch)
         self.stats.add(batch)
         for event in batch:
+            if (event.type, event.wall_ns) in self._gaps:
+                continue  # its banner is up already (_gap)
             if event.type == "lost":
                 count = "an unknown number of" if event.lost is None else f"{event.lost:,}"
                 self._banner = ("-lost", f"⚠ {count} events lost ({event.detail}); reconciling with a rescan…")
@@ -242,19 +258,31 @@ class LivePane(DeckPane):
 
     def _draw_head(self) -> None:
         recording = None if self._recorder is None else (self._record_path, self._recorder.count // 1000)
-        key = (self.path, self.paused, self.following, recording, deck_host(self.app).source_label)
+        connection = self._connection()
+        key = (self.path, self.paused, self.following, recording, deck_host(self.app).source_label, connection)
         if key == self._head_key:
             return
         self._head_key = key
         where = self.path or "."
         state = "paused" if self.paused else ("following" if self.following else "scrolled back")
+        style = "bold reverse" if self.paused else "bold"
+        if connection is not None:  # not following anything while offline
+            state, style = (f"paused · {connection}" if self.paused else connection), "bold reverse"
         head = Text.assemble(
-            ("watching ", "bold"), (deck_host(self.app).source_label, "bold"), f" · path {where} · ",
-            (state, "bold reverse" if self.paused else "bold"),
+            ("watching ", "bold"), (deck_host(self.app).source_label, "bold"), f" · path {where} · ", (state, style),
         )
         if self._recorder is not None:
             head.append(f" · ● recording to {self._record_path}", style="bold red")
         self.query_one("#live-head", Static).update(head)
+
+    def _connection(self) -> str | None:
+        """What the head says instead of following while a remote source is not connected."""
+        state = getattr(self.source, "state", None)
+        if state is None or state == "connected" or not self._started or self._error:
+            return None
+        if state == "connecting":
+            return "connecting…"
+        return "offline" if state == "offline" else f"offline · {state}"
 
     def _draw_status(self) -> None:
         if self._error:

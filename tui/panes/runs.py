@@ -117,6 +117,9 @@ class RunsPane(DeckPane):
         self._generation += 1
         self._scan(self._generation)
 
+    def retry_after_outage(self) -> None:
+        self.reload()
+
     def _flush_every(self, seconds: float | None) -> None:
         """Merge streamed runs every ``seconds`` (``None`` stops merging)."""
         if self._flush_timer is not None:

@@ -487,6 +487,12 @@ class SnapshotsPane(DeckPane):
     def action_rerun(self) -> None:
         self._start_diff()
 
+    def retry_after_outage(self) -> None:
+        if self._baseline is None or self._candidate is None:
+            self._load()
+        else:
+            self._start_diff()
+
     def action_back(self) -> None:
         """Escape: close an input, cancel a running comparison, or go back to the tree."""
         for field_id in ("snap-export", "snap-filter"):

@@ -495,6 +495,12 @@ class WalPane(DeckPane):
         if self._pair is not None:
             self.open_pair(self._pair)
 
+    def retry_after_outage(self) -> None:
+        if not self._pairs:
+            self._load_pairs()
+        else:
+            self.action_rerun()
+
     def action_escape(self) -> None:
         field = self.query_one("#wal-filter", Input)
         if field.display or self._filtered is not None or self._searching:

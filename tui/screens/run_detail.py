@@ -208,7 +208,21 @@ class RunDetailScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(error_message(event.worker.error), severity="error", timeout=8)
+            report_error = getattr(self.app, "report_error", None)
+            if report_error is None:
+                self.notify(error_message(event.worker.error), severity="error", timeout=8)
+                return
+            retry = {"detail": self._load_detail, "timeline": self._reload_timeline, "preview": self._reload_preview}.get(event.worker.group)
+            report_error(event.worker.error, self, retry=retry, after=self.query_one(SourceBar))
+
+    def _reload_timeline(self) -> None:
+        self._events.clear()
+        self._load_timeline()
+
+    def _reload_preview(self) -> None:
+        index = self.query_one("#artifacts", OptionList).highlighted
+        if self.detail is not None and index is not None and index < len(self.detail.artifacts):
+            self._load_preview(self.detail.artifacts[index])
 
     def action_focus_part(self, widget_id: str) -> None:
         """Focus one part of the screen by its id."""

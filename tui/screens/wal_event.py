@@ -119,7 +119,11 @@ class WalEventScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(error_message(event.worker.error), severity="error", timeout=8)
+            report_error = getattr(self.app, "report_error", None)
+            if report_error is None:
+                self.notify(error_message(event.worker.error), severity="error", timeout=8)
+                return
+            report_error(event.worker.error, self, retry=self._load, after=self.query_one(SourceBar))
 
     def action_back(self) -> None:
         self.dismiss()
