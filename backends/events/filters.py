@@ -19,15 +19,14 @@ import functools
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from backends.confine import NOFOLLOW, open_read
 from backends.events.model import WatchFilter
-from backends.patterns import PatternError, compile_pattern
+from backends.patterns import Pattern, PatternError, compile_pattern
 
 
 @functools.lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> Any:
+def _glob_regex(pattern: str) -> Pattern:
     """Regex for one glob segment sequence (``**`` crosses ``/``)."""
     out, i = [], 0
     while i < len(pattern):
@@ -58,12 +57,12 @@ def _glob_regex(pattern: str) -> Any:
         else:
             out.append(re.escape(ch))
         i += 1
-    # On RE2 (linear time): globs come from clients too, and "**/**/**/..." over a long path
-    # backtracks polynomially on ``re``.
+    # Time-limited (backends.patterns): globs come from clients too, and "**/**/**/..." over a
+    # long path backtracks polynomially.
     try:
-        return compile_pattern("(?s)" + "".join(out) + r"\z")
+        return compile_pattern("(?s)" + "".join(out) + r"\Z")
     except PatternError:  # e.g. "[]": no valid character class; match the text literally
-        return compile_pattern("(?s)" + re.escape(pattern) + r"\z")
+        return compile_pattern("(?s)" + re.escape(pattern) + r"\Z")
 
 
 def glob_matches(pattern: str, path: str) -> bool:
@@ -81,7 +80,7 @@ def glob_matches(pattern: str, path: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    regex: Any  # an RE2 pattern (see _glob_regex)
+    regex: Pattern  # time-limited (see _glob_regex)
     negate: bool
     dir_only: bool
     anchored: bool

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Callable, Mapping
 
-from backends.patterns import PatternError, compile_pattern
+from backends.patterns import Pattern, PatternError, compile_pattern
 from backends.errors import MalformedError
 from backends.snapshots.globs import glob_regex
 from backends.snapshots.models import SnapshotRules
@@ -201,8 +201,8 @@ class CompiledRules:
     rules: SnapshotRules
 
     @cached_property
-    def line_regexes(self) -> tuple[Any, ...]:
-        """The ``ignore_lines`` patterns on RE2 (linear time: they come from users and clients)."""
+    def line_regexes(self) -> tuple[Pattern, ...]:
+        """The ``ignore_lines`` patterns, time-limited (they come from users and clients)."""
         return tuple(compile_pattern(r) for r in self.rules.ignore_lines) if self.rules.apply else ()
 
     @cached_property
