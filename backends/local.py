@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import os
+import stat
 import threading
 from typing import AsyncIterator, Iterator
 
 import orjson
 
 from backends.checksums.local import ChecksumsLocal
-from backends.confine import inside
+from backends.confine import inside, not_regular
 from backends.errors import ForbiddenError, NotFoundError, UnreadableError, os_reason
 from backends.events.local import EventsLocal
 from backends.globwalk import is_wildcard, walk_glob
@@ -171,15 +172,19 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
         record_rel = f"{key}/{self.layout.record}"
         record: str | None = record_rel  # None when there is no record to page through
         try:
-            record_size = os.stat(self._resolve(record_rel)).st_size
+            record_stat = os.stat(self._resolve(record_rel))
+            record_size = record_stat.st_size
+            if not stat.S_ISREG(record_stat.st_mode):  # a FIFO or a directory: never paged (nor waited on)
+                problems.append(Problem(record_rel, None, f"unreadable: {not_regular(record_stat.st_mode)}"))
+                record, record_size = None, 0
         except ForbiddenError as exc:
             problems.append(Problem(record_rel, None, str(exc).split(": ", 1)[1]))
             record, record_size = None, 0
         except FileNotFoundError:
             record, record_size = None, 0
-        except OSError as exc:
+        except OSError as exc:  # what cannot be looked at cannot be paged either
             problems.append(Problem(record_rel, None, f"unreadable: {os_reason(exc)}"))
-            record_size = 0
+            record, record_size = None, 0
         artifacts, artifact_problems = list_artifacts(self.root, key, self.layout)
         problems.extend(artifact_problems)
         problems.extend(a.problem for a in artifacts if a.problem is not None)
@@ -262,9 +267,7 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
             st = os.lstat(abs_path)
         except OSError as exc:
             return FileEntry(rel, "other", 0, 0.0, error=os_reason(exc))
-        import stat as stat_mod
-
-        if stat_mod.S_ISLNK(st.st_mode):
+        if stat.S_ISLNK(st.st_mode):
             try:
                 target: str | None = os.readlink(abs_path)
             except OSError:
@@ -272,7 +275,7 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
             if target is not None and not inside(self._real_root, os.path.realpath(abs_path)):
                 target = OUTSIDE_TARGET  # where a link out of the root points is not the client's business
             return FileEntry(rel, "symlink", st.st_size, st.st_mtime, target=target)
-        kind = "dir" if stat_mod.S_ISDIR(st.st_mode) else "file" if stat_mod.S_ISREG(st.st_mode) else "other"
+        kind = "dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
         return FileEntry(rel, kind, st.st_size, st.st_mtime)
 
     async def read_range(self, path: str, offset: int, length: int) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures.thread  # noqa: F401 - asyncio.to_thread imports it lazily, where nobody cannot
 import json
 import os
 from pathlib import Path
@@ -146,3 +147,22 @@ async def test_symlinks_never_lead_reads_outside_the_root(tmp_path: Path) -> Non
     assert detail.record_path is None and any("outside the source root" in str(p) for p in detail.problems)
     with pytest.raises(ForbiddenError):
         await source.run_events("r1")
+
+
+def test_a_record_that_cannot_be_read_is_a_problem_of_the_run_not_a_page_to_fetch(unprivileged_tmp: Path) -> None:
+    fifo = write_run(unprivileged_tmp, "fifo")
+    os.mkfifo(fifo / "run_record.jsonl")
+    locked = write_run(unprivileged_tmp, "locked", record=[{"event_id": "e1", "kind": "K"}])
+    locked.chmod(0)  # nothing in it can even be looked at
+
+    async def details() -> list[tuple[str | None, list[str]]]:
+        source = LocalSource(str(unprivileged_tmp))
+        found = [await source.get_run("fifo"), await source.get_run("locked")]
+        return [(d.record_path, [str(p) for p in d.problems]) for d in found]
+
+    try:
+        [(fifo_record, fifo_problems), (locked_record, locked_problems)] = run_unprivileged(lambda: asyncio.run(details()))
+    finally:
+        locked.chmod(0o755)
+    assert fifo_record is None and "runs/fifo/run_record.jsonl: unreadable: a FIFO, not a regular file" in fifo_problems
+    assert locked_record is None and "runs/locked/run_record.jsonl: unreadable: Permission denied" in locked_problems

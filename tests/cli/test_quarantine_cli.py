@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,18 @@ def test_quarantine_list_does_not_import_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True, text=True)
     assert result.stdout.strip().endswith("clean"), result.stderr
+
+
+def test_show_names_a_record_that_is_not_a_file_and_shows_the_rest(run_cli, small_workspace: Path) -> None:
+    run = small_workspace / "runs" / "run-a"
+    (run / "run_record.jsonl").unlink()
+    os.mkfifo(run / "run_record.jsonl")  # opened without O_NONBLOCK, this would wait for a writer forever
+    before = tree_fingerprint(small_workspace)
+    for extra in ((), ("--json",)):
+        result = run_cli("quarantine", "show", "run-a", "-s", str(small_workspace), *extra)
+        assert result.returncode == 0, result.stderr
+        assert "warning: runs/run-a/run_record.jsonl: unreadable: a FIFO, not a regular file" in result.stderr
+        assert result.stderr.count("run_record.jsonl") == 1
+        assert "receipt-drift.json" in result.stdout
+    assert json.loads(result.stdout)["record_path"] is None
+    assert tree_fingerprint(small_workspace) == before

@@ -9,6 +9,7 @@ from collections import Counter
 import click
 import orjson
 
+from backends.errors import UnreadableError
 from backends.models import RUN_STATES, RunDetail, RunEvent, RunQuery, RunSummary
 from backends.source import open_source
 
@@ -92,7 +93,7 @@ def _print_runs(runs: list[RunSummary]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: status, artifacts, evidence, newest events.")
 def show_command(run_id: str, source: str, event_count: int, as_json: bool) -> int:
     """One run: status, reason, quarantine artifacts, evidence and its newest record events."""
-    detail, events, total = asyncio.run(_load_run(source, run_id, max(0, event_count)))
+    detail, events, total, record_problem = asyncio.run(_load_run(source, run_id, max(0, event_count)))
     if as_json:
         body = detail.to_json()
         body["events_total"] = total
@@ -102,23 +103,31 @@ def show_command(run_id: str, source: str, event_count: int, as_json: bool) -> i
         _print_detail(detail, events, total)
     for problem in detail.problems:
         click.echo(f"warning: {problem}", err=True)
+    if record_problem is not None:
+        click.echo(f"warning: {record_problem}", err=True)
     return 0
 
 
-async def _load_run(spec: str, run_id: str, keep: int) -> tuple[RunDetail, list[RunEvent], int]:
+async def _load_run(spec: str, run_id: str, keep: int) -> tuple[RunDetail, list[RunEvent], int, str | None]:
+    """The run, the newest ``keep`` record events, how many there are, and why the record could not be read to its end."""
     source = open_source(spec)
     try:
         detail = await source.get_run(run_id)
         tail: list[RunEvent] = []
         total = 0
+        if detail.record_path is None:  # no record, or one that is not a file (its problem is listed)
+            return detail, tail, total, None
         cursor = None
         while True:
-            page = await source.run_events(detail.summary.key, cursor, limit=2000)
+            try:
+                page = await source.run_events(detail.summary.key, cursor, limit=2000)
+            except UnreadableError as exc:  # the run is still shown, its record named as unreadable
+                return detail, tail, total, str(exc)
             total += len(page.items)
             tail = (tail + list(page.items))[-keep:] if keep else []
             cursor = page.next_cursor
             if cursor is None:
-                return detail, tail, total
+                return detail, tail, total, None
     finally:
         await source.aclose()
 
