@@ -63,7 +63,9 @@ def update_command(directory: str, output: str, exclude: tuple[str, ...], as_jso
     if as_json:
         import orjson
 
-        sys.stdout.buffer.write(orjson.dumps(result.to_json(), option=orjson.OPT_APPEND_NEWLINE))
+        from tui.cli.json_output import dumps
+
+        sys.stdout.buffer.write(dumps(result.to_json(), option=orjson.OPT_APPEND_NEWLINE))
     else:
         click.echo(f"wrote {result.entries:,} entries ({result.bytes_hashed:,} bytes hashed) to {result.output}")
     for path, reason in result.skipped:

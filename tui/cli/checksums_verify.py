@@ -238,11 +238,13 @@ def _print_human(summary: ChecksumSummary, entries: list[ChecksumEntry]) -> None
 def _print_json(summary: ChecksumSummary, entries: list[ChecksumEntry]) -> None:
     import orjson
 
+    from tui.cli.json_output import dumps
+
     write = sys.stdout.buffer.write
     for entry in entries:
         body = entry.to_json()
         body["type"] = "entry"
         body["manifest"] = summary.manifest
-        write(orjson.dumps(body, option=orjson.OPT_APPEND_NEWLINE))
-    write(orjson.dumps(summary.to_json(), option=orjson.OPT_APPEND_NEWLINE))
+        write(dumps(body, option=orjson.OPT_APPEND_NEWLINE))
+    write(dumps(summary.to_json(), option=orjson.OPT_APPEND_NEWLINE))
     sys.stdout.flush()

@@ -20,6 +20,7 @@ from backends.events.stats import EventStats
 from backends.events.verify import KEEP, VerifyReport, verify_recording
 from backends.source import open_source
 from backends.spec import local_root
+from tui.cli.json_output import dumps
 
 SOURCE_HELP = "Workspace the directory belongs to (a path or URL); by default the directory itself."
 
@@ -86,7 +87,7 @@ def record_command(
     )
     summary["output"] = output
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(summary, option=orjson.OPT_APPEND_NEWLINE))
+        sys.stdout.buffer.write(dumps(summary, option=orjson.OPT_APPEND_NEWLINE))
     else:
         _print_record_summary(summary)
     return 0
@@ -266,7 +267,7 @@ def verify_command(file: str, source: str | None, as_json: bool) -> int:
         path = os.path.join(root, file)
     report = verify_recording(path, label=file)
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(report.to_json(), option=orjson.OPT_APPEND_NEWLINE))
+        sys.stdout.buffer.write(dumps(report.to_json(), option=orjson.OPT_APPEND_NEWLINE))
     else:
         _print_report(report)
     return report.exit_code

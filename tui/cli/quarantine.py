@@ -12,6 +12,7 @@ import orjson
 from backends.errors import UnreadableError
 from backends.models import RUN_STATES, RunDetail, RunEvent, RunQuery, RunSummary
 from backends.source import open_source
+from tui.cli import json_output
 
 SOURCE_OPTION = click.option(
     "--source", "-s", default=".", show_default=True, metavar="SOURCE", help="Workspace path or http(s) URL of `driftdeck serve`."
@@ -48,7 +49,7 @@ def list_command(source: str, states: tuple[str, ...], reasons: tuple[str, ...],
     if as_json:
         write = sys.stdout.buffer.write
         for run in runs:
-            write(orjson.dumps(run.to_json(), option=orjson.OPT_APPEND_NEWLINE))
+            write(json_output.dumps(run.to_json(), option=orjson.OPT_APPEND_NEWLINE))
     else:
         _print_runs(runs)
     for run in runs:
@@ -98,7 +99,7 @@ def show_command(run_id: str, source: str, event_count: int, as_json: bool) -> i
         body = detail.to_json()
         body["events_total"] = total
         body["events"] = [e.to_json() for e in events]
-        sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        sys.stdout.buffer.write(json_output.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
     else:
         _print_detail(detail, events, total)
     for problem in detail.problems:

@@ -12,7 +12,6 @@ import sys
 from typing import IO, Any, AsyncIterator, Callable, Protocol, TypeVar
 
 import click
-import orjson
 
 from backends.source import open_source
 from backends.spec import local_root
@@ -20,6 +19,7 @@ from backends.wal.diff import CONTEXT, WalDiffSummary, WalDivergence
 from backends.wal.progress import WalProgress
 from backends.wal.rules import DEFAULT_IGNORE, DEFAULT_REDACT, WalRules
 from backends.wal.validate import CODES, MAX_PROBLEMS, WalProblem, WalValidation
+from tui.cli.json_output import dumps
 
 SOURCE_OPTION = click.option(
     "--source", "-s", default=".", show_default=True, metavar="SOURCE",
@@ -96,15 +96,15 @@ class _JsonDocument:
         self.count = 0
 
     def start(self) -> None:
-        body = orjson.dumps(self.head)[:-1]
+        body = dumps(self.head)[:-1]
         self.out.write(body + (b"," if len(body) > 1 else b"") + f'"{self.list_name}":['.encode())
 
     def item(self, body: dict[str, Any]) -> None:
-        self.out.write((b",\n" if self.count else b"\n") + orjson.dumps(body))
+        self.out.write((b",\n" if self.count else b"\n") + dumps(body))
         self.count += 1
 
     def finish(self, summary: dict[str, Any]) -> None:
-        self.out.write(b'\n],"summary":' + orjson.dumps(summary) + b"}\n")
+        self.out.write(b'\n],"summary":' + dumps(summary) + b"}\n")
         self.out.flush()
 
 
