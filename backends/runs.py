@@ -13,7 +13,7 @@ import stat
 from datetime import datetime
 from typing import Any, Iterator
 
-from backends.confine import OPEN_FLAGS, NotRegularError, not_regular, open_read
+from backends.confine import OPEN_FLAGS, NotRegularError, confined_path, not_regular, open_read
 from backends.errors import ForbiddenError, MalformedError, os_reason
 from backends.globwalk import OnProblem, walk_glob
 from backends.jsonread import loads_located
@@ -259,13 +259,17 @@ def parse_evidence(root: str, evidence: Any) -> Iterator[EvidenceRef]:
 
 def evidence_exists(root: str, ref: str) -> bool | None:
     """Whether a relative evidence path exists under the root; ``None`` for URIs
-    and for paths that would leave the root (never looked at)."""
+    and for paths that would leave the root, through ``..`` or a symlink (never looked at)."""
     if "://" in ref:
         return None
     target = ref.split("#", 1)[0]
     if not target or target.startswith("/") or ".." in target.split("/"):
         return None
-    return os.path.lexists(os.path.join(root, target))
+    try:
+        real = confined_path(root, target)  # where the kernel would lead: self/up/../x must not probe outside
+    except ForbiddenError:
+        return None
+    return os.path.lexists(real)
 
 
 def read_events(abs_path: str, rel: str, offset: int, line: int, limit: int) -> tuple[list[RunEvent], int, int, bool]:

@@ -166,3 +166,29 @@ def test_a_record_that_cannot_be_read_is_a_problem_of_the_run_not_a_page_to_fetc
         locked.chmod(0o755)
     assert fifo_record is None and "runs/fifo/run_record.jsonl: unreadable: a FIFO, not a regular file" in fifo_problems
     assert locked_record is None and "runs/locked/run_record.jsonl: unreadable: Permission denied" in locked_problems
+
+
+async def test_evidence_behind_a_symlink_out_of_the_root_is_never_looked_at(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("exists outside\n")
+    root = tmp_path / "root"
+    refs = ["self/up/outside/secret.txt", "out/secret.txt", "link-out", "here.txt", "self/here.txt", "gone.txt", "dangling"]
+    write_run(root, "r", artifacts={"a.json": {"reason_code": "X", "evidence": refs}})
+    (root / "self").symlink_to(".")
+    (root / "up").symlink_to("..")
+    (root / "out").symlink_to(outside)
+    (root / "link-out").symlink_to(outside / "secret.txt")
+    (root / "here.txt").write_text("inside\n")
+    (root / "dangling").symlink_to("nowhere")
+    detail = await LocalSource(str(root)).get_run("r")
+    exists = {e.ref: e.exists for e in detail.artifacts[0].evidence}
+    assert exists == {
+        "self/up/outside/secret.txt": None,  # the kernel would climb out: not probed (was True)
+        "out/secret.txt": None,
+        "link-out": None,
+        "here.txt": True,
+        "self/here.txt": True,
+        "gone.txt": False,
+        "dangling": False,
+    }
