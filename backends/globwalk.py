@@ -44,6 +44,7 @@ def walk_glob(
     want_dirs: bool | None = None,
     on_problem: OnProblem = _ignore,
     confine: str | None = None,
+    keep_refused: bool = False,
 ) -> Iterator[tuple[str, tuple[str, ...]]]:
     """Yield paths under ``root`` matching ``pattern``, sorted, with captures.
 
@@ -58,6 +59,10 @@ def walk_glob(
             symlink loop met on the way.
         confine: A real (symlink-free) directory: symlinks that lead outside
             it are reported and neither followed nor yielded.
+        keep_refused: Yield such a symlink too when it matches the whole
+            pattern (after reporting it), for callers that open through
+            ``confine.confined_path`` and say why it is refused: a manifest or
+            WAL file that points out of the root is listed, not hidden.
 
     Yields:
         ``(relative_posix_path, captures)`` where ``captures`` are the names the
@@ -67,7 +72,7 @@ def walk_glob(
     if not segments:
         return
     seen: set[tuple[int, int]] = set()
-    walker = _Walker(want_dirs, on_problem, seen, confine)
+    walker = _Walker(want_dirs, on_problem, seen, confine, keep_refused)
     yield from walker.walk(root, "", segments, ())
 
 
@@ -100,11 +105,14 @@ def _join(rel: str, name: str) -> str:
 class _Walker:
     """The state of one ``walk_glob``: what to keep, where to report, where to stay."""
 
-    def __init__(self, want_dirs: bool | None, on_problem: OnProblem, seen: set[tuple[int, int]], confine: str | None) -> None:
+    def __init__(
+        self, want_dirs: bool | None, on_problem: OnProblem, seen: set[tuple[int, int]], confine: str | None, keep_refused: bool = False
+    ) -> None:
         self.want_dirs = want_dirs
         self.on_problem = on_problem
         self.seen = seen
         self.confine = confine
+        self.keep_refused = keep_refused
 
     def escapes(self, abs_path: str, rel_path: str) -> bool:
         """Whether a symlink at ``abs_path`` leads outside ``confine`` (reported if so)."""
@@ -127,6 +135,8 @@ class _Walker:
             abs_path = os.path.join(abs_dir, head)
             rel_path = _join(rel_dir, head)
             if self.confine is not None and os.path.islink(abs_path) and self.escapes(abs_path, rel_path):
+                if not rest and self.keep_refused:
+                    yield rel_path, captures
                 return
             if rest:
                 yield from self.walk(abs_path, rel_path, rest, captures)
@@ -141,6 +151,8 @@ class _Walker:
                 continue
             rel_path = _join(rel_dir, entry.name)
             if self.confine is not None and entry.is_symlink() and self.escapes(entry.path, rel_path):
+                if not rest and self.keep_refused:
+                    yield rel_path, (*captures, entry.name)
                 continue
             if rest:
                 if _is_dir(entry):

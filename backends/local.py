@@ -190,7 +190,7 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
         problems.extend(a.problem for a in artifacts if a.problem is not None)
         wal_files = tuple(
             f"{key}/{rel}"
-            for rel, _ in walk_glob(os.path.join(self.root, key), self.layout.wal, want_dirs=False, confine=self._real_root)
+            for rel, _ in walk_glob(os.path.join(self.root, key), self.layout.wal, want_dirs=False, confine=self._real_root, keep_refused=True)
         )
         return RunDetail(summary, status, status_rel, record, record_size, tuple(artifacts), wal_files, tuple(problems))
 
@@ -298,7 +298,8 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
     def _list_manifests(self) -> list[str]:
         found: set[str] = set()
         for glob in self.layout.manifests:
-            found.update(rel for rel, _ in walk_glob(self.root, glob, want_dirs=False, confine=self._real_root))
+            # keep_refused: a manifest linking out of the root is listed; verifying it says it is refused
+            found.update(rel for rel, _ in walk_glob(self.root, glob, want_dirs=False, confine=self._real_root, keep_refused=True))
         return sorted(found)
 
     async def list_snapshots(self) -> list[SnapshotInfo]:
@@ -330,7 +331,7 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
         for key, captures in walk_glob(self.root, self.layout.runs, want_dirs=True, confine=self._real_root):
             files = [
                 rel
-                for rel, _ in walk_glob(os.path.join(self.root, key), self.layout.wal, want_dirs=False, confine=self._real_root)
+                for rel, _ in walk_glob(os.path.join(self.root, key), self.layout.wal, want_dirs=False, confine=self._real_root, keep_refused=True)
             ]
             if not files:
                 continue

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from backends.checksums.verify import verify_manifest
+from backends.errors import ForbiddenError
 from backends.globwalk import walk_glob
 from backends.local import LocalSource
 from backends.models import Problem
@@ -79,3 +81,46 @@ async def test_local_source_lists_an_aliased_manifest_once_and_verifies_it(alias
         await source.aclose()
     summary = items[-1]
     assert summary.problem is None and summary.counts["ok"] == 1  # unlisted neighbours may add "new"
+
+
+def test_keep_refused_lists_a_match_that_links_out_of_the_root_after_reporting_it(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.sha256").write_text("")
+    root = tmp_path / "w"
+    (root / "d").mkdir(parents=True)
+    (root / "d" / "ok.sha256").write_text("")
+    (root / "d" / "out.sha256").symlink_to(outside / "x.sha256")
+    (root / "d" / "dir-out").symlink_to(outside)  # a directory out of the root is never entered, either way
+    (root / "SHA256SUMS").symlink_to("/etc/passwd")
+    real = os.path.realpath(root)
+    for keep in (False, True):
+        problems: list[Problem] = []
+        found = [rel for glob in ("**/*.sha256", "SHA256SUMS")
+                 for rel, _ in walk_glob(str(root), glob, want_dirs=False, on_problem=problems.append, confine=real, keep_refused=keep)]
+        assert found == (["d/ok.sha256", "d/out.sha256", "SHA256SUMS"] if keep else ["d/ok.sha256"])
+        assert {p.path for p in problems} == {"d/out.sha256", "d/dir-out", "SHA256SUMS"}
+
+
+async def test_a_manifest_and_a_wal_file_linking_out_are_listed_and_refused_when_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "SHA256SUMS").write_text(f"{hashlib.sha256(b'').hexdigest()}  empty\n")
+    (outside / "record.jsonl").write_text('{"v": 2, "id": 1, "ts_ms": 0, "run_id": "r", "kind": "k", "payload": {}}\n')
+    root = tmp_path / "w"
+    (root / "m").mkdir(parents=True)
+    (root / "m" / "SHA256SUMS").symlink_to(outside / "SHA256SUMS")
+    wal = root / "runs" / "r" / "wal"
+    wal.mkdir(parents=True)
+    (root / "runs" / "r" / "run_status.json").write_text('{"run_id": "r", "state": "READY"}')
+    (wal / "record.jsonl").symlink_to(outside / "record.jsonl")
+    (wal / "replay.jsonl").write_text('{"v": 2, "id": 1, "ts_ms": 0, "run_id": "r", "kind": "k", "payload": {}}\n')
+    source = LocalSource(str(root))
+    assert await source.list_manifests() == ["m/SHA256SUMS"]
+    with pytest.raises(ForbiddenError, match="m/SHA256SUMS: resolves outside the source root"):
+        [item async for item in source.verify_checksums("m/SHA256SUMS")]
+    [summary] = list(verify_manifest(str(root), "m/SHA256SUMS"))  # the engine of `checksums verify`: a summary saying so
+    assert summary.problem is not None and "m/SHA256SUMS: resolves outside the source root" in summary.problem.message
+    [pair] = await source.list_wal_pairs()
+    assert (pair.record, pair.replay) == ("runs/r/wal/record.jsonl", "runs/r/wal/replay.jsonl")
+    assert (await source.get_run("r")).wal_files == ("runs/r/wal/record.jsonl", "runs/r/wal/replay.jsonl")
