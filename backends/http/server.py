@@ -19,7 +19,7 @@ import hmac
 import ipaddress
 import os
 import threading
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 import orjson
 from starlette.applications import Starlette
@@ -361,8 +361,13 @@ def serve(
     allow_hosts: tuple[str, ...] = (),
     certfile: str | None = None,
     keyfile: str | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Serve ``root`` until interrupted (the body of ``driftdeck serve``).
+
+    ``on_ready`` runs once the workspace is open, before the server binds
+    (``driftdeck serve`` announces itself there, not before a broken
+    ``driftdeck.yaml`` has had its say).
 
     Raises:
         ForbiddenError: A non-loopback bind without a token, or a token shorter than ``MIN_TOKEN_CHARS``.
@@ -378,6 +383,8 @@ def serve(
     if bool(certfile) != bool(keyfile):
         raise errors.SourceSpecError("give both --certfile and --keyfile for TLS")
     source = LocalSource(root)
+    if on_ready is not None:
+        on_ready()
     app = create_app(source, token=token, allowed_hosts=serving_hosts(host, allow_hosts))
     uvicorn.run(
         app, host=host, port=port, log_level="info", access_log=False,

@@ -39,8 +39,9 @@ def serve_command(
 
     token = read_token(token_file, token_env)
     scheme = "https" if certfile else "http"
-    click.echo(f"serving {root} read-only on {scheme}://{host}:{port}/api/v1/ ({'token required' if token else 'no token'})", err=True)
-    serve(str(root), host=host, port=port, token=token, allow_hosts=allow_hosts, certfile=certfile, keyfile=keyfile)
+    announce = f"serving {root} read-only on {scheme}://{host}:{port}/api/v1/ ({'token required' if token else 'no token'})"
+    serve(str(root), host=host, port=port, token=token, allow_hosts=allow_hosts, certfile=certfile, keyfile=keyfile,
+          on_ready=lambda: click.echo(announce, err=True))
     return 0
 
 
