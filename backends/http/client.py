@@ -24,6 +24,7 @@ import random
 import ssl
 import time
 from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+from urllib.parse import quote, urlencode
 
 import httpx
 import orjson
@@ -197,7 +198,7 @@ class HttpSource:
         extra: dict[str, Any] = {}
         if read is not None:
             extra["timeout"] = httpx.Timeout(connect=5.0, read=read, write=10.0, pool=10.0)
-        request = client.build_request("GET", op.path, params=params, headers=headers, **extra)
+        request = client.build_request("GET", **_target(op, params), headers=headers, **extra)
         seconds = self.deadline if read is None else min(self.deadline, read)
         return await self._within(client.send(request, stream=True), seconds, f"{self._where(op)}: the response headers")
 
@@ -207,7 +208,7 @@ class HttpSource:
 
     def _raise_for(self, status: int, body: bytes) -> None:
         try:
-            info = orjson.loads(body)["error"]
+            info = wire.decode_json(body)["error"]
             if not isinstance(info, dict):
                 raise TypeError
         except (orjson.JSONDecodeError, KeyError, TypeError):
@@ -239,7 +240,7 @@ class HttpSource:
     async def _fetch(self, op: Operation, params: list[tuple[str, Any]]) -> tuple[int, bytes]:
         """One GET: its status and its decoded body (none for a 5xx)."""
         client = self._http()
-        response = await client.send(client.build_request("GET", op.path, params=params), stream=True)
+        response = await client.send(client.build_request("GET", **_target(op, params)), stream=True)
         try:
             if response.status_code >= 500:
                 return response.status_code, b""
@@ -288,7 +289,7 @@ class HttpSource:
                         if not line:
                             continue
                         try:
-                            raw = orjson.loads(line)
+                            raw = wire.decode_json(line)
                         except orjson.JSONDecodeError as exc:
                             raise errors.MalformedError(where, delivered + 1, f"invalid NDJSON from server: {exc}") from None
                         if isinstance(raw, dict) and raw.get("end") is True:
@@ -497,6 +498,26 @@ def _item_key(item: Any) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def _target(op: Operation, params: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The ``url`` and ``params`` of a request (for ``build_request``).
+
+    A value naming a file whose name is not UTF-8 (a string with surrogate
+    escapes, as the server sent it) is sent as those bytes, percent-escaped
+    (httpx would refuse to encode it), so that the server opens that file.
+    """
+    if not any(isinstance(value, str) and not value.isascii() and _has_surrogates(value) for _, value in params):
+        return {"url": op.path, "params": params}
+    return {"url": f"{op.path}?{urlencode(params, quote_via=quote, encoding='utf-8', errors='surrogateescape')}"}
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _loads(data: bytes | str, where: str) -> Any:
     """``wire.loads``, its errors naming the URL."""
     try:
@@ -510,7 +531,7 @@ def _loads(data: bytes | str, where: str) -> Any:
 def _sse_error(data: str, where: str, base: str) -> errors.DriftdeckError:
     """The error an ``event: error`` message describes."""
     try:
-        info = orjson.loads(data)["error"]
+        info = wire.decode_json(data)["error"]
     except (orjson.JSONDecodeError, KeyError, TypeError):
         return errors.MalformedError(where, None, "the server sent an unreadable error event")
     if not isinstance(info, dict):

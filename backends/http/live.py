@@ -20,7 +20,6 @@ from collections import deque
 from dataclasses import replace
 from typing import Any, AsyncIterator
 
-import orjson
 
 from backends.errors import DriftdeckError, UnavailableError
 from backends.events.filters import EventFilter
@@ -242,7 +241,7 @@ async def sse_stream(batches: AsyncIterator[list[FsEvent]], epoch: str, heartbea
             except StopAsyncIteration:
                 return
             except DriftdeckError as exc:
-                yield b"event: error\ndata: " + orjson.dumps(wire.error_body(exc)) + b"\n\n"
+                yield b"event: error\ndata: " + wire.encode_json(wire.error_body(exc)) + b"\n\n"
                 return
             pending = None
             last = max((event.seq for event in batch), default=0)

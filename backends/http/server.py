@@ -20,9 +20,11 @@ import ipaddress
 import os
 import threading
 from typing import Any, AsyncIterator, Callable
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -189,7 +191,7 @@ def _root_strings(source: Any) -> tuple[str, ...]:
 
 def _handler(source: Any, op: Operation, hide: tuple[str, ...]) -> Any:
     async def handle(request: Request) -> Response:
-        query = request.query_params
+        query = _query_params(request)
         skip = 0
         try:
             if op.kind == "stream" and op.resumable and "skip" in query:
@@ -214,13 +216,13 @@ def _handler(source: Any, op: Operation, hide: tuple[str, ...]) -> Any:
                 name = os.path.basename(hide[-1]) or "."
                 result = dataclasses.replace(result, root=name, spec=name)  # never the absolute root
         except errors.DriftdeckError as exc:
-            return Response(orjson.dumps(wire.error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
+            return Response(wire.encode_json(wire.error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
         if op.kind == "bytes":
             return Response(result, media_type="application/octet-stream")
         body = wire.dumps(result)
         if len(body) > MAX_RESPONSE_BYTES:
             too_big = errors.UnreadableError(f"{op.path}: the answer would be {len(body):,} bytes (at most {MAX_RESPONSE_BYTES:,}): ask for less")
-            return Response(orjson.dumps(wire.error_body(too_big, hide)), status_code=413, media_type="application/json")
+            return Response(wire.encode_json(wire.error_body(too_big, hide)), status_code=413, media_type="application/json")
         return Response(body, media_type="application/json")
 
     return handle
@@ -232,7 +234,7 @@ def _sse_handler(hubs: Any, op: Operation, heartbeat: float, hide: tuple[str, ..
 
     async def handle(request: Request) -> Response:
         try:
-            kwargs = parse_params(op, request.query_params)
+            kwargs = parse_params(op, _query_params(request))
             path = kwargs.get("path", "")
             filters = kwargs.get("filters") or WatchFilter()
             if not isinstance(filters, WatchFilter):
@@ -240,11 +242,22 @@ def _sse_handler(hubs: Any, op: Operation, heartbeat: float, hide: tuple[str, ..
             hub = await hubs.hub(path, filters)
             batches = hub.subscribe(parse_last_event_id(request.headers.get("last-event-id")), client_view(path, filters))
         except errors.DriftdeckError as exc:
-            return Response(orjson.dumps(wire.error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
+            return Response(wire.encode_json(wire.error_body(exc, hide)), status_code=status_of(exc), media_type="application/json")
         headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
         return StreamingResponse(sse_stream(batches, hub.epoch, heartbeat), media_type="text/event-stream", headers=headers)
 
     return handle
+
+
+def _query_params(request: Request) -> QueryParams:
+    """The query parameters; percent-escaped bytes that are not UTF-8 kept as surrogate escapes.
+
+    File names need not be UTF-8: a client sends the bytes of such a name
+    percent-escaped (``HttpSource`` does), and the name given back to the
+    filesystem must be those bytes, not U+FFFD (Starlette's decoding).
+    """
+    raw = request.scope.get("query_string", b"").decode("latin-1")
+    return QueryParams(parse_qsl(raw, keep_blank_values=True, encoding="utf-8", errors="surrogateescape"))
 
 
 def _without(query: Any, name: str) -> Any:
@@ -283,7 +296,7 @@ async def _ndjson(first: list[Any], iterator: AsyncIterator[Any], hide: tuple[st
                 yield _item_line(item)
         yield b'{"end":true}\n'
     except errors.DriftdeckError as exc:
-        yield orjson.dumps(wire.error_body(exc, hide)) + b"\n"
+        yield wire.encode_json(wire.error_body(exc, hide)) + b"\n"
     finally:
         closer = getattr(iterator, "aclose", None)
         if closer is not None:

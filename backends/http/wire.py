@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
+import math
 import types
 import typing
 from functools import lru_cache
@@ -94,13 +96,61 @@ def tag_json(value: Any) -> Any:
 
 def dumps(value: Any) -> bytes:
     """Encode one value (tagged) as compact JSON bytes."""
-    return orjson.dumps(tag(value), default=_default)
+    return encode_json(tag(value))
+
+
+def encode_json(data: Any) -> bytes:
+    """Compact JSON of ``data`` (models inside included), whatever its strings hold.
+
+    A file name that is not UTF-8 is a string with surrogate escapes (PEP 383),
+    which orjson refuses (the server answered 500, and a stream ended, for a
+    workspace holding one such name). Such data goes through ``json`` with
+    ASCII escapes instead (``"caf\\udce9"``): valid JSON, and ``decode_json``
+    gives back the very same string, so the name still opens the same file.
+    """
+    try:
+        return orjson.dumps(data, default=_default)
+    except orjson.JSONEncodeError:
+        return json.dumps(_plain(data), ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii")
+
+
+def decode_json(data: bytes | str) -> Any:
+    """``orjson.loads``, or for JSON with escaped lone surrogates (see ``encode_json``) ``json.loads``.
+
+    Raises:
+        orjson.JSONDecodeError: When neither reads it (orjson's error).
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        try:
+            return json.loads(data)
+        except ValueError:
+            pass
+        raise
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as plain JSON data, the way orjson (with ``_default``) would write it."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (dict, types.MappingProxyType)):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple) and is_model(value):
+        return {k: _plain(v) for k, v in cast(_NamedTupleModel, value)._asdict().items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return _plain(_default(value))
 
 
 def loads(data: bytes | str) -> Any:
     """Decode what ``dumps`` produced back into models."""
     try:
-        raw = orjson.loads(data)
+        raw = decode_json(data)
     except orjson.JSONDecodeError as exc:
         raise MalformedError("response", None, f"invalid JSON from server: {exc}") from None
     return untag(raw)
