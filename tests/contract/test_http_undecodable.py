@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 from pathlib import Path
 
 import orjson
@@ -22,6 +23,7 @@ from backends.http.client import HttpSource
 from backends.http.server import BackgroundServer, create_app
 from backends.local import LocalSource
 from backends.models import RunQuery
+from tests.cli.conftest import driftdeck_command
 from tests.conftest import write_run
 
 NAME = b"caf\xe9"
@@ -69,6 +71,16 @@ async def test_undecodable_names_cross_the_wire_and_open_the_same_files(workspac
             assert [(e.category, e.path) for e in items[:-1] if hasattr(e, "category")] == [("ok", os.fsdecode(b"data/" + NAME + b".txt"))]
         finally:
             await remote.aclose()
+
+
+def test_checksums_verify_over_http_reports_a_refused_manifest_and_goes_on(workspace: Path) -> None:
+    with BackgroundServer(create_app(LocalSource(str(workspace)))) as server:
+        command = [*driftdeck_command(), "checksums", "verify", "--source", server.url]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr  # the refused manifest is an input error, as locally
+    assert "data/SHA256SUMS: OK (ok 1)" in result.stdout
+    assert "m/SHA256SUMS: UNREADABLE" in result.stdout
+    assert "driftdeck: m/SHA256SUMS: resolves outside the source root" in result.stderr
 
 
 texts = st.text(max_size=12) | st.binary(max_size=12).map(os.fsdecode)

@@ -183,7 +183,8 @@ def _remote(
 ) -> Iterator[Iterable[Item]]:
     import asyncio
 
-    from backends.checksums.models import OK, ChecksumEntry
+    from backends.checksums.models import MANIFEST_UNREADABLE, OK, ChecksumEntry, ChecksumSummary, ManifestProblem
+    from backends.errors import ForbiddenError, UnreadableError
     from backends.source import open_source
 
     async def collect() -> list[list[Item]]:
@@ -193,9 +194,13 @@ def _remote(
             out: list[list[Item]] = []
             for name in names:
                 items: list[Item] = []
-                async for item in source.verify_checksums(name, include_new=include_new):
-                    if not isinstance(item, ChecksumEntry) or emit_ok or item.category != OK:
-                        items.append(item)
+                try:
+                    async for item in source.verify_checksums(name, include_new=include_new):
+                        if not isinstance(item, ChecksumEntry) or emit_ok or item.category != OK:
+                            items.append(item)
+                except (ForbiddenError, UnreadableError) as exc:  # this manifest, as a local run reports it; the others go on
+                    problem = ManifestProblem(MANIFEST_UNREADABLE, str(exc))
+                    items = [ChecksumSummary(name, {}, True, 0, 0, 0.0, problem, False, None)]
                 out.append(items)
             return out
         finally:
