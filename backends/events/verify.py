@@ -168,6 +168,10 @@ def _parse(line: int, text: bytes) -> tuple[int, dict[str, Any]] | _Bad:
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
+        try:  # orjson says "str is not valid UTF-8: surrogates not allowed" of bytes that are not UTF-8
+            text.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return _Bad(line, f"not UTF-8: byte 0x{text[bad.start]:02x} at column {bad.start + 1}")
         return _Bad(line, f"not JSON: {exc}")
     if not isinstance(value, dict):
         return _Bad(line, f"a record must be a JSON object, not {type(value).__name__}")

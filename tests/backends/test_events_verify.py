@@ -131,7 +131,7 @@ def test_malformed_and_missing_fields_have_their_own_exit_codes(tmp_path: Path) 
         (json.dumps(ev(1, "teleported", "x")).encode() + b"\n", "unknown event type 'teleported'"),
         (json.dumps({"seq": "1", "type": "created", "path": "x", "mono_ns": 1}).encode() + b"\n", "seq must be an integer"),
         (json.dumps({"seq": 1, "type": "created", "path": 7, "mono_ns": 1}).encode() + b"\n", "path must be a string"),
-        (b'{"seq": 1, "type": "created", "path": "\xff\xfe", "mono_ns": 1}\n', "not JSON"),
+        (b'{"seq": 1, "type": "created", "path": "\xff\xfe", "mono_ns": 1}\n', "not UTF-8: byte 0xff at column 40"),
         (b"\x00\x01\x02binary\x00garbage", "not JSON"),
         (b'{"seq": 1, "type": "created", "path": "x", "mono_ns": 1}', None),  # no final newline: fine
         (b"\xef\xbb\xbf" + json.dumps(HEADER).encode() + b"\r\n" + json.dumps(ev(1, "created", "x")).encode() + b"\r\n", None),
