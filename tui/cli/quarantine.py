@@ -13,6 +13,7 @@ from backends.errors import UnreadableError
 from backends.models import RUN_STATES, RunDetail, RunEvent, RunQuery, RunSummary
 from backends.source import open_source
 from tui.cli import json_output
+from tui.cli.terminal import echo, printable
 
 SOURCE_OPTION = click.option(
     "--source", "-s", default=".", show_default=True, metavar="SOURCE", help="Workspace path or http(s) URL of `driftdeck serve`."
@@ -54,7 +55,7 @@ def list_command(source: str, states: tuple[str, ...], reasons: tuple[str, ...],
         _print_runs(runs)
     for run in runs:
         if run.problem is not None:
-            click.echo(f"warning: {run.problem}", err=True)
+            echo(f"warning: {run.problem}", err=True)
     return 0
 
 
@@ -71,20 +72,22 @@ async def _collect_runs(spec: str, query: RunQuery) -> list[RunSummary]:
 
 def _print_runs(runs: list[RunSummary]) -> None:
     if not runs:
-        click.echo("no runs match")
+        echo("no runs match")
         return
-    id_width = max(6, *(len(r.run_id) for r in runs))
-    reason_width = max(6, *(len(r.reason_code or "-") for r in runs))
-    click.echo(f"{'RUN ID':<{id_width}}  {'STATE':<11}  {'REASON':<{reason_width}}  UPDATED")
-    for run in runs:
+    ids = [printable(r.run_id) for r in runs]  # as they will be shown: the columns line up
+    reasons = [printable(r.reason_code or "-") for r in runs]
+    id_width = max(6, *(len(i) for i in ids))
+    reason_width = max(6, *(len(r) for r in reasons))
+    echo(f"{'RUN ID':<{id_width}}  {'STATE':<11}  {'REASON':<{reason_width}}  UPDATED")
+    for run, run_id, reason in zip(runs, ids, reasons, strict=True):
         state = run.state or "?"
-        click.echo(f"{run.run_id:<{id_width}}  {state:<11}  {run.reason_code or '-':<{reason_width}}  {run.updated_at or '-'}")
+        echo(f"{run_id:<{id_width}}  {state:<11}  {reason:<{reason_width}}  {run.updated_at or '-'}")
     states = Counter(r.state or "UNREADABLE" for r in runs)
     reasons = Counter(r.reason_code for r in runs if r.reason_code)
-    click.echo("")
-    click.echo(f"{len(runs)} runs: " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())))
+    echo("")
+    echo(f"{len(runs)} runs: " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())))
     if reasons:
-        click.echo(f"{len(reasons)} reason codes: " + ", ".join(f"{c} {n}" for c, n in reasons.most_common()))
+        echo(f"{len(reasons)} reason codes: " + ", ".join(f"{c} {n}" for c, n in reasons.most_common()))
 
 
 @quarantine.command("show")
@@ -103,9 +106,9 @@ def show_command(run_id: str, source: str, event_count: int, as_json: bool) -> i
     else:
         _print_detail(detail, events, total)
     for problem in detail.problems:
-        click.echo(f"warning: {problem}", err=True)
+        echo(f"warning: {problem}", err=True)
     if record_problem is not None:
-        click.echo(f"warning: {record_problem}", err=True)
+        echo(f"warning: {record_problem}", err=True)
     return 0
 
 
@@ -135,34 +138,34 @@ async def _load_run(spec: str, run_id: str, keep: int) -> tuple[RunDetail, list[
 
 def _print_detail(detail: RunDetail, events: list[RunEvent], total: int) -> None:
     run = detail.summary
-    click.echo(f"run        {run.run_id}")
-    click.echo(f"directory  {run.key}")
-    click.echo(f"state      {run.state or '? (status unreadable)'}")
-    click.echo(f"reason     {run.reason_code or '-'}")
-    click.echo(f"updated    {run.updated_at or '-'}")
+    echo(f"run        {run.run_id}")
+    echo(f"directory  {run.key}")
+    echo(f"state      {run.state or '? (status unreadable)'}")
+    echo(f"reason     {run.reason_code or '-'}")
+    echo(f"updated    {run.updated_at or '-'}")
     for key in sorted(k for k in detail.status if k not in ("run_id", "state", "reason_code", "updated_at")):
-        click.echo(f"{key:<10} {detail.status[key]}")
-    click.echo("")
-    click.echo(f"quarantine artifacts: {len(detail.artifacts)}")
+        echo(f"{key:<10} {detail.status[key]}")
+    echo("")
+    echo(f"quarantine artifacts: {len(detail.artifacts)}")
     for artifact in detail.artifacts:
-        click.echo(f"  {artifact.path}  ({artifact.size} bytes)")
+        echo(f"  {artifact.path}  ({artifact.size} bytes)")
         if artifact.problem is not None:
-            click.echo(f"    ! {artifact.problem}")
+            echo(f"    ! {artifact.problem}")
             continue
-        click.echo(f"    reason   {artifact.reason_code or '-'}   at {artifact.quarantined_at or '-'}")
+        echo(f"    reason   {artifact.reason_code or '-'}   at {artifact.quarantined_at or '-'}")
         if artifact.detail:
-            click.echo(f"    detail   {artifact.detail.splitlines()[0]}")
+            echo(f"    detail   {artifact.detail.splitlines()[0]}")
         for ref in artifact.evidence:
             mark = {True: "ok", False: "MISSING", None: "-"}[ref.exists]
             note = f"  ({ref.note})" if ref.note else ""
-            click.echo(f"    evidence [{ref.kind}] {ref.ref}  {mark}{note}")
+            echo(f"    evidence [{ref.kind}] {ref.ref}  {mark}{note}")
     if detail.wal_files:
-        click.echo("")
-        click.echo("wal files: " + ", ".join(detail.wal_files))
-    click.echo("")
-    click.echo(f"record: {total} events" + (f", newest {len(events)}:" if events else ""))
+        echo("")
+        echo("wal files: " + ", ".join(detail.wal_files))
+    echo("")
+    echo(f"record: {total} events" + (f", newest {len(events)}:" if events else ""))
     for event in events:
         if event.problem is not None:
-            click.echo(f"  {event.line:>6}  ! {event.problem.message}")
+            echo(f"  {event.line:>6}  ! {event.problem.message}")
         else:
-            click.echo(f"  {event.line:>6}  {event.ts or '-':<24}  {event.kind or '-'}")
+            echo(f"  {event.line:>6}  {event.ts or '-':<24}  {event.kind or '-'}")

@@ -20,6 +20,7 @@ from backends.wal.progress import WalProgress
 from backends.wal.rules import DEFAULT_IGNORE, DEFAULT_REDACT, WalRules
 from backends.wal.validate import CODES, MAX_PROBLEMS, WalProblem, WalValidation
 from tui.cli.json_output import dumps
+from tui.cli.terminal import echo, printable
 
 SOURCE_OPTION = click.option(
     "--source", "-s", default=".", show_default=True, metavar="SOURCE",
@@ -135,8 +136,8 @@ async def _validate(spec: str, path: str, max_problems: int, as_json: bool) -> W
     try:
         stream = source.validate_wal(path, max_problems=max_problems)
         return await _report(stream, document, WalProblem, WalValidation,
-                             lambda problem: click.echo(str(problem)),
-                             lambda summary: click.echo(_validation_line(summary)))
+                             lambda problem: echo(str(problem)),
+                             lambda summary: echo(_validation_line(summary)))
     finally:
         await source.aclose()
 
@@ -239,8 +240,8 @@ async def _diff(spec: str, record: str, replay: str, rules: WalRules, max_diverg
     def print_divergence(item: WalDivergence) -> None:
         if item.index == 1:
             _print_first(item)
-            click.echo("divergences:")
-        click.echo(_divergence_line(item))
+            echo("divergences:")
+        echo(_divergence_line(item))
 
     try:
         stream = source.diff_wal(record, replay, rules, max_divergences=max_divergences, context=context)
@@ -252,22 +253,23 @@ async def _diff(spec: str, record: str, replay: str, rules: WalRules, max_diverg
 def _short(text: str | None, limit: int = TEXT_CHARS) -> str:
     if text is None:
         return "-"
+    text = printable(text)  # escaped first: the cut counts what is shown
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _print_first(first: WalDivergence) -> None:
-    click.echo(f"first divergence at {first.headline()}")
+    echo(f"first divergence at {first.headline()}")
     if first.context:
-        click.echo(f"  the {len(first.context)} event{'s' if len(first.context) != 1 else ''} before it (matched):")
+        echo(f"  the {len(first.context)} event{'s' if len(first.context) != 1 else ''} before it (matched):")
         for event in first.context:
             label = f"id {event.event_id}" if event.event_id is not None else "no id"
-            click.echo(f"    line {event.record_line:<6} {label:<10} {event.kind or '-':<20} {_short(event.text, 100)}")
-    click.echo(f"  record line {first.record_line or '-'}: {_short(first.record)}")
-    click.echo(f"  replay line {first.replay_line or '-'}: {_short(first.replay)}")
+            echo(f"    line {event.record_line:<6} {label:<10} {event.kind or '-':<20} {_short(event.text, 100)}")
+    echo(f"  record line {first.record_line or '-'}: {_short(first.record)}")
+    echo(f"  replay line {first.replay_line or '-'}: {_short(first.replay)}")
     for change in first.changes[:20]:
-        click.echo(f"    {change.describe()}")
+        echo(f"    {change.describe()}")
     if len(first.changes) > 20:
-        click.echo(f"    … and {len(first.changes) - 20} more fields")
+        echo(f"    … and {len(first.changes) - 20} more fields")
 
 
 def _divergence_line(item: WalDivergence) -> str:
@@ -276,15 +278,15 @@ def _divergence_line(item: WalDivergence) -> str:
 
 def _print_summary(summary: WalDiffSummary) -> None:
     if summary.parity:
-        click.echo(f"parity: {summary.rows:,} events match ({summary.record_lines:,} record lines, "
+        echo(f"parity: {summary.rows:,} events match ({summary.record_lines:,} record lines, "
                    f"{summary.replay_lines:,} replay lines, {summary.identical:,} byte-identical)")
     else:
-        click.echo(f"summary: {summary.describe()}")
+        echo(f"summary: {summary.describe()}")
         if summary.truncated:
-            click.echo(f"stopped after {summary.divergences:,} divergences (--max-divergences); the rest was not compared")
+            echo(f"stopped after {summary.divergences:,} divergences (--max-divergences); the rest was not compared")
         elif not summary.complete:
-            click.echo("the diff did not finish; the counts cover what was compared")
+            echo("the diff did not finish; the counts cover what was compared")
     for name, line in (("record", summary.record_torn), ("replay", summary.replay_torn)):
         if line is not None:
-            click.echo(f"note: {name} line {line} is a torn tail (the writer stopped mid-event)")
-    click.echo(f"rules: {summary.rules.describe()}")
+            echo(f"note: {name} line {line} is a torn tail (the writer stopped mid-event)")
+    echo(f"rules: {summary.rules.describe()}")
