@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
+from tests.cli.conftest import driftdeck_command
 from tests.conftest import write_run
 from tui.cli.terminal import printable
 
@@ -42,3 +44,17 @@ def test_run_ids_and_wal_lines_are_printed_escaped_on_one_line(run_cli, tmp_path
         assert result.returncode == 1, result.stderr
         assert not any(c in result.stdout for c in "\x1b\x07\x00\r"), result.stdout
     assert "\\x1b]0;owned" in diffed.stdout and "\\x00\\x01\\x02" in diffed.stdout
+
+
+def test_undecodable_names_print_where_stdout_is_strict_utf8(tmp_path: Path) -> None:
+    """Under a UTF-8 locale stdout refuses surrogate escapes: printed raw, a Latin-1 name ended checksums verify."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "SHA256SUMS").write_text("")
+    with open(os.fsencode(data) + b"/caf\xe9\x1b.txt", "wb") as handle:
+        handle.write(b"x\n")
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "NO_COLOR": "1"}
+    result = subprocess.run([*driftdeck_command(), "checksums", "verify", "--source", str(tmp_path)],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert "internal error" not in result.stderr, result.stderr
+    assert "new         data/caf\\xe9\\x1b.txt  (not listed in the manifest)" in result.stdout, result.stdout

@@ -210,7 +210,10 @@ def _remote(
 
 
 def one_line(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    """A name on one line: backslashes doubled, then control characters and undecodable bytes escaped."""
+    from tui.cli.terminal import printable
+
+    return printable(text.replace("\\", "\\\\"))
 
 
 def _detail(entry: ChecksumEntry) -> str:

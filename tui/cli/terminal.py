@@ -5,12 +5,11 @@ Printed as they are, an ESC in a WAL line drives the terminal, a newline in a
 run id forges a row of the table, and a binary line rings the bell.
 ``printable`` escapes what is not printable the way Python writes it
 (``\\x1b``, ``\\n``), and bytes of a name that is not UTF-8 as ``\\xNN``
-(as ``snapshots diff`` shows paths).
+(as ``snapshots diff`` shows paths): printed as they are, those would even
+stop the command where stdout is strict UTF-8 (a UTF-8 locale, not C.UTF-8).
 """
 
 from __future__ import annotations
-
-import click
 
 
 def printable(text: str) -> str:
@@ -30,4 +29,6 @@ def printable(text: str) -> str:
 
 def echo(text: str = "", *, err: bool = False) -> None:
     """``click.echo`` of ``printable(text)``: one line of workspace text."""
+    import click  # not on the fast path of checksums verify, which prints through printable only
+
     click.echo(printable(text), err=err)
