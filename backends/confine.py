@@ -31,6 +31,15 @@ READ_FLAGS = OPEN_FLAGS | NOFOLLOW
 """The same, refusing a final symlink (for real paths from ``confined_path``)."""
 
 
+OUTSIDE_TARGET = "(outside the source root)"
+"""What is said of a symlink's target when it leads out of the root (where it points is nobody's business)."""
+
+
+def shown_target(link: str, target: str, real_root: str) -> str:
+    """``target`` (read from the symlink ``link``), or ``OUTSIDE_TARGET`` when the link resolves outside ``real_root``."""
+    return target if inside(real_root, os.path.realpath(link)) else OUTSIDE_TARGET
+
+
 class NotRegularError(OSError):
     """What was opened is a FIFO, socket, device or directory: it is never read."""
 

@@ -17,7 +17,7 @@ from typing import AsyncIterator, Iterator
 import orjson
 
 from backends.checksums.local import ChecksumsLocal
-from backends.confine import inside, not_regular
+from backends.confine import OUTSIDE_TARGET, inside, not_regular
 from backends.errors import ForbiddenError, NotFoundError, UnreadableError, os_reason
 from backends.events.local import EventsLocal
 from backends.globwalk import is_wildcard, walk_glob
@@ -55,10 +55,6 @@ from backends.threadstream import iterate_in_thread
 
 MAX_READ_RANGE = 16 << 20
 MAX_EVENTS_PAGE = 5000
-
-
-OUTSIDE_TARGET = "(outside the source root)"
-"""What ``stat`` and ``list_dir`` say of a symlink target outside the root."""
 
 
 class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat as stat_mod
 
-from backends.confine import NOFOLLOW, open_read
+from backends.confine import NOFOLLOW, open_read, shown_target
 from backends.errors import MalformedError, UnreadableError
 from backends.snapshots.formats import SNIFF_BYTES, STRUCTURED, decode_text, format_of, split_lines
 from backends.snapshots.models import EntryContent, SnapshotRules
@@ -57,6 +57,7 @@ def entry_content(
     *,
     old_path: str | None = None,
     context: int = 3,
+    real_root: str | None = None,
 ) -> EntryContent:
     """Compute the content diff of one entry.
 
@@ -68,12 +69,19 @@ def entry_content(
         mode: ``auto``, ``unified``, ``side``, ``structured`` or ``binary``.
         old_path: The baseline path of a rename.
         context: Lines of context around changes.
+        real_root: The source root's real path: a symlink leading out of it
+            is described without its target.
 
     Raises:
         UnreadableError: When a side exists but cannot be read.
     """
     kind_a, st_a, target_a = _side(path_a)
     kind_b, st_b, target_b = _side(path_b)
+    if real_root is not None:
+        if kind_a == "symlink" and path_a and target_a is not None:
+            target_a = shown_target(path_a, target_a, real_root)
+        if kind_b == "symlink" and path_b and target_b is not None:
+            target_b = shown_target(path_b, target_b, real_root)
     size_a = st_a.st_size if st_a is not None and kind_a == "file" else 0
     size_b = st_b.st_size if st_b is not None and kind_b == "file" else 0
     base = EntryContent(path, "none", old_path=old_path, size_a=size_a, size_b=size_b)

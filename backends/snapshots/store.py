@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from typing import Any, Iterator
 
+from backends.confine import shown_target
 from backends.errors import ForbiddenError, NotFoundError
 from backends.globwalk import walk_glob
 from backends.rooted import Rooted
@@ -77,8 +79,9 @@ class SnapshotStore:
         check_rules(rules, where="?rules")  # rules from a client: bad patterns are a 400, never a crash mid-diff
         rel_a, abs_a = self._snapshot_abs(a)
         rel_b, abs_b = self._snapshot_abs(b)
-        return diff_trees(abs_a, abs_b, rules, stop, name_a=rel_a or ".", name_b=rel_b or ".",
-                          unchanged=unchanged, allow_fork=allow_fork)
+        items = diff_trees(abs_a, abs_b, rules, stop, name_a=rel_a or ".", name_b=rel_b or ".",
+                           unchanged=unchanged, allow_fork=allow_fork)
+        return _hide_outside_targets(items, abs_a, abs_b, os.path.realpath(self.root))
 
     def _diff_entry(
         self, a: str, b: str, path: str, rules: SnapshotRules, mode: str, old_path: str | None, context: int
@@ -97,7 +100,8 @@ class SnapshotStore:
             raise NotFoundError(f"{path}: in neither {a} nor {b}", path=path)
         from backends.snapshots.content import entry_content
 
-        return entry_content(abs_a, abs_b, path, rules, mode, old_path=old_path, context=context)
+        return entry_content(abs_a, abs_b, path, rules, mode, old_path=old_path, context=context,
+                             real_root=os.path.realpath(self.root))
 
     def _diff_file(self, a: str, b: str) -> str:
         abs_a, abs_b = self._resolve(a, follow=False), self._resolve(b, follow=False)
@@ -113,6 +117,27 @@ class SnapshotStore:
 
 class LocalSnapshots(Rooted, SnapshotStore):
     """A workspace opened for its snapshots only (what ``snapshots diff`` needs locally)."""
+
+
+def _hide_outside_targets(
+    items: Iterator[list[EntryDiff] | DiffProgress | DiffSummary], abs_a: str, abs_b: str, real_root: str
+) -> Iterator[list[EntryDiff] | DiffProgress | DiffSummary]:
+    """``items`` with the target of every symlink that leads out of the root replaced by ``OUTSIDE_TARGET``."""
+    for item in items:
+        if isinstance(item, list):
+            item = [_shown_targets(entry, abs_a, abs_b, real_root) for entry in item]
+        yield item
+
+
+def _shown_targets(entry: EntryDiff, abs_a: str, abs_b: str, real_root: str) -> EntryDiff:
+    if entry.target_a is None and entry.target_b is None:
+        return entry
+    target_a, target_b = entry.target_a, entry.target_b
+    if target_a is not None:
+        target_a = shown_target(os.path.join(abs_a, entry.old_path or entry.path), target_a, real_root)
+    if target_b is not None:
+        target_b = shown_target(os.path.join(abs_b, entry.path), target_b, real_root)
+    return replace(entry, target_a=target_a, target_b=target_b)
 
 
 def _join(base: str, path: str) -> str:

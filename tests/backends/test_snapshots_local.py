@@ -189,3 +189,27 @@ def test_config_parser_never_crashes(section: dict) -> None:
 @given(glob=st.text(alphabet="ab*?[]!/.\\", max_size=10), path=st.text(alphabet="ab/.", max_size=10))
 def test_globs_never_crash(glob: str, path: str) -> None:
     assert match_glob(glob, path) in (True, False)
+
+
+def test_where_a_symlink_out_of_the_root_points_is_never_said(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "ws"
+    a = root / "history" / "snapshots" / "a"
+    b = root / "history" / "snapshots" / "b"
+    a.mkdir(parents=True)
+    b.mkdir(parents=True)
+    (a / "moved").symlink_to("/etc/passwd")
+    (b / "moved").symlink_to(outside)
+    (b / "passwd").symlink_to("/etc/passwd")
+    (b / "climb").symlink_to("../../../..")
+    (b / "inside").symlink_to("../a")
+    source = LocalSource(str(root))
+    entries, _ = collect(source, "a", "b")
+    targets = {e.path: (e.target_a, e.target_b) for e in entries}
+    hidden = "(outside the source root)"
+    assert targets == {"moved": (hidden, hidden), "passwd": (None, hidden), "climb": (None, hidden), "inside": (None, "../a")}
+    content = asyncio.run(source.diff_entry("a", "b", "passwd"))
+    assert content.notes == ("baseline: absent", f"candidate: symlink -> {hidden}")
+    assert "/etc/passwd" not in repr(entries) + repr(content) and str(outside) not in repr(entries)
+    assert asyncio.run(source.diff_entry("a", "b", "inside")).notes[1] == "candidate: symlink -> ../a"
