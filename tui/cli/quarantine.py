@@ -75,11 +75,11 @@ def _print_runs(runs: list[RunSummary]) -> None:
         echo("no runs match")
         return
     ids = [printable(r.run_id) for r in runs]  # as they will be shown: the columns line up
-    reasons = [printable(r.reason_code or "-") for r in runs]
+    shown_reasons = [printable(r.reason_code or "-") for r in runs]
     id_width = max(6, *(len(i) for i in ids))
-    reason_width = max(6, *(len(r) for r in reasons))
+    reason_width = max(6, *(len(r) for r in shown_reasons))
     echo(f"{'RUN ID':<{id_width}}  {'STATE':<11}  {'REASON':<{reason_width}}  UPDATED")
-    for run, run_id, reason in zip(runs, ids, reasons, strict=True):
+    for run, run_id, reason in zip(runs, ids, shown_reasons, strict=True):
         state = run.state or "?"
         echo(f"{run_id:<{id_width}}  {state:<11}  {reason:<{reason_width}}  {run.updated_at or '-'}")
     states = Counter(r.state or "UNREADABLE" for r in runs)
