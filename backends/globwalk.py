@@ -9,6 +9,7 @@ to name runs in layouts such as ``fraud-platform/*/sr``).
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -98,6 +99,15 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
+def _loops(path: str) -> bool:
+    """Whether the symlink ``path`` is part of a loop (``ELOOP``)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
 def _join(rel: str, name: str) -> str:
     return f"{rel}/{name}" if rel else name
 
@@ -153,6 +163,9 @@ class _Walker:
             if self.confine is not None and entry.is_symlink() and self.escapes(entry.path, rel_path):
                 if not rest and self.keep_refused:
                     yield rel_path, (*captures, entry.name)
+                continue
+            if (rest or self.want_dirs) and entry.is_symlink() and _loops(entry.path):
+                self.on_problem(_problem(rel_path, "symlink loop; not followed"))  # a directory was wanted: not silently dropped
                 continue
             if rest:
                 if _is_dir(entry):

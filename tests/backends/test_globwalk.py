@@ -124,3 +124,21 @@ async def test_a_manifest_and_a_wal_file_linking_out_are_listed_and_refused_when
     [pair] = await source.list_wal_pairs()
     assert (pair.record, pair.replay) == ("runs/r/wal/record.jsonl", "runs/r/wal/replay.jsonl")
     assert (await source.get_run("r")).wal_files == ("runs/r/wal/record.jsonl", "runs/r/wal/replay.jsonl")
+
+
+async def test_a_symlink_loop_where_a_directory_is_wanted_is_reported_not_dropped(tmp_path: Path) -> None:
+    root = tmp_path / "w"
+    (root / "runs" / "real").mkdir(parents=True)
+    (root / "runs" / "real" / "run_status.json").write_text('{"run_id": "real", "state": "QUARANTINED"}')
+    (root / "runs" / "loop-a").symlink_to("loop-b")
+    (root / "runs" / "loop-b").symlink_to("loop-a")
+    (root / "runs" / "dangling").symlink_to("gone")  # not a loop: nothing to say, as before
+    problems: list[Problem] = []
+    found = [rel for rel, _ in walk_glob(str(root), "runs/*", want_dirs=True, on_problem=problems.append)]
+    assert found == ["runs/real"]
+    assert [(p.path, p.message) for p in problems] == [("runs/loop-a", "symlink loop; not followed"), ("runs/loop-b", "symlink loop; not followed")]
+    files = [rel for rel, _ in walk_glob(str(root), "runs/*", want_dirs=False, on_problem=problems.append)]
+    assert files == ["runs/dangling", "runs/loop-a", "runs/loop-b"]  # files wanted: listed, and the open says why not
+    runs = {r.key: r async for batch in LocalSource(str(root)).iter_runs() for r in batch}
+    assert set(runs) == {"runs/real", "runs/loop-a", "runs/loop-b"}
+    assert "symlink loop" in str(runs["runs/loop-a"].problem)
