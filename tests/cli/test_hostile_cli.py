@@ -46,7 +46,8 @@ def commands(out: str) -> list[tuple[tuple[str, ...], set[int], list[str]]]:
     cases: list[tuple[tuple[str, ...], set[int], list[str]]] = [
         (("quarantine", "list"), {0}, [f"runs/fifo-status/run_status.json: {FIFO}", "runs/deep-status/run_status.json:1: JSON nested deeper",
                                        "runs/empty-status/run_status.json:1: empty document", "runs/binary-status/run_status.json:2: invalid UTF-8",
-                                       "runs/passwd-status/run_status.json: symlink leads outside the source root", "new\\nline"]),
+                                       "runs/passwd-status/run_status.json: symlink leads outside the source root", "new\\nline",
+                                       "runs/loop-a: symlink loop; not followed"]),
         (("quarantine", "list", "--state", "all", "--json"), {0}, ["runs/caf\\\\xe9-\\\\xff", "huge-record"]),
         (("quarantine", "list", "--reason", "HOSTILE_INPUT"), {0}, [HOSTILE_RUN]),
         (("quarantine", "show", HOSTILE_RUN), {0}, [f"runs/{HOSTILE_RUN}/run_record.jsonl: {FIFO}", f"quarantine/a-fifo.json: {FIFO}",
@@ -57,7 +58,7 @@ def commands(out: str) -> list[tuple[tuple[str, ...], set[int], list[str]]]:
         (("quarantine", "show", "huge-record"), {0}, ["line longer than 1048576 bytes; skipped", "JSON nested deeper than 1024 levels"]),
         (("quarantine", "show", "passwd-status", "--json"), {0}, ["symlink leads outside the source root"]),
         (("quarantine", "show", "runs/outside"), {2}, [f"runs/outside: {OUTSIDE}"]),
-        (("quarantine", "show", "runs/loop-a"), {2}, ["no such run"]),
+        (("quarantine", "show", "runs/loop-a"), {0}, ["runs/loop-a: symlink loop; not followed"]),
         (("quarantine", "show", "../outside"), {2}, ["no such run"]),
         (("quarantine", "show", "/etc/passwd"), {2}, ["no such run"]),
         (("checksums", "verify"), {2}, [f"fixtures/fifo/SHA256SUMS: {FIFO}", "fixtures/hostile/data/fifo.bin  (line 2; not a regular file (FIFO))",
