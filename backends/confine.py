@@ -61,11 +61,7 @@ def open_read(path: str, flags: int = 0) -> int:
     """
     fd = os.open(path, OPEN_FLAGS | flags)
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            if stat.S_ISDIR(mode):
-                raise IsADirectoryError(errno.EISDIR, "is a directory", path)
-            raise NotRegularError(errno.EINVAL, not_regular(mode), path)
+        require_regular(os.fstat(fd).st_mode, path)
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
@@ -114,6 +110,19 @@ def check_descriptor(fd: int, real_root: str, label: str) -> None:
         return  # no /proc: the path was resolved and checked just before the open
     if where.startswith("/") and not inside(real_root, where):
         raise ForbiddenError(f"{label}: resolves outside the source root", path=label)
+
+
+def require_regular(mode: int, path: str) -> None:
+    """Raise unless ``mode`` (of an open descriptor's ``fstat``) is a regular file's.
+
+    Raises:
+        IsADirectoryError: For a directory.
+        NotRegularError: For a FIFO, socket or device (``strerror`` says which).
+    """
+    if not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+        raise NotRegularError(errno.EINVAL, not_regular(mode), path)
 
 
 def open_regular(real: str, real_root: str, label: str) -> int:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 from datetime import datetime
 from typing import Any, Iterator
 
-from backends.confine import OPEN_FLAGS, NotRegularError, confined_path, not_regular, open_read
+from backends.confine import OPEN_FLAGS, confined_path, open_read, require_regular
 from backends.errors import ForbiddenError, MalformedError, os_reason
 from backends.globwalk import OnProblem, walk_glob
 from backends.jsonread import loads_located
@@ -86,11 +85,8 @@ def read_bounded(abs_path: str, limit: int, *, flags: int = 0) -> tuple[bytes, i
     """
     fd = os.open(abs_path, _OPEN_FLAGS | flags)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            if stat.S_ISDIR(st.st_mode):
-                raise IsADirectoryError(errno.EISDIR, "is a directory", abs_path)
-            raise NotRegularError(errno.EINVAL, not_regular(st.st_mode), abs_path)
+        st = os.fstat(fd)  # the one fstat: the size below and the regular-file check
+        require_regular(st.st_mode, abs_path)
         size = st.st_size
         want = min(limit, size + 1) if size else limit  # size 0: a pseudo-file, read what is there
         chunks: list[bytes] = []

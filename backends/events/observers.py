@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Callable, Protocol
 
+from backends.confine import inside
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
@@ -209,11 +210,6 @@ class _ProbeHandler(FileSystemEventHandler):
             self.seen.set()
 
 
-def _inside(path: str, top: str) -> bool:
-    top = top.rstrip("/") or "/"
-    return path == top or path.startswith(top if top.endswith("/") else top + "/")
-
-
 def probe_directory(top: str) -> str | None:
     """A private new directory outside ``top`` for the probe, or ``None`` when every candidate is inside it."""
     real_top = os.path.realpath(top)
@@ -222,7 +218,7 @@ def probe_directory(top: str) -> str | None:
     candidates += ["/tmp", "/var/tmp", "/dev/shm", os.path.join(os.path.expanduser("~"), ".cache")]
     for base in filter(None, candidates):
         real = os.path.realpath(base)
-        if not os.path.isdir(real) or _inside(real, real_top):
+        if not os.path.isdir(real) or inside(real_top, real):
             continue
         try:
             return tempfile.mkdtemp(prefix="driftdeck-probe-", dir=real)
