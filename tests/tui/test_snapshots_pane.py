@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -29,7 +30,7 @@ async def wait_for_diff(pilot: Pilot) -> None:
     pane = pilot.app.query_one(SnapshotsPane)
     for _ in range(1000):
         await pilot.pause(0.01)
-        if not pane._running and pane._summary is not None and not pane._pending:
+        if not pane.state.comparing and pane.state.summary is not None and not pane.state.pending:
             break
     await pilot.pause()
 
@@ -40,7 +41,7 @@ async def wait_for_content(pilot: Pilot, path: str, mode: str | None = None) -> 
     view = pilot.app.query_one(SnapshotDiffView)
     for _ in range(1000):
         await pilot.pause(0.01)
-        content = pane._content
+        content = pane.state.content
         loading = view.rows and view.rows[0] == ("note", "loading…")
         if content is not None and content.path == path and not loading and mode in (None, content.mode):
             break
@@ -227,3 +228,23 @@ async def test_help_lists_the_snapshot_keys(make_app) -> None:
         text = screen_text(pilot)
         for description in ("Next difference", "Prev difference", "Unified/side", "Apply rules", "Export"):
             assert description in text, description
+
+
+async def test_the_diff_follows_the_cursor_without_another_key(make_app) -> None:
+    """`e` moves to the next entry; its diff appears with no further key press (it used to wait for one)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pane(pilot)
+        await wait_for_content(pilot, "rules/card-testing.yaml")
+        await pilot.press("e")
+        tree = pilot.app.query_one(SnapshotTree)
+        assert tree.current.key == "rules/velocity.yaml"
+        pane = pilot.app.query_one(SnapshotsPane)
+        for _ in range(200):  # a plain sleep: no key, no message from the test, only the app's timers and workers
+            await asyncio.sleep(0.01)
+            if pane.state.content is not None and pane.state.content.path == "rules/velocity.yaml":
+                break
+        await asyncio.sleep(0.05)
+        text = screen_text(pilot)
+        assert "rules/velocity.yaml  changed · rule drift" in text
+        assert "rule.thresholds.max_amount_eur" in text

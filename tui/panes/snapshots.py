@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
@@ -24,9 +23,9 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
 from backends.errors import DriftdeckError, ForbiddenError
-from backends.models import SnapshotInfo
-from backends.snapshots.models import CATEGORY_TITLES, DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
+from backends.snapshots.models import CATEGORY_TITLES, EntryContent, EntryDiff, SnapshotRules
 from tui.export import export_path
+from tui.state.snapshots import SnapshotsState
 from tui.panes.base import DeckPane
 from tui.widgets.snapshot_diff_view import SnapshotDiffView
 from tui.widgets.snapshot_tree import SnapshotTree, TreeRow, build_rows
@@ -81,22 +80,7 @@ class SnapshotsPane(DeckPane):
 
     def __init__(self) -> None:
         super().__init__()
-        self._snapshots: list[SnapshotInfo] = []
-        self._baseline: str | None = None
-        self._candidate: str | None = None
-        self._rules = SnapshotRules()
-        self._entries: list[EntryDiff] = []
-        self._pending: list[EntryDiff] = []
-        self._summary: DiffSummary | None = None
-        self._progress: DiffProgress | None = None
-        self._running = False
-        self._collapsed: frozenset[str] = frozenset()
-        self._show_unchanged = False
-        self._text = ""
-        self._view = "unified"
-        self._structured = True
-        self._content: EntryContent | None = None
-        self._shown_key: tuple[object, ...] | None = None
+        self.state = SnapshotsState()
         self._flush_timer: Timer | None = None
         self._preview_timer: Timer | None = None
         self._diff_worker: Worker[None] | None = None
@@ -132,14 +116,15 @@ class SnapshotsPane(DeckPane):
 
     @work(exclusive=True, group="snap-load", exit_on_error=False)
     async def _load(self) -> None:
+        state = self.state
         try:
-            self._rules = await self.source.snapshot_rules()
+            state.rules = await self.source.snapshot_rules()
         except DriftdeckError as exc:
             self.report(exc)
-            self._rules = SnapshotRules()
-        self._snapshots = await self.source.list_snapshots()
-        names = [s.name for s in self._snapshots]
-        options = [(s.name, s.name) for s in self._snapshots]
+            state.rules = SnapshotRules()
+        state.snapshots = await self.source.list_snapshots()
+        names = [s.name for s in state.snapshots]
+        options = [(s.name, s.name) for s in state.snapshots]
         for select_id in ("snap-baseline", "snap-candidate"):
             select = self.query_one(f"#{select_id}", Select)
             with self.prevent(Select.Changed):
@@ -149,41 +134,31 @@ class SnapshotsPane(DeckPane):
             self._set_status(f"needs two snapshots to compare; found {found} under the layout's snapshots glob")
             self.query_one(SnapshotDiffView).set_content(None, "nothing to compare")
             return
-        self._baseline, self._candidate = names[-2], names[-1]
+        state.baseline, state.candidate = names[-2], names[-1]
         with self.prevent(Select.Changed):
-            self.query_one("#snap-baseline", Select).value = self._baseline
-            self.query_one("#snap-candidate", Select).value = self._candidate
+            self.query_one("#snap-baseline", Select).value = state.baseline
+            self.query_one("#snap-candidate", Select).value = state.candidate
         self._start_diff()
 
     def _start_diff(self) -> None:
-        if self._baseline is None or self._candidate is None:
+        pair = self.state.pair
+        if pair is None:
             return
-        self._entries.clear()
-        self._pending.clear()
-        self._summary = None
-        self._progress = None
-        self._content = None
-        self._shown_key = None
-        self._running = True
+        self.state.start()
         self.query_one(SnapshotTree).set_rows([], cursor=0)
         self.query_one(SnapshotDiffView).set_content(None, "comparing…")
         self.query_one("#snap-diff-title", Label).update("")
         if self._flush_timer is not None:
             self._flush_timer.resume()
-        self._diff_worker = self._diff(self._baseline, self._candidate, self._rules)
+        self._diff_worker = self._diff(*pair, self.state.rules)
 
     @work(exclusive=True, group="snap-diff", exit_on_error=False)
     async def _diff(self, baseline: str, candidate: str, rules: SnapshotRules) -> None:
         try:
             async for item in self.source.diff_snapshots(baseline, candidate, rules):
-                if isinstance(item, EntryDiff):
-                    self._pending.append(item)
-                elif isinstance(item, DiffProgress):
-                    self._progress = item
-                elif isinstance(item, DiffSummary):
-                    self._summary = item
+                self.state.add(item)
         finally:
-            self._running = False
+            self.state.comparing = False
             self._flush()
             if self._flush_timer is not None:
                 self._flush_timer.pause()
@@ -194,9 +169,7 @@ class SnapshotsPane(DeckPane):
                     tree.move_to(first)
 
     def _flush(self) -> None:
-        if self._pending:
-            self._entries.extend(self._pending)
-            self._pending = []
+        if self.state.take_pending():
             self._rebuild()
         else:
             self._update_status()
@@ -204,50 +177,26 @@ class SnapshotsPane(DeckPane):
     def _rebuild(self) -> None:
         tree = self.query_one(SnapshotTree)
         current: TreeRow | None = tree.current
+        state = self.state
         rows = build_rows(
-            self._entries,
-            group_order=[label for _, label in self._rules.groups],
-            collapsed=self._collapsed,
-            show_unchanged=self._show_unchanged,
-            text=self._text,
+            state.entries,
+            group_order=[label for _, label in state.rules.groups],
+            collapsed=state.collapsed,
+            show_unchanged=state.show_unchanged,
+            text=state.text,
         )
         cursor = 0
         if current is not None:
             cursor = next((i for i, row in enumerate(rows) if row.key == current.key and row.kind == current.kind), 0)
-        elif not self._running:
+        elif not state.comparing:
             cursor = next((i for i, row in enumerate(rows) if row.entry is not None and row.entry.is_difference), 0)
         tree.set_rows(rows, cursor=cursor)
         self._update_status()
         self._schedule_preview()
 
     def _update_status(self) -> None:
-        parts: list[str] = []
-        if self._summary is not None:
-            summary = self._summary
-            parts.append(f"{summary.differences:,} differences")
-            if summary.same_after_rules:
-                parts.append(f"{summary.same_after_rules:,} same after rules")
-            parts.append(f"{summary.categories.get('unchanged', 0):,} unchanged"
-                         + ("" if self._show_unchanged else " (hidden)"))
-        else:
-            parts.append(f"{len(self._entries):,} entries")
-        parts.append("rules on" if self._rules.apply else "rules OFF")
-        if self._text:
-            parts.append(f"filter {self._text!r}")
-        if self._running:
-            progress = self._progress
-            if progress is not None and progress.total:
-                parts.append(f"{progress.phase} {progress.done:,}/{progress.total:,}… (escape cancels)")
-            else:
-                parts.append("comparing… (escape cancels)")
-        elif self._summary is None and self._baseline is not None:
-            parts.append("cancelled; R re-runs")
-        self._set_status(" · ".join(parts))
-        title = "Differences"
-        if self._summary is not None:
-            groups = len(self._summary.groups)
-            title = f"{self._summary.differences:,} differences in {groups} group{'' if groups == 1 else 's'}"
-        self.query_one("#snap-tree-title", Label).update(title)
+        self._set_status(self.state.status())
+        self.query_one("#snap-tree-title", Label).update(self.state.tree_title())
 
     def _set_status(self, text: str) -> None:
         self.query_one("#snap-status", Label).update(text)
@@ -270,7 +219,7 @@ class SnapshotsPane(DeckPane):
             self._show_current()
             self.query_one(SnapshotDiffView).focus()
             return
-        self._collapsed = self._collapsed ^ {row.key}
+        self.state.collapsed = self.state.collapsed ^ {row.key}
         self._rebuild()
 
     def _show_current(self) -> None:
@@ -278,13 +227,12 @@ class SnapshotsPane(DeckPane):
         if row is None or row.entry is None:
             return
         entry = row.entry
-        mode = "side" if self._view == "side" else ("auto" if self._structured else "unified")
-        key = (self._baseline, self._candidate, entry.path, mode, self._rules.apply)
-        if key == self._shown_key:
+        key = self.state.content_key(entry)
+        if key == self.state.shown_key:
             return
-        self._shown_key = key
+        self.state.shown_key = key
         self.query_one("#snap-diff-title", Label).update(self._entry_title(entry))
-        self._load_content(entry, mode)
+        self._load_content(entry, self.state.content_mode)
 
     def _entry_title(self, entry: EntryDiff) -> Text:
         title = Text(entry.path, style="bold")
@@ -306,18 +254,16 @@ class SnapshotsPane(DeckPane):
         if entry.kind_a not in (None, "file") or entry.kind_b not in (None, "file") or entry.category == "unreadable":
             view.set_content(None, self._describe(entry))
             return
-        baseline, candidate = self._baseline, self._candidate
-        if baseline is None or candidate is None:  # entries come from a diff of a chosen pair
+        pair = self.state.pair
+        if pair is None:  # entries come from a diff of a chosen pair
             return
         view.set_content(None, "loading…")
         try:
-            content = await self.source.diff_entry(
-                baseline, candidate, entry.path, self._rules, mode, old_path=entry.old_path
-            )
+            content = await self.source.diff_entry(*pair, entry.path, self.state.rules, mode, old_path=entry.old_path)
         except DriftdeckError as exc:
             view.set_content(None, str(exc))
             return
-        self._content = content
+        self.state.content = content
         view.set_content(content, f"same after rules: {entry.rule}" if entry.same_after_rules else "")
         self._update_context()
 
@@ -354,21 +300,21 @@ class SnapshotsPane(DeckPane):
 
     @on(Select.Changed, "#snap-baseline")
     def _baseline_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and event.value != self._baseline:
-            self._baseline = event.value
+        if isinstance(event.value, str) and event.value != self.state.baseline:
+            self.state.baseline = event.value
             self._start_diff()
 
     @on(Select.Changed, "#snap-candidate")
     def _candidate_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and event.value != self._candidate:
-            self._candidate = event.value
+        if isinstance(event.value, str) and event.value != self.state.candidate:
+            self.state.candidate = event.value
             self._start_diff()
 
     # Filter ------------------------------------------------------------------------
 
     @on(Input.Changed, "#snap-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self._text = event.value
+        self.state.text = event.value
         self._rebuild()
 
     @on(Input.Submitted, "#snap-filter")
@@ -396,18 +342,18 @@ class SnapshotsPane(DeckPane):
         except ForbiddenError as exc:
             self.notify(str(exc), severity="error", timeout=6)
             return
-        summary = self._summary
-        if summary is None or self._baseline is None or self._candidate is None:
+        summary, pair = self.state.summary, self.state.pair
+        if summary is None or pair is None:
             self.notify("nothing to export yet: the comparison has not finished", severity="warning", timeout=5)
             return
-        entries = [e for e in self._entries if e.category != "unchanged" or self._show_unchanged]
+        entries = self.state.exported_entries()
         contents: dict[str, EntryContent] = {}
         wanted = wanted_contents(entries)
         for index, entry in enumerate(wanted, start=1):
             self._set_status(f"exporting: content diff {index:,} of {len(wanted):,}…")
             try:
                 contents[entry.path] = await self.source.diff_entry(
-                    self._baseline, self._candidate, entry.path, self._rules, "auto", old_path=entry.old_path
+                    *pair, entry.path, self.state.rules, "auto", old_path=entry.old_path
                 )
             except DriftdeckError as exc:
                 contents[entry.path] = EntryContent(entry.path, "none", notes=(str(exc),))
@@ -452,29 +398,30 @@ class SnapshotsPane(DeckPane):
 
     def action_toggle_view(self) -> None:
         """Switch the content diff between unified and side by side."""
-        self._view = "side" if self._view == "unified" else "unified"
-        self.notify(f"{'side-by-side' if self._view == 'side' else 'unified'} diff", timeout=2)
+        self.state.view = "side" if self.state.view == "unified" else "unified"
+        self.notify(f"{'side-by-side' if self.state.view == 'side' else 'unified'} diff", timeout=2)
         self._show_current()
 
     def action_toggle_structured(self) -> None:
         """Switch JSON/YAML/JSONL entries between the value table and a line diff."""
-        self._structured = not self._structured
+        self.state.structured = not self.state.structured
         self._show_current()
 
     def action_toggle_rules(self) -> None:
         """Apply the ignore rules, or show everything they hide (re-runs the comparison)."""
-        self._rules = replace(self._rules, apply=not self._rules.apply)
-        self.notify("rules applied" if self._rules.apply else "rules off: showing everything they hide", timeout=3)
+        applied = self.state.toggle_rules()
+        self.notify("rules applied" if applied else "rules off: showing everything they hide", timeout=3)
         self._start_diff()
 
     def action_toggle_unchanged(self) -> None:
-        self._show_unchanged = not self._show_unchanged
+        self.state.show_unchanged = not self.state.show_unchanged
         self._rebuild()
 
     def action_export(self) -> None:
         field = self.query_one("#snap-export", Input)
-        if not field.value and self._baseline and self._candidate:
-            field.value = os.path.join(os.getcwd(), f"snapshot-diff-{self._baseline}-vs-{self._candidate}.md")
+        pair = self.state.pair
+        if not field.value and pair is not None:
+            field.value = os.path.join(os.getcwd(), f"snapshot-diff-{pair[0]}-vs-{pair[1]}.md")
         field.display = True
         field.focus()
 
@@ -488,7 +435,7 @@ class SnapshotsPane(DeckPane):
         self._start_diff()
 
     def retry_after_outage(self) -> None:
-        if self._baseline is None or self._candidate is None:
+        if self.state.pair is None:
             self._load()
         else:
             self._start_diff()
@@ -503,9 +450,9 @@ class SnapshotsPane(DeckPane):
                 field.display = False
                 self.query_one(SnapshotTree).focus()
                 return
-        if self._running and self._diff_worker is not None:
+        if self.state.comparing and self._diff_worker is not None:
             self._diff_worker.cancel()
-            self._running = False
+            self.state.comparing = False
             self.notify("comparison cancelled; R re-runs it", timeout=3)
             self._update_status()
             return
