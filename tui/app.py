@@ -20,7 +20,7 @@ from tui.errors import error_message
 from tui.panes import PANES
 from tui.panes.base import DeckPane
 from tui.panes.runs import RunsPane
-from tui.screens.help import HelpScreen, binding_rows
+from tui.screens.help import HelpScreen, binding_rows, class_words
 from tui.widgets.outage_line import OutageLine, show_outage
 from tui.widgets.source_bar import SourceBar
 
@@ -214,9 +214,9 @@ class DriftdeckApp(App[None]):
             pane.focus_main()
 
     def action_show_pane(self, pane_id: str) -> None:
-        """Show the pane with this id and focus its main widget."""
-        if self.screen is not self.screen_stack[0]:
-            return
+        """Show the pane with this id and focus its main widget (from a screen over the deck too)."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
         tabs = self.query_one("#panes", TabbedContent)
         tabs.active = pane_id
         self.active_pane.focus_main()
@@ -234,10 +234,10 @@ class DriftdeckApp(App[None]):
             title, summary = f"{pane.PANE_KEY}  {pane.PANE_TITLE}", pane.PANE_SUMMARY
             sections.append((pane.PANE_TITLE, binding_rows(pane.BINDINGS)))
         else:
-            title, summary = type(screen).__name__, (screen.__doc__ or "").strip().splitlines()[0]
+            title, summary = class_words(type(screen).__name__, drop="Screen"), (screen.__doc__ or "").strip().splitlines()[0]
             sections.append(("This screen", binding_rows(screen.BINDINGS)))
         if focused is not None and focused.BINDINGS:
-            sections.append((f"In the {type(focused).__name__}", binding_rows(focused.BINDINGS)))
+            sections.append((f"In the {class_words(type(focused).__name__).lower()}", binding_rows(focused.BINDINGS)))
         sections.append(
             (
                 "Everywhere",

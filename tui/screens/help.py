@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar, Iterable
 
 from rich.console import Group
@@ -22,6 +23,13 @@ def key_label(key: str) -> str:
     return " ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
 
 
+def class_words(name: str, drop: str = "") -> str:
+    """A class name as words for people: ``RunDetailScreen`` -> ``Run detail`` (with ``drop="Screen"``),
+    ``KeyedOptionList`` -> ``Keyed option list``."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z][a-z0-9]*|[a-z0-9]+", name.removesuffix(drop) if drop else name)
+    return " ".join([words[0], *(w if w.isupper() and len(w) > 1 else w.lower() for w in words[1:])]) if words else name
+
+
 def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     """``(keys, description)`` rows for the bindings that have a description."""
     rows = []
@@ -37,6 +45,12 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close"),
+        Binding("j,down", "scroll('down')", "Down", show=False),
+        Binding("k,up", "scroll('up')", "Up", show=False),
+        Binding("g,home", "scroll('home')", "Top", show=False),
+        Binding("G,end", "scroll('end')", "Bottom", show=False),
+        Binding("pagedown,space", "scroll('page_down')", "Page down", show=False),
+        Binding("pageup", "scroll('page_up')", "Page up", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -62,6 +76,12 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(self._help_table())
+
+    def action_scroll(self, where: str) -> None:
+        """j/k/g/G/page keys move the list of keys (it scrolls when the terminal is short)."""
+        scroll = self.query_one(VerticalScroll)
+        {"down": scroll.scroll_down, "up": scroll.scroll_up, "home": scroll.scroll_home, "end": scroll.scroll_end,
+         "page_down": scroll.scroll_page_down, "page_up": scroll.scroll_page_up}[where](animate=False)
 
     def _help_table(self) -> Group:
         table = Table.grid(padding=(0, 2))

@@ -24,6 +24,7 @@ from tui.widgets.keyed_option_list import KeyedOptionList
 from tui.errors import error_message
 from tui.host import deck_host
 from tui.units import human_size
+from tui.widgets.evidence_list import EvidenceList, EvidenceRow, evidence_rows, missing_summary
 from tui.widgets.source_bar import SourceBar
 
 PREVIEW_BYTES = 64 * 1024
@@ -34,15 +35,29 @@ TIMELINE_CAP = 200_000
 """Record events kept in memory for the timeline at most."""
 
 
+def record_line(ref: str, record_path: str | None) -> int | None:
+    """The line ``ref`` names in the run's record (``<record>#L<n>``), if it names one."""
+    path, _, anchor = ref.partition("#L")
+    if record_path is None or path != record_path or not anchor.isdigit():
+        return None
+    return int(anchor)
+
 
 class RunDetailScreen(Screen[None]):
     """Everything about one run; escape goes back to the list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
+        Binding("e", "missing(1)", "Next missing"),
+        Binding("E", "missing(-1)", "Prev missing", show=False),
         Binding("a", "focus_part('artifacts')", "Artifacts"),
+        Binding("v", "focus_part('evidence')", "Evidence"),
         Binding("p", "focus_part('preview-scroll')", "Preview"),
         Binding("t", "focus_part('timeline')", "Timeline"),
+        Binding("j", "scroll_focused(1)", "Down", show=False),
+        Binding("k", "scroll_focused(-1)", "Up", show=False),
+        Binding("g", "scroll_focused_end(0)", "Top", show=False),
+        Binding("G", "scroll_focused_end(1)", "Bottom", show=False),
         Binding("question_mark", "app.help", "Help"),
     ]
 
@@ -51,18 +66,22 @@ class RunDetailScreen(Screen[None]):
         self.run = run
         self.detail: RunDetail | None = None
         self._events: list[RunEvent] = []
+        self._evidence: list[EvidenceRow] = []
 
     def compose(self) -> ComposeResult:
         yield SourceBar()
         yield Static(self._headline(), id="detail-head")
         with Horizontal(id="detail-body"):
-            with VerticalScroll(id="detail-left"):
-                yield Static("loading…", id="status-table")
+            with Vertical(id="detail-left"):
                 yield Label("Quarantine artifacts", id="artifacts-title", classes="section-title")
                 yield KeyedOptionList(id="artifacts")
-                yield Label("Evidence", classes="section-title")
-                yield Static("", id="evidence")
+                yield Static("", id="artifact-detail")
+                yield Label("Evidence", id="evidence-title", classes="section-title")
+                yield EvidenceList(id="evidence")
+                yield Static("", id="evidence-current")
             with Vertical(id="detail-right"):
+                with VerticalScroll(id="status-scroll"):
+                    yield Static("loading…", id="status-table")
                 yield Label("Preview", id="preview-title", classes="section-title")
                 with VerticalScroll(id="preview-scroll"):
                     yield Static("", id="preview")
@@ -72,14 +91,15 @@ class RunDetailScreen(Screen[None]):
 
     def _headline(self) -> Text:
         run = self.run
-        text = Text.assemble(
-            (f" {run.run_id} ", "bold reverse"),
-            "  ",
-            (run.state or "UNREADABLE", "bold"),
-            "  ",
-            (run.reason_code or "no reason code", "bold"),
-            f"   updated {run.updated_at or '-'}   {run.key}",
-        )
+        text = Text.assemble((f" {run.run_id} ", "bold reverse"), "  ", (run.state or "UNREADABLE", "bold"))
+        if self.detail is not None:  # the count comes early: on a narrow terminal the line wraps after it
+            missing = any(row.missing for row in self._evidence)
+            text.append("  ")
+            text.append(f" {missing_summary(self._evidence)} " if missing else missing_summary(self._evidence),
+                        style="bold reverse" if missing else "")
+        text.append("  ")
+        text.append(run.reason_code or "no reason code", style="bold")
+        text.append(f"   updated {run.updated_at or '-'}   {run.key}")
         if run.problem is not None:
             text.append(f"\n ⚠ {run.problem}", style="bold")
         return text
@@ -105,10 +125,16 @@ class RunDetailScreen(Screen[None]):
                 label.append("  ⚠", style="bold red")
             artifacts.add_option(Option(label, id=artifact.path))
         self.query_one("#artifacts-title", Label).update(f"Quarantine artifacts ({len(detail.artifacts)})")
+        self._evidence = evidence_rows(detail.artifacts)
+        evidence = self.query_one(EvidenceList)
+        evidence.show_artifacts = len(detail.artifacts) > 1
+        evidence.set_rows(self._evidence, cursor=0)
+        self.query_one("#evidence-title", Label).update(f"Evidence: {missing_summary(self._evidence)}")
+        self.query_one("#detail-head", Static).update(self._headline())
         if detail.artifacts:
             artifacts.highlighted = 0
         else:
-            self.query_one("#evidence", Static).update(Text("this run has no quarantine artifacts", style="italic"))
+            self.query_one("#artifact-detail", Static).update(Text("this run has no quarantine artifacts", style="italic"))
             self.query_one("#preview", Static).update(Text("nothing to preview", style="italic"))
         for problem in detail.problems:
             self.notify(str(problem), severity="warning", timeout=6)
@@ -153,28 +179,17 @@ class RunDetailScreen(Screen[None]):
         if self.detail is None or event.option_index >= len(self.detail.artifacts):
             return
         artifact = self.detail.artifacts[event.option_index]
-        self.query_one("#evidence", Static).update(self._evidence(artifact))
+        self.query_one("#artifact-detail", Static).update(self._artifact_detail(artifact))
         self._load_preview(artifact)
 
     @staticmethod
-    def _evidence(artifact: ArtifactInfo) -> Text:
+    def _artifact_detail(artifact: ArtifactInfo) -> Text:
+        """Why the artifact says the run was quarantined, and when."""
         if artifact.problem is not None:
-            return Text(f"⚠ {artifact.problem}", style="bold red")
-        text = Text()
-        if artifact.detail:
-            text.append(artifact.detail + "\n", style="italic")
+            return Text(f"⚠ {artifact.problem}", style="bold")
+        text = Text(artifact.detail or "no detail given", style="italic")
         if artifact.quarantined_at:
-            text.append(f"quarantined at {artifact.quarantined_at}\n", style="dim")
-        if not artifact.evidence:
-            text.append("no evidence listed", style="italic")
-        for ref in artifact.evidence:
-            mark, style = {True: ("✓", "green"), False: ("✗ missing", "bold red"), None: ("·", "dim")}[ref.exists]
-            text.append(f"{mark} ", style=style)
-            text.append(f"[{ref.kind}] ", style="dim")
-            text.append(ref.ref)
-            if ref.note:
-                text.append(f" — {ref.note}", style="dim")
-            text.append("\n")
+            text.append(f"\nquarantined at {artifact.quarantined_at}", style="not italic")
         return text
 
     @work(exclusive=True, group="preview", exit_on_error=False)
@@ -227,6 +242,55 @@ class RunDetailScreen(Screen[None]):
     def action_focus_part(self, widget_id: str) -> None:
         """Focus one part of the screen by its id."""
         self.query_one(f"#{widget_id}").focus()
+
+    def action_missing(self, step: int) -> None:
+        """Next/previous missing evidence in the evidence list, wrapping around."""
+        evidence = self.query_one(EvidenceList)
+        count = len(self._evidence)
+        for offset in range(1, count + 1):
+            index = (evidence.cursor + step * offset) % count
+            if self._evidence[index].missing:
+                evidence.move_to(index)
+                evidence.focus()
+                return
+        self.notify("no evidence of this run is missing" if count else "this run cites no evidence", timeout=3)
+
+    def action_scroll_focused(self, step: int) -> None:
+        """j/k for a focused part that has no cursor of its own (the preview, the status)."""
+        focused = self.focused
+        if focused is not None:
+            focused.scroll_relative(y=step, animate=False)
+
+    def action_scroll_focused_end(self, end: int) -> None:
+        """g/G for a focused part that has no cursor of its own."""
+        focused = self.focused
+        if focused is not None:
+            (focused.scroll_end if end else focused.scroll_home)(animate=False)
+
+    @on(EvidenceList.Highlighted, "#evidence")
+    def _evidence_highlighted(self, event: EvidenceList.Highlighted) -> None:
+        """The highlighted reference in full (the row is cut on a narrow terminal)."""
+        row = self._evidence[event.index]
+        text = Text(row.ref.ref)
+        if row.ref.note:
+            text.append(f" — {row.ref.note}", style="italic")
+        self.query_one("#evidence-current", Static).update(text)
+
+    @on(EvidenceList.Selected, "#evidence")
+    def _evidence_selected(self, event: EvidenceList.Selected) -> None:
+        """enter on evidence in this run's own record shows that line of the timeline."""
+        row = self._evidence[event.index]
+        line = record_line(row.ref.ref, self.detail.record_path if self.detail else None)
+        if line is None:
+            self.notify(f"{row.ref.ref}: not a line of this run's record", timeout=4)
+            return
+        timeline = self.query_one(EventList)
+        index = next((i for i, e in enumerate(self._events) if e.line >= line), None)
+        if index is None:
+            self.notify(f"line {line} of the record is not loaded (yet)", timeout=4)
+            return
+        timeline.move_to(index)
+        timeline.focus()
 
     def action_back(self) -> None:
         self.dismiss()
