@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from backends.units import human_size
+from backends.units import counted, human_size
 
-__all__ = ["human_size", "utc"]
+__all__ = ["counted", "human_size", "utc"]
 
 
 

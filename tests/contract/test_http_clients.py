@@ -47,7 +47,7 @@ async def test_tui_over_http_shows_runs_and_connection_state(server: BackgroundS
         await wait_for_runs(pilot)
         await pilot.pause(0.6)
         text = screen_text(pilot)
-        assert "14 of 58 runs · QUARANTINED" in text
+        assert "12 of 58 runs · QUARANTINED +2 unreadable" in text
         assert "● connected" in text
         await pilot.press("enter")
         await pilot.pause(0.6)

@@ -22,7 +22,7 @@ async def test_opens_on_quarantined_runs_with_header_and_chart(make_app) -> None
         await wait_for_runs(pilot)
         text = screen_text(pilot)
         assert "source: demo-workspace" in text and "READ-ONLY" in text
-        assert "14 of 58 runs · QUARANTINED · newest first" in text
+        assert "12 of 58 runs · QUARANTINED +2 unreadable · newest first" in text
         assert "REPLAY_DIVERGENCE" in text and "Reason codes" in text
         assert "run-broken-status" in text  # broken runs are never hidden by the state filter
         table = app.query_one(RunTable)
@@ -224,7 +224,7 @@ async def test_reload_during_a_scan_finishes_with_every_run(make_app) -> None:
         pane.reload()
         pane.reload()
         await wait_for_runs(pilot)
-        assert "14 of 58 runs · QUARANTINED" in screen_text(pilot)
+        assert "12 of 58 runs · QUARANTINED +2 unreadable" in screen_text(pilot)
         assert "scanning" not in screen_text(pilot)
 
 

@@ -179,3 +179,24 @@ async def test_open_any_two_files(make_app) -> None:
         pane = await settled(pilot)
         assert pane._pair.replay == f"runs/{DIVERGES}/wal/replay.jsonl"
         assert pane._summary is not None and pane._summary.divergences > 0
+
+
+async def test_opening_a_missing_file_says_so_instead_of_diffing_for_ever(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pair(pilot, PARITY)
+        await pilot.press("o")
+        await pilot.pause()
+        app.screen.query_one("#wal-open-replay").value = f"runs/{PARITY}/wal/no-such-replay.jsonl"
+        await pilot.press("enter", "enter")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if "no-such-replay.jsonl:" in screen_text(pilot):
+                break
+        text = screen_text(pilot)
+        banner = next(line for line in text.splitlines() if "no-such-replay.jsonl:" in line)
+        assert banner.strip().startswith("⚠ ") and f"runs/{PARITY}/wal/no-such-replay.jsonl" in banner
+        status = next(line for line in text.splitlines() if "lines ·" in line)
+        assert "⚠ not compared" in status and "diffing" not in status
+        # The picker no longer names the pair that was shown before.
+        assert PARITY not in text.splitlines()[3] and "WAL pair…" in text

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 
 from backends.errors import ForbiddenError, NotFoundError
 from backends.spec import local_root
+from backends.units import counted
 
 TYPE_CHECKING = False  # the models load after the workers fork (see run_verify); checkers read the names below
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ def _print_human(summary: ChecksumSummary, entries: list[ChecksumEntry]) -> None
     else:
         verdict = "DRIFT" if summary.drift else "OK"
     print(f"{summary.manifest}: {verdict}" + (f" ({counts})" if counts else "")
-         + f"; {summary.files_hashed:,} file{'' if summary.files_hashed == 1 else 's'} ({summary.bytes_hashed:,} bytes) hashed in {summary.elapsed:.2f} s")
+         + f"; {counted(summary.files_hashed, 'file')} ({summary.bytes_hashed:,} bytes) hashed in {summary.elapsed:.2f} s")
 
 
 def _print_json(summary: ChecksumSummary, entries: list[ChecksumEntry]) -> None:

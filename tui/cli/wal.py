@@ -21,6 +21,7 @@ from backends.wal.rules import DEFAULT_IGNORE, DEFAULT_REDACT, WalRules
 from backends.wal.validate import CODES, MAX_PROBLEMS, WalProblem, WalValidation
 from tui.cli.json_output import dumps
 from tui.cli.terminal import echo, printable
+from backends.units import counted
 
 SOURCE_OPTION = click.option(
     "--source", "-s", default=".", show_default=True, metavar="SOURCE",
@@ -188,9 +189,9 @@ def _validation_line(summary: WalValidation) -> str:
         return head + ": valid"
     codes = ", ".join(f"{code} {count:,}" for code, count in sorted(summary.by_code.items()))
     shown = "" if summary.shown == summary.problems else f" ({summary.shown:,} listed)"
-    return (f"{head}: {summary.problems:,} problem{'s' if summary.problems != 1 else ''}{shown} "
-            f"({summary.errors:,} error{'s' if summary.errors != 1 else ''}, "
-            f"{summary.warnings:,} warning{'s' if summary.warnings != 1 else ''}): {codes}")
+    return (f"{head}: {counted(summary.problems, 'problem')}{shown} "
+            f"({counted(summary.errors, 'error')}, "
+            f"{counted(summary.warnings, 'warning')}): {codes}")
 
 
 # diff --------------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ def _short(text: str | None, limit: int = TEXT_CHARS) -> str:
 def _print_first(first: WalDivergence) -> None:
     echo(f"first divergence at {first.headline()}")
     if first.context:
-        echo(f"  the {len(first.context)} event{'s' if len(first.context) != 1 else ''} before it (matched):")
+        echo(f"  the {counted(len(first.context), 'event')} before it (matched):")
         for event in first.context:
             label = f"id {event.event_id}" if event.event_id is not None else "no id"
             echo(f"    line {event.record_line:<6} {label:<10} {event.kind or '-':<20} {_short(event.text, 100)}")

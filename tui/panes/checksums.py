@@ -20,7 +20,7 @@ from backends.models import text_matches
 from tui.export import export_path
 from tui.errors import error_message
 from tui.panes.base import DeckPane
-from tui.units import human_size
+from tui.units import counted, human_size
 from tui.widgets.checksum_manifests import ManifestList
 from tui.widgets.checksum_table import ChecksumTable
 
@@ -173,7 +173,7 @@ class ChecksumsPane(DeckPane):
         self._queue = [m for m in manifests if m not in self._runs]
         self.query_one(ManifestList).set_manifests(manifests, {m: (r.counts, r.state) for m, r in self._runs.items()})
         count = len(manifests)
-        self.query_one("#ck-side-title", Label).update(f"{count:,} manifest" + ("" if count == 1 else "s"))
+        self.query_one("#ck-side-title", Label).update(counted(count, "manifest"))
         if not manifests:
             self.query_one("#ck-status", Label).update("this source holds no checksum manifest")
             return

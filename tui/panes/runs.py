@@ -51,8 +51,10 @@ class RunsPane(DeckPane):
         Binding("N", "match(-1)", "Prev match", show=False),
         Binding("e", "quarantined(1)", "Next quarantined"),
         Binding("E", "quarantined(-1)", "Prev quarantined", show=False),
-        Binding("s", "cycle_state", "State"),
-        Binding("r", "cycle_reason", "Reason"),
+        Binding("s", "cycle_state(1)", "State"),
+        Binding("S", "cycle_state(-1)", "Prev state", show=False),
+        Binding("r", "cycle_reason(1)", "Reason"),
+        Binding("R", "cycle_reason(-1)", "Prev reason", show=False),
         Binding("t", "toggle_sort", "Sort"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -64,6 +66,7 @@ class RunsPane(DeckPane):
         self._view: list[RunSummary] = []
         self._reasons: Counter[str] = Counter()
         self._known_reasons: set[str] = set()
+        self._no_runs_hint = "no runs"
         self._state = initial_state
         self._reason = ALL
         self._text = ""
@@ -137,8 +140,17 @@ class RunsPane(DeckPane):
         finally:
             if generation == self._generation:  # a reload may have replaced this scan already
                 self._scanning = False
+                if not self._all and not self._pending:
+                    await self._explain_no_runs()
                 self._flush()
                 self._flush_every(None)
+
+    async def _explain_no_runs(self) -> None:
+        """Say where runs were looked for when none were found (a directory that is not a workspace)."""
+        info = await self.source.describe()
+        runs_glob = info.layout.get("runs", "?")
+        self._no_runs_hint = (f"No runs: nothing under {info.root} matches the layout's runs glob {runs_glob!r}. "
+                              "Is this a workspace? A driftdeck.yaml at its root says where runs, snapshots and manifests are.")
 
     def _flush(self) -> None:
         table = self.query_one(RunTable)
@@ -202,7 +214,15 @@ class RunsPane(DeckPane):
     def _update_status(self) -> None:
         order = "newest first" if self._newest_first else "oldest first"
         scope = self._state or "all states"
-        text = f"{len(self._view):,} of {len(self._all):,} runs · {scope}"
+        if not self._scanning and not self._all:
+            self.query_one("#runs-status", Label).update("no runs found")
+            self.query_one(RunTable).set_empty_text(self._no_runs_hint)
+            return
+        # Unreadable runs are listed whatever the filters say; they are not counted as matching them.
+        unreadable = sum(1 for run in self._view if run.state is None) if (self._state or self._reason) else 0
+        text = f"{len(self._view) - unreadable:,} of {len(self._all):,} runs · {scope}"
+        if unreadable:
+            text += f" +{unreadable:,} unreadable"
         if self._reason:
             text += f" · {self._reason}"
         if self._text:
@@ -275,14 +295,16 @@ class RunsPane(DeckPane):
                 return
         self.notify("no quarantined run in this view", timeout=3)
 
-    def action_cycle_state(self) -> None:
+    def action_cycle_state(self, step: int = 1) -> None:
+        """Next (``s``) or previous (``S``) state filter, wrapping around."""
         options = [ALL, *RUN_STATES]
-        self.query_one("#state-filter", Select).value = options[(options.index(self._state) + 1) % len(options)]
+        self.query_one("#state-filter", Select).value = options[(options.index(self._state) + step) % len(options)]
 
-    def action_cycle_reason(self) -> None:
+    def action_cycle_reason(self, step: int = 1) -> None:
+        """Next (``r``) or previous (``R``) reason filter, wrapping around."""
         options = [ALL, *sorted(self._known_reasons)]
         current = options.index(self._reason) if self._reason in options else 0
-        self.query_one("#reason-filter", Select).value = options[(current + 1) % len(options)]
+        self.query_one("#reason-filter", Select).value = options[(current + step) % len(options)]
 
     def action_toggle_sort(self) -> None:
         self._newest_first = not self._newest_first

@@ -29,9 +29,11 @@ from backends.wal.index import WalIndexInfo
 from backends.wal.progress import WalProgress
 from backends.wal.rules import WalRules
 from backends.wal.validate import WalProblem, WalValidation
+from tui.errors import error_message
 from tui.panes.base import DeckPane
 from tui.widgets.wal_pair_list import MARKS, WalPairList
 from tui.widgets.wal_problem_list import WalProblemList
+from tui.units import counted
 
 FLUSH_SECONDS = 0.1
 """How often streamed results are merged into the view."""
@@ -114,13 +116,14 @@ class WalPane(DeckPane):
         self._filtered: array[int] | None = None
         self._searching = False
         self._fetching: set[str] = set()
+        self._failure: str | None = None
         self._flush_timer: Timer | None = None
 
     # Layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="wal-toolbar"):
-            yield Select([], prompt="no WAL pairs", id="wal-pair", compact=True)
+            yield Select([], prompt="WAL pair…", id="wal-pair", compact=True)
             yield Label("reading the source…", id="wal-status")
         yield Label("", id="wal-banner")
         yield Static("", id="wal-header")
@@ -175,6 +178,10 @@ class WalPane(DeckPane):
         for group in ("wal-diff", "wal-search", "wal-index", "wal-validate", "wal-fetch"):
             self.workers.cancel_group(self, group)
         self._pair = pair
+        self._failure = None
+        if pair not in self._pairs:  # two files opened with o: the picker no longer names the pair shown
+            with self.prevent(Select.Changed):
+                self.query_one("#wal-pair", Select).clear()
         self._alignment = Alignment()
         self._pending = []
         self._summary = None
@@ -212,8 +219,22 @@ class WalPane(DeckPane):
 
     # Streams -------------------------------------------------------------------------
 
+    def _stream_failed(self, generation: int, path: str | None, error: BaseException) -> None:
+        """Say in the status line that a stream of the open pair failed (else it reads "diffing…" for ever)."""
+        if generation == self._generation:
+            message = error_message(error)
+            self._failure = f"⚠ {message}" if path and path in message else f"⚠ cannot read {path}: {message}"
+            self._update_status()
+
     @work(group="wal-index", exit_on_error=False)
     async def _run_index(self, side: str, path: str, generation: int) -> None:
+        try:
+            await self._index_stream(side, path, generation)
+        except Exception as exc:
+            self._stream_failed(generation, path, exc)
+            raise
+
+    async def _index_stream(self, side: str, path: str, generation: int) -> None:
         async for item in self.source.wal_index(path):
             if generation != self._generation:
                 return
@@ -226,6 +247,13 @@ class WalPane(DeckPane):
 
     @work(group="wal-diff", exit_on_error=False)
     async def _run_diff(self, generation: int) -> None:
+        try:
+            await self._diff_stream(generation)
+        except Exception as exc:
+            self._stream_failed(generation, self._pair.replay if self._pair else None, exc)
+            raise
+
+    async def _diff_stream(self, generation: int) -> None:
         assert self._pair is not None and self._pair.replay is not None
         stream = self.source.diff_wal(
             self._pair.record, self._pair.replay, self._rules, max_divergences=MAX_DIVERGENCES
@@ -242,6 +270,13 @@ class WalPane(DeckPane):
 
     @work(group="wal-validate", exit_on_error=False)
     async def _run_validate(self, side: str, path: str, generation: int) -> None:
+        try:
+            await self._validate_stream(side, path, generation)
+        except Exception as exc:
+            self._stream_failed(generation, path, exc)
+            raise
+
+    async def _validate_stream(self, side: str, path: str, generation: int) -> None:
         async for item in self.source.validate_wal(path):
             if generation != self._generation:
                 return
@@ -336,8 +371,10 @@ class WalPane(DeckPane):
                 for divergence in self._alignment.divergences:
                     kinds[divergence.kind] = kinds.get(divergence.kind, 0) + 1
                 detail = ", ".join(f"{n} {k}" for k, n in kinds.items())
-                parts.append(f"{count:,} divergence{'s' if count != 1 else ''}: {detail}")
-            if summary is None:
+                parts.append(f"{counted(count, 'divergence')}: {detail}")
+            if self._failure is not None:
+                parts.append("⚠ not compared")
+            elif summary is None:
                 progress = self._diff_progress
                 parts.append(f"diffing {progress.fraction:.0%}…" if progress else "diffing…")
             elif summary.truncated:
@@ -359,10 +396,12 @@ class WalPane(DeckPane):
             if validation is not None and validation.torn_tail is not None:
                 torn.append(f"{_name(self._path(side))} line {validation.torn_tail}")
         banner = self.query_one("#wal-banner", Label)
+        lines = [] if self._failure is None else [self._failure]
         if torn:
-            banner.update(f"✂ torn tail: {', '.join(torn)} is cut short (the writer stopped mid-event); "
-                          "reported as a torn tail, not as corruption")
-        banner.set_class(bool(torn), "shown")
+            lines.append(f"✂ torn tail: {', '.join(torn)} is cut short (the writer stopped mid-event); "
+                         "reported as a torn tail, not as corruption")
+        banner.update("\n".join(lines))
+        banner.set_class(bool(lines), "shown")
 
     def _update_header(self) -> None:
         rows = self.query_one(WalPairList)
@@ -387,7 +426,7 @@ class WalPane(DeckPane):
             elif not validation.problems:
                 title.update(f"{side.capitalize()} {name}: valid ✓ ({validation.events:,} events)")
             else:
-                title.update(f"{side.capitalize()} {name}: {validation.errors} errors, {validation.warnings} warnings")
+                title.update(f"{side.capitalize()} {name}: {counted(validation.errors, 'error')}, {counted(validation.warnings, 'warning')}")
 
     def _describe_row(self, aligned: AlignedRow | None) -> Text:
         if aligned is None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from backends.models import SnapshotInfo
 from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
+from backends.units import counted
 
 
 @dataclass
@@ -129,4 +130,4 @@ class SnapshotsState:
         if self.summary is None:
             return "Differences"
         groups = len(self.summary.groups)
-        return f"{self.summary.differences:,} differences in {groups} group{'' if groups == 1 else 's'}"
+        return f"{self.summary.differences:,} differences in {counted(groups, 'group')}"

@@ -8,6 +8,7 @@ LRU cache, so 100,000 rows cost what 40 do. Subclasses implement
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, ClassVar, Sequence
 
 from rich.segment import Segment
@@ -106,6 +107,12 @@ class VirtualList(ScrollView, can_focus=True):
         self.call_after_refresh(self.scroll_to_row, self.cursor)
         self.refresh()
 
+    def set_empty_text(self, text: str) -> None:
+        """Say why the list is empty (shown only while it is)."""
+        if text != self.empty_text:
+            self.empty_text = text
+            self.refresh()
+
     def invalidate(self) -> None:
         """Forget cached strips (styles changed) and repaint."""
         self._generation += 1
@@ -133,9 +140,17 @@ class VirtualList(ScrollView, can_focus=True):
         """
         return (self._generation, index)
 
+    empty_text = ""
+    """Shown, wrapped and dim, in place of rows while there are none (why the list is empty)."""
+
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
+        if not self._rows and self.empty_text:
+            lines = textwrap.wrap(self.empty_text, max(10, width - 2))
+            text = f" {lines[y]}" if y < len(lines) else ""
+            style = self.get_component_rich_style("virtual-list--dim")
+            return Strip([Segment(text, style)]).crop_extend(0, width, None).apply_style(self.rich_style)
         if index >= len(self._rows):
             return Strip.blank(width, self.rich_style)
         selected = index == self.cursor
