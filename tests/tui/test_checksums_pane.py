@@ -273,3 +273,27 @@ async def test_a_failing_manifest_listing_is_shown_in_the_status_line(make_app, 
         text = screen_text(pilot)
         assert "cannot list the manifests: OSError: the disk went away" in text
         assert "reading the source" not in text
+
+
+async def test_an_ok_first_manifest_focuses_the_list_and_e_crosses_to_the_drift(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        await pilot.press("5")
+        pane = await wait_verified(pilot)
+        assert pane._current == "fixtures/bsd/SHA256SUMS"  # clean: every entry hidden as ok
+        await pilot.press("5")  # shown again: focus goes where there is something to move through
+        await pilot.pause()
+        assert isinstance(app.focused, ManifestList)
+        await pilot.press("e")
+        await pilot.pause(FLUSH_PAUSE)
+        table = app.query_one(ChecksumTable)
+        assert pane._current != "fixtures/bsd/SHA256SUMS" and app.focused is table
+        assert table.current is not None and table.current.is_drift
+        assert f"{pane._current} · " in screen_text(pilot)  # the status names the manifest now shown
+        first = pane._current
+        for _ in range(40):  # e keeps going through every drifting manifest and comes back round
+            await pilot.press("e")
+            if pane._current != first:
+                break
+        assert pane._current != first

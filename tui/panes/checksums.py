@@ -157,7 +157,9 @@ class ChecksumsPane(DeckPane):
         self._draw_header()
 
     def focus_main(self) -> None:
-        self.query_one(ChecksumTable).focus()
+        """The entries when there are some to show, else the manifests (an OK manifest hides all its entries)."""
+        table = self.query_one(ChecksumTable)
+        (table if table.row_count else self.query_one(ManifestList)).focus()
 
     # Loading and verifying -----------------------------------------------------
 
@@ -391,15 +393,47 @@ class ChecksumsPane(DeckPane):
             table.move_to((table.cursor + step) % len(self._view))
 
     def action_drift(self, step: int) -> None:
-        """Next/previous drifting entry from the cursor, wrapping around."""
+        """Next/previous drifting entry from the cursor; past the last one, the next manifest that drifts."""
         table = self.query_one(ChecksumTable)
-        count = len(self._view)
-        for offset in range(1, count + 1):
-            index = (table.cursor + step * offset) % count
+        here = table.cursor if table.row_count else (-1 if step > 0 else 0)
+        index = here + step
+        while 0 <= index < len(self._view):
             if self._view[index].is_drift:
                 table.move_to(index)
+                table.focus()
                 return
-        self.notify("no drift in this view", timeout=3)
+            index += step
+        if self._drift_in_next_manifest(step):
+            return
+        for index in range(len(self._view)) if step > 0 else range(len(self._view) - 1, -1, -1):  # wrap in this one
+            if self._view[index].is_drift:
+                table.move_to(index)
+                table.focus()
+                return
+        running = any(run.running for run in self._runs.values()) or self._queue
+        self.notify("no drift found yet (still verifying)" if running else "no drift in any manifest", timeout=3)
+
+    def _drift_in_next_manifest(self, step: int) -> bool:
+        """Open the next (``step`` 1) or previous manifest, in list order, that has drift; whether there was one."""
+        if self._current not in self._manifests:
+            return False
+        start = self._manifests.index(self._current)
+        for offset in range(1, len(self._manifests)):
+            manifest = self._manifests[(start + step * offset) % len(self._manifests)]
+            run = self._runs.get(manifest)
+            if run is None or not any(entry.is_drift for entry in run.entries):
+                continue
+            self.query_one(ManifestList).highlighted = self._manifests.index(manifest)
+            self._current = manifest
+            self._rebuild(keep=False)
+            drifts = [i for i, entry in enumerate(self._view) if entry.is_drift]
+            if drifts:
+                table = self.query_one(ChecksumTable)
+                table.move_to(drifts[0] if step > 0 else drifts[-1])
+                table.focus()
+                self.notify(f"next drift is in {manifest}", timeout=3)
+                return True
+        return False
 
     def action_cycle_category(self) -> None:
         index = CATEGORY_CYCLE.index(self._category)
