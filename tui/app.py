@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import time
 from typing import TYPE_CHECKING, Callable, ClassVar, Protocol
 
@@ -17,6 +18,7 @@ from backends.errors import UnavailableError
 from themes import DEFAULT_THEME, bundled_themes
 from tui.commands import DeckCommands
 from tui.errors import error_message
+from tui.export import export_path
 from tui.panes import PANES
 from tui.panes.base import DeckPane
 from tui.panes.runs import RunsPane
@@ -220,6 +222,22 @@ class DriftdeckApp(App[None]):
         tabs = self.query_one("#panes", TabbedContent)
         tabs.active = pane_id
         self.active_pane.focus_main()
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save the screen as SVG (palette: Screenshot) to ``path``, else ``~/Downloads`` if it exists, else
+        the working directory; never under the source root. The notice names the file, or says why not."""
+        from backends.atomic import atomic_write
+        from backends.errors import DriftdeckError
+
+        folder = path or next((d for d in (os.path.expanduser("~/Downloads"),) if os.path.isdir(d)), os.getcwd())
+        name = filename or f"driftdeck-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+        try:
+            target = export_path(self.source, os.path.join(folder, name))
+            written = atomic_write(target, self.export_screenshot().encode("utf-8"))
+        except (OSError, DriftdeckError) as exc:
+            self.notify(f"screenshot not saved: {error_message(exc)}", title="Screenshot", severity="error", timeout=8)
+            return
+        self.notify(f"screenshot saved to {written}", title="Screenshot", timeout=6)
 
     def action_reload_runs(self) -> None:
         self.query_one(RunsPane).reload()

@@ -265,3 +265,20 @@ async def test_a_type_toggle_while_recording_keeps_numbers_rising(busy, tmp_path
     assert report.order_violations == 0 and report.malformed_count == 0, report.violations[:3]
     notices = [orjson.loads(line).get("detail", "") for line in target.read_bytes().splitlines()[1:]]
     assert any(n.startswith("watch restarted on . for ") and "sequence numbers continue from" in n for n in notices)
+
+
+async def test_a_relative_recording_name_is_reported_with_its_directory(busy, tmp_path: Path, monkeypatch) -> None:
+    root, writer = busy
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    app = make(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_live(pilot)
+        await start_recording(pilot, "rec.jsonl")
+        await wait_until(pilot, lambda: "● recording to" in screen_text(pilot), "the header")
+        await pilot.press("r")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any(f"events to {elsewhere / 'rec.jsonl'}" in m for m in messages), messages
+    assert (elsewhere / "rec.jsonl").exists()

@@ -47,3 +47,23 @@ async def test_r_and_R_cycle_the_reason_filter_both_ways(make_app) -> None:
         await pilot.pause()
         assert select.value == "ATTEMPT_LIMIT_EXCEEDED"
         assert str(app.query_one("#runs-status").render()).startswith("1 of 58 runs · QUARANTINED +2 unreadable · ATTEMPT_LIMIT_EXCEEDED")
+
+
+async def test_the_palette_screenshot_names_the_file_or_the_reason(make_app, demo_root: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/Downloads here: the working directory is used
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:  # run_test shows no toasts: the notices are read from the app
+        await wait_for_runs(pilot)
+        app.action_screenshot()
+        await pilot.pause()
+        saved = list(tmp_path.glob("driftdeck-*.svg"))
+        assert len(saved) == 1 and saved[0].read_text().startswith("<svg")
+        assert any(f"screenshot saved to {saved[0]}" in n.message for n in app._notifications)
+        app.action_screenshot(path=str(demo_root))  # the read-only root is refused, with the reason
+        app.action_screenshot(path=str(tmp_path / "no-such-dir"))
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("screenshot not saved" in m and "read-only source root" in m for m in messages)
+        assert any("screenshot not saved" in m and "No such file or directory" in m for m in messages)
+        assert not list(demo_root.glob("*.svg"))

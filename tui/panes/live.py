@@ -495,7 +495,7 @@ class LivePane(DeckPane):
         except (OSError, DriftdeckError) as exc:
             self.report(exc)
             return
-        self._record_path = value
+        self._record_path = target  # absolute: the notices say where the file is, not just its name
         self._record_prefix = self.path  # event paths are recorded relative to the watched directory
         self._draw_head()
 
