@@ -64,12 +64,17 @@ def _lines(text: str) -> list[str]:
 
 
 def text_diff(title: str, left: str, right: str, a: str | None, b: str | None) -> SideDiff:
-    """Two texts (JSON values pretty-printed) compared line by line, changed words marked."""
+    """Two texts (JSON values pretty-printed) compared line by line, changed words marked.
+
+    The rows carry no line numbers: the lines are of the pretty-printed
+    value, not of any file (``title`` names the file lines).
+    """
     la = _lines(a) if a is not None else []
     lb = _lines(b) if b is not None else []
     rows, truncated = side_by_side(la, lb, opcodes(la, lb), context=WHOLE)
     if not rows and la:  # identical texts: shown whole, unmarked
-        rows = [SideRow(" ", n, line, (), n, line, ()) for n, line in enumerate(la, start=1)]
+        rows = [SideRow(" ", None, line, (), None, line, ()) for line in la]
+    rows = [SideRow(r.tag, None, r.left, r.left_spans, None, r.right, r.right_spans) for r in rows if r.tag != "@"]
     return SideDiff(title, left, right, tuple(rows), truncated)
 
 

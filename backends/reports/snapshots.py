@@ -21,7 +21,9 @@ def entry_case(summary: DiffSummary, entry: EntryDiff, content: EntryContent | N
         status = PASSED
     message = ""
     if status != PASSED:
-        message = f"{CATEGORY_TITLES[entry.category]}: {entry_title(entry)}"
+        title, path = entry_title(entry), display_path(entry.path)
+        rest = title[len(path):].strip() if title.startswith(path) else title  # the case is named by the path already
+        message = CATEGORY_TITLES[entry.category] + (f" {rest}" if rest else "")
     elif entry.same_after_rules and entry.category != "unchanged":
         message = f"same after rules ({entry.rule or 'rules'})"
     details: list[tuple[str, str]] = [("group", entry.group)]

@@ -52,9 +52,9 @@ def run_verify(
     Returns:
         0 all ok, 1 drift, 2 a manifest missing or unreadable.
     """
-    from tui.cli.reports import wanted
+    from tui.cli.reports import reports_wanted
 
-    reports = (junit, html) if wanted(junit, html) else None
+    reports = (junit, html) if reports_wanted(junit, html) else None
     spec = local_root(source)
     if spec is None:
         return _report(source, manifests, as_json, no_new, exclude, top_only, workers, None, None, reports)

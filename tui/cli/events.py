@@ -22,7 +22,7 @@ from backends.reports.schemas import schema_id
 from backends.source import open_source
 from backends.spec import local_root
 from tui.cli.json_output import dumps
-from tui.cli.reports import report_options, wanted, write_reports
+from tui.cli.reports import report_options, reports_wanted, write_reports
 
 SOURCE_HELP = "Workspace the directory belongs to (a path or URL); by default the directory itself."
 
@@ -273,7 +273,7 @@ def verify_command(file: str, source: str | None, as_json: bool, junit: str | No
         sys.stdout.buffer.write(dumps({"schema": schema_id("events-verify"), **report.to_json()}, option=orjson.OPT_APPEND_NEWLINE))
     else:
         _print_report(report)
-    if wanted(junit, html):
+    if reports_wanted(junit, html):
         from backends.reports.events import verify_report
 
         write_reports(verify_report(report), junit, html)

@@ -14,7 +14,7 @@ from backends.reports.schemas import schema_id
 from backends.models import RUN_STATES, RunDetail, RunEvent, RunQuery, RunSummary
 from backends.source import open_source
 from tui.cli import json_output
-from tui.cli.reports import report_options, wanted, write_reports
+from tui.cli.reports import report_options, reports_wanted, write_reports
 from tui.cli.terminal import echo, printable
 
 SOURCE_OPTION = click.option(
@@ -60,7 +60,7 @@ def list_command(source: str, states: tuple[str, ...], reasons: tuple[str, ...],
     for run in runs:
         if run.problem is not None:
             echo(f"warning: {run.problem}", err=True)
-    if wanted(junit, html):  # a quarantined or failed run is a failing test case; the exit code stays 0
+    if reports_wanted(junit, html):  # a quarantined or failed run is a failing test case; the exit code stays 0
         from backends.reports.runs import runs_report
 
         write_reports(runs_report(runs, source), junit, html)

@@ -41,7 +41,7 @@ def report_options(command: F) -> F:
     return command
 
 
-def wanted(junit: str | None, html: str | None) -> bool:
+def reports_wanted(junit: str | None, html: str | None) -> bool:
     """Whether a report is needed: a file was asked for, or annotations are (under GitHub Actions)."""
     return junit is not None or html is not None or annotating()
 

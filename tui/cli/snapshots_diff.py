@@ -57,9 +57,9 @@ def run_diff(
                  tolerance=tolerance, ignore_order=ignore_order, ignore_whitespace=ignore_whitespace,
                  ignore_eol=ignore_eol, keys=keys, apply=not no_rules)
     mode = "unified" if unified else "auto"
-    from tui.cli.reports import wanted
+    from tui.cli.reports import reports_wanted
 
-    reports = wanted(junit, html)
+    reports = reports_wanted(junit, html)
     entries, summary, contents = _collect(
         source, a, b, flags, show_all, want_content=not brief or output is not None or reports, mode=mode, context=context
     )

@@ -22,7 +22,7 @@ from backends.wal.rules import DEFAULT_IGNORE, DEFAULT_REDACT, WalRules
 from backends.wal.validate import CODES, MAX_PROBLEMS, WalProblem, WalValidation
 from backends.reports.wal import diff_report, validate_report
 from tui.cli.json_output import dumps
-from tui.cli.reports import report_options, wanted, write_reports
+from tui.cli.reports import report_options, reports_wanted, write_reports
 from tui.cli.terminal import echo, printable
 
 SOURCE_OPTION = click.option(
@@ -127,7 +127,7 @@ def validate_command(file: str, source: str, max_problems: int, as_json: bool, j
 
     Codes: """
     spec, (path,) = locate(source, (file,))
-    kept: list[WalProblem] | None = [] if wanted(junit, html) else None
+    kept: list[WalProblem] | None = [] if reports_wanted(junit, html) else None
     summary = asyncio.run(_validate(spec, path, max_problems, as_json, kept))
     if kept is not None:
         write_reports(validate_report(kept, summary), junit, html)
@@ -238,7 +238,7 @@ def diff_command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--ignore/--redact") from None
     spec, (record_path, replay_path) = locate(source, (record, replay))
-    kept: list[WalDivergence] | None = [] if wanted(junit, html) else None
+    kept: list[WalDivergence] | None = [] if reports_wanted(junit, html) else None
     summary = asyncio.run(_diff(spec, record_path, replay_path, rules, max_divergences, context, as_json, kept))
     if kept is not None:
         write_reports(diff_report(kept, summary), junit, html)
