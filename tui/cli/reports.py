@@ -34,11 +34,20 @@ def report_options(command: F) -> F:
     import click
 
     path = click.Path(dir_okay=False, writable=True)
-    command = click.option("--html", "html", type=path, default=None, metavar="FILE",
+    command = click.option("--html", "html", type=path, default=None, metavar="FILE", callback=_in_a_directory,
                            help="Also write a self-contained HTML report to FILE (atomically).")(command)
-    command = click.option("--junit", "junit", type=path, default=None, metavar="FILE",
+    command = click.option("--junit", "junit", type=path, default=None, metavar="FILE", callback=_in_a_directory,
                            help="Also write a JUnit XML report to FILE (atomically): one test case per checked item.")(command)
     return command
+
+
+def _in_a_directory(ctx: object, param: object, value: str | None) -> str | None:
+    """Refuse, before any work, a report file whose directory does not exist (click checks only existing paths)."""
+    import click
+
+    if value is not None and not os.path.isdir(os.path.dirname(os.path.abspath(os.path.expanduser(value)))):
+        raise click.BadParameter(f"{value}: its directory does not exist")
+    return value
 
 
 def reports_wanted(junit: str | None, html: str | None) -> bool:
