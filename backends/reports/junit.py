@@ -21,7 +21,8 @@ def render_junit(report: Report) -> bytes:
     for suite in report.suites:
         root.append(_suite(report, suite))
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
 
 
 def _totals(suites: tuple[Suite, ...], name: str) -> dict[str, str]:
