@@ -22,9 +22,10 @@ h1 { font-size: 1.4rem; margin: 0 0 .3rem; } h2 { font-size: 1.15rem; margin: 2r
 .verdict.ok { background: var(--ok); } .verdict.bad { background: var(--bad); }
 .muted { color: var(--muted); }
 table { border-collapse: collapse; margin: .5rem 0; }
-th, td { border: 1px solid var(--line); padding: .2rem .5rem; text-align: left; vertical-align: top; }
+th, td { border: 1px solid var(--line); padding: .2rem .5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .status { font-weight: 700; text-transform: uppercase; font-size: .8rem; }
+td.status, td.kind { white-space: nowrap; overflow-wrap: normal; }
 .status.passed { color: var(--ok); } .status.failed { color: var(--bad); } .status.error { color: var(--err); } .status.skipped { color: var(--muted); }
 code, .side td.t, .path { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 12.5px; }
 details { border: 1px solid var(--line); border-radius: 4px; margin: .6rem 0; padding: .3rem .6rem; }
@@ -100,7 +101,7 @@ def _suite(suite: Suite, index: int) -> list[str]:
         for case in suite.cases:
             out.append(
                 f'<tr class="case {case.status}"><td class="status {case.status}">{case.status}</td>'
-                f'<td class="path">{_e(case.name)}</td><td>{_e(case.kind)}</td><td class="path">{_e(_where(case))}</td>'
+                f'<td class="path">{_e(case.name)}</td><td class="kind">{_e(case.kind)}</td><td class="path">{_e(_where(case))}</td>'
                 f"<td>{_e(case.message)}</td></tr>"
             )
         out.append("</table>")
