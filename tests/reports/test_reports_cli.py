@@ -336,3 +336,29 @@ def test_schema_command_lists_and_prints_the_schemas() -> None:
     assert json.loads(run("schema", "driftdeck/wal-diff/v1").stdout) == load_schema("wal-diff")
     unknown = run("schema", "wal-diff/v9")
     assert unknown.returncode == 2 and "no schema 'wal-diff/v9'" in unknown.stderr
+
+
+def test_reports_over_http_equal_the_local_ones(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reports are built from the engines' streams, so a served workspace gives the same JUnit and HTML."""
+    import re
+
+    from backends.http.server import BackgroundServer, create_app
+    from backends.local import LocalSource
+
+    token = "reports-test-token"
+    pair = next(p for p in wal_pairs(demo) if "1755" in p)
+    commands = {
+        "ck": ("checksums", "verify", "fixtures/golden/SHA256SUMS"),
+        "wal": ("wal", "diff", f"{pair}/record.jsonl", f"{pair}/replay.jsonl"),
+        "snap": ("snapshots", "diff", SNAP_B, "candidate-2026-11-15"),
+    }
+    monkeypatch.setenv("DRIFTDECK_TOKEN", token)  # the CLI's token for the served workspace
+    with BackgroundServer(create_app(LocalSource(str(demo)), token=token)) as server:
+        for name, command in commands.items():
+            for where, spec in (("local", str(demo)), ("http", server.url)):
+                result = run(*command, "-s", spec, "--junit", str(tmp_path / f"{name}-{where}.xml"), "--html", str(tmp_path / f"{name}-{where}.html"))
+                assert result.returncode == 1, result.stderr
+    for name in commands:
+        local, remote = (re.sub(r' time="[0-9.]+"', "", (tmp_path / f"{name}-{w}.xml").read_text()) for w in ("local", "http"))
+        assert remote == local and "<failure" in local
+        assert (tmp_path / f"{name}-http.html").read_text() == (tmp_path / f"{name}-local.html").read_text()
