@@ -148,3 +148,29 @@ def test_junit_failure_carries_the_details(status: str) -> None:
     outcome = testcase.find("failure" if status == FAILED else "error")
     assert outcome is not None and outcome.get("type") == "changed"
     assert "expected sha256: aa" in (outcome.text or "") and "found sha256: bb" in (outcome.text or "")
+
+
+@given(st.text())
+def test_any_text_is_shown_as_text_in_html(text: str) -> None:
+    """Names and values from the workspace are text in the page, never markup; the page is valid UTF-8."""
+    from html.parser import HTMLParser
+
+    class Collect(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.tags: list[str] = []
+            self.text: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            self.tags.append(tag)
+
+        def handle_data(self, data: str) -> None:
+            self.text.append(data)
+
+    case = Case(text, FAILED, text, ((text, text),), text, 1, text, (text_diff(text, text, text, text, text + "x"),))
+    page = render_html(Report(text, text, text, False, (Suite(text, (case,), facts=((text, text),)),))).decode("utf-8")
+    parser = Collect()
+    parser.feed(page)
+    assert set(parser.tags) <= {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "p", "span", "table", "tr",
+                                "th", "td", "section", "dl", "dt", "dd", "details", "summary", "colgroup", "col", "del", "ins"}
+    assert xml_text(text) in "".join(parser.text)
