@@ -211,6 +211,7 @@ class WatchHeader:
         return {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
+            "schema": "driftdeck/events-recording/v1",  # backends.reports.schemas names it
             "path": display_path(self.path),
             "started_wall_ns": self.started_wall_ns,
             "filter": self.filter.to_json(),

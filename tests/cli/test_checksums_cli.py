@@ -48,7 +48,8 @@ def test_verify_clean_manifest_exits_0(run_cli, demo: Path) -> None:
 def test_verify_json_is_ndjson_with_a_summary(run_cli, demo: Path) -> None:
     result = run_cli("checksums", "verify", "fixtures/golden/SHA256SUMS", "-s", str(demo), "--json")
     assert result.returncode == 1
-    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    header, *objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert header == {"type": "header", "schema": "driftdeck/checksums-verify/v1"}
     entries = [o for o in objects if o["type"] == "entry"]
     summary = objects[-1]
     assert summary["type"] == "summary" and summary["counts"]["ok"] == 8 and summary["drift"] is True

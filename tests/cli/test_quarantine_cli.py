@@ -23,13 +23,14 @@ def test_list_defaults_to_quarantined_newest_first(run_cli, small_workspace: Pat
 def test_list_json_is_ndjson_and_honours_state_and_reason(run_cli, small_workspace: Path) -> None:
     result = run_cli("quarantine", "list", "-s", str(small_workspace), "--state", "all", "--json")
     assert result.returncode == 0
-    runs = [json.loads(line) for line in result.stdout.splitlines()]
+    header, *runs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert header == {"type": "header", "schema": "driftdeck/quarantine-list/v1"}  # the stream names its schema first
     assert [r["run_id"] for r in runs] == ["run-e", "run-d", "run-b", "run-a", "run-c"]
-    assert set(runs[0]) >= {"run_id", "key", "state", "reason_code", "updated_at", "problem"}
+    assert set(runs[0]) >= {"type", "run_id", "key", "state", "reason_code", "updated_at", "problem"}
     failed = run_cli("quarantine", "list", "-s", str(small_workspace), "--state", "failed", "--json")
-    assert [json.loads(line)["run_id"] for line in failed.stdout.splitlines()] == ["run-d"]
+    assert [json.loads(line)["run_id"] for line in failed.stdout.splitlines()[1:]] == ["run-d"]
     by_reason = run_cli("quarantine", "list", "-s", str(small_workspace), "--reason", "INSTANCE_RECEIPT_DRIFT", "--json")
-    assert [json.loads(line)["run_id"] for line in by_reason.stdout.splitlines()] == ["run-a"]
+    assert [json.loads(line)["run_id"] for line in by_reason.stdout.splitlines()[1:]] == ["run-a"]
 
 
 def test_broken_runs_are_listed_with_a_warning_naming_file_and_line(run_cli, tmp_path: Path) -> None:

@@ -32,7 +32,8 @@ def test_quarantine_list_over_http_equals_local(server: BackgroundServer, contra
     local = cli("quarantine", "list", "--json", "--source", str(contract_root))
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout
-    assert len([json.loads(line) for line in remote.stdout.splitlines()]) == 14
+    header, *runs = [json.loads(line) for line in remote.stdout.splitlines()]
+    assert header["type"] == "header" and len(runs) == 14
 
 
 def test_cli_without_token_is_one_line_exit_2(server: BackgroundServer) -> None:

@@ -12,6 +12,7 @@ import click
 
 from backends.checksums.scope import Scope
 from tui.cli.checksums_verify import one_line, run_verify
+from tui.cli.reports import report_options
 
 
 @click.group()
@@ -27,6 +28,7 @@ def checksums() -> None:
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Leave unlisted files matching GLOB out of 'new' (repeatable).")
 @click.option("--top-only", is_flag=True, help="Look for unlisted files next to the manifest only, not in subdirectories.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="Hashing parallelism (default: the cores).")
+@report_options
 def verify_command(
     manifests: tuple[str, ...],
     source: str,
@@ -35,13 +37,15 @@ def verify_command(
     exclude: tuple[str, ...],
     top_only: bool,
     workers: int | None,
+    junit: str | None,
+    html: str | None,
 ) -> int:
     """Verify MANIFEST(s) (default: every manifest the source holds).
 
     Paths are relative to the source root, or real paths. Exit 0: all ok;
     1: drift; 2: usage error, or a manifest missing or unreadable.
     """
-    return run_verify(manifests, source, as_json, no_new, exclude, top_only, workers)
+    return run_verify(manifests, source, as_json, no_new, exclude, top_only, workers, junit, html)
 
 
 @checksums.command("update")
@@ -65,7 +69,10 @@ def update_command(directory: str, output: str, exclude: tuple[str, ...], as_jso
 
         from tui.cli.json_output import dumps
 
-        sys.stdout.buffer.write(dumps(result.to_json(), option=orjson.OPT_APPEND_NEWLINE))
+        from backends.reports.schemas import schema_id
+
+        body = {"schema": schema_id("checksums-update"), **result.to_json()}
+        sys.stdout.buffer.write(dumps(body, option=orjson.OPT_APPEND_NEWLINE))
     else:
         click.echo(f"wrote {result.entries:,} entries ({result.bytes_hashed:,} bytes hashed) to {result.output}")
     for path, reason in result.skipped:

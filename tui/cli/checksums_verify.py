@@ -34,6 +34,8 @@ def run_verify(
     exclude: tuple[str, ...] = (),
     top_only: bool = False,
     workers: int | None = None,
+    junit: str | None = None,
+    html: str | None = None,
 ) -> int:
     """Verify ``manifests`` (default: every manifest the source holds) and print the report.
 
@@ -45,21 +47,26 @@ def run_verify(
         exclude: Globs of unlisted files left out of ``new``.
         top_only: Look for unlisted files next to the manifest only.
         workers: Hashing parallelism (default: the cores).
+        junit: Also write a JUnit XML report here.
+        html: Also write an HTML report here.
 
     Returns:
         0 all ok, 1 drift, 2 a manifest missing or unreadable.
     """
+    from tui.cli.reports import reports_wanted
+
+    reports = (junit, html) if reports_wanted(junit, html) else None
     spec = local_root(source)
     if spec is None:
-        return _report(source, manifests, as_json, no_new, exclude, top_only, workers, None, None)
+        return _report(source, manifests, as_json, no_new, exclude, top_only, workers, None, None, reports)
     targets = _targets(spec, manifests)
     # The first manifest is read and its hashing workers forked before the
     # verifier and its models load: they hash meanwhile.
     from backends.checksums.early import start_early
 
-    early = start_early(*targets[0], workers=workers, emit_ok=as_json)
+    early = start_early(*targets[0], workers=workers, emit_ok=as_json or reports is not None)
     try:
-        return _report(source, manifests, as_json, no_new, exclude, top_only, workers, targets, early)
+        return _report(source, manifests, as_json, no_new, exclude, top_only, workers, targets, early, reports)
     finally:
         if early is not None:
             early.close()  # unless the verification adopted the workers
@@ -75,17 +82,25 @@ def _report(
     workers: int | None,
     targets: list[tuple[str, str]] | None,
     early: EarlyStart | None,
+    reports: tuple[str | None, str | None] | None = None,
 ) -> int:
-    """Verify (local ``targets``, else through the source) and print; the exit code."""
+    """Verify (local ``targets``, else through the source) and print; the exit code.
+
+    ``reports``: the JUnit and HTML files to write (ok entries are then kept too).
+    """
     from backends.checksums.models import ChecksumEntry, ChecksumSummary
     from backends.checksums.scope import Scope
 
     scope = Scope(recursive=not top_only, exclude=exclude)
+    emit_ok = as_json or reports is not None
     if targets is None:
-        runs = _remote(source, manifests, include_new=not no_new, scope=scope, emit_ok=as_json)
+        runs = _remote(source, manifests, include_new=not no_new, scope=scope, emit_ok=emit_ok)
     else:
-        runs = _local(targets, include_new=not no_new, scope=scope, emit_ok=as_json, workers=workers, early=early)
+        runs = _local(targets, include_new=not no_new, scope=scope, emit_ok=emit_ok, workers=workers, early=early)
+    done: list[tuple[ChecksumSummary, list[ChecksumEntry]]] = []
     code = 0
+    if as_json:
+        _print_header()
     for manifest_runs in runs:
         entries: list[ChecksumEntry] = []
         summary: ChecksumSummary | None = None
@@ -106,6 +121,13 @@ def _report(
             code = 2
         elif summary.drift and code == 0:
             code = 1
+        if reports is not None:
+            done.append((summary, entries))
+    if reports is not None:
+        from backends.reports.checksums import checksums_report
+        from tui.cli.reports import write_reports
+
+        write_reports(checksums_report(done), *reports)
     return code
 
 
@@ -242,6 +264,12 @@ def _print_human(summary: ChecksumSummary, entries: list[ChecksumEntry]) -> None
         verdict = "DRIFT" if summary.drift else "OK"
     print(f"{summary.manifest}: {verdict}" + (f" ({counts})" if counts else "")
          + f"; {counted(summary.files_hashed, 'file')} ({summary.bytes_hashed:,} bytes) hashed in {summary.elapsed:.2f} s")
+
+
+def _print_header() -> None:
+    from backends.reports.schemas import schema_id
+
+    sys.stdout.buffer.write(b'{"type":"header","schema":"' + schema_id("checksums-verify").encode() + b'"}\n')
 
 
 def _print_json(summary: ChecksumSummary, entries: list[ChecksumEntry]) -> None:

@@ -18,9 +18,11 @@ from backends.events.recording import FORMATS, RecordingWriter, format_for, stri
 from backends.events.sequence import Sequencer
 from backends.events.stats import EventStats
 from backends.events.verify import KEEP, VerifyReport, verify_recording
+from backends.reports.schemas import schema_id
 from backends.source import open_source
 from backends.spec import local_root
 from tui.cli.json_output import dumps
+from tui.cli.reports import report_options, reports_wanted, write_reports
 
 SOURCE_HELP = "Workspace the directory belongs to (a path or URL); by default the directory itself."
 
@@ -87,7 +89,7 @@ def record_command(
     )
     summary["output"] = output
     if as_json:
-        sys.stdout.buffer.write(dumps(summary, option=orjson.OPT_APPEND_NEWLINE))
+        sys.stdout.buffer.write(dumps({"schema": schema_id("events-record"), **summary}, option=orjson.OPT_APPEND_NEWLINE))
     else:
         _print_record_summary(summary)
     return 0
@@ -252,7 +254,8 @@ def _print_record_summary(summary: dict[str, Any]) -> None:
 @click.argument("file", metavar="FILE")
 @click.option("--source", "-s", default=None, metavar="SOURCE", help="Workspace FILE may be relative to.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as one JSON object.")
-def verify_command(file: str, source: str | None, as_json: bool) -> int:
+@report_options
+def verify_command(file: str, source: str | None, as_json: bool, junit: str | None, html: str | None) -> int:
     """Check a recording: ordering and per-path causal integrity.
 
     \b
@@ -267,9 +270,13 @@ def verify_command(file: str, source: str | None, as_json: bool) -> int:
         path = os.path.join(root, file)
     report = verify_recording(path, label=file)
     if as_json:
-        sys.stdout.buffer.write(dumps(report.to_json(), option=orjson.OPT_APPEND_NEWLINE))
+        sys.stdout.buffer.write(dumps({"schema": schema_id("events-verify"), **report.to_json()}, option=orjson.OPT_APPEND_NEWLINE))
     else:
         _print_report(report)
+    if reports_wanted(junit, html):
+        from backends.reports.events import verify_report
+
+        write_reports(verify_report(report), junit, html)
     return report.exit_code
 
 

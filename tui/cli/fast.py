@@ -134,6 +134,11 @@ FAST: dict[tuple[str, str], FastCommand] = {
     ),
 }
 
+# --junit/--html (tui.cli.reports.report_options, on both commands) are left to click, which checks
+# the paths are writable before anything runs; the runners take them as the keywords junit and html.
+for _command in FAST.values():
+    _command.click_only += ("junit", "html")
+
 
 def parse(command: FastCommand, args: Sequence[str]) -> dict[str, object] | None:
     """Keyword arguments for ``command``'s runner, or ``None`` to let click parse ``args``."""

@@ -20,6 +20,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "snapshots": ("tui.cli.snapshots", "snapshots"),
     "events": ("tui.cli.events", "events"),
     "serve": ("tui.cli.serve", "serve_command"),
+    "schema": ("tui.cli.schema", "schema_command"),
 }
 
 
@@ -63,4 +64,5 @@ def cli() -> None:
     driftdeck wal validate|diff   WAL v2 validation and record/replay parity
     driftdeck snapshots diff A B  what differs between two trace snapshots
     driftdeck events record|verify  record live filesystem events, check a recording
+    driftdeck schema [NAME]       the JSON Schema of a --json output (list without NAME)
     """

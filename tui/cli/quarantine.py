@@ -10,9 +10,11 @@ import click
 import orjson
 
 from backends.errors import UnreadableError
+from backends.reports.schemas import schema_id
 from backends.models import RUN_STATES, RunDetail, RunEvent, RunQuery, RunSummary
 from backends.source import open_source
 from tui.cli import json_output
+from tui.cli.reports import report_options, reports_wanted, write_reports
 from tui.cli.terminal import echo, printable
 
 SOURCE_OPTION = click.option(
@@ -35,8 +37,9 @@ def quarantine() -> None:
     help=f"Keep runs in this state (repeatable; 'all' for every state). Default QUARANTINED. One of {', '.join(RUN_STATES)}.",
 )
 @click.option("--reason", "reasons", multiple=True, metavar="CODE", help="Keep runs with this reason code (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="NDJSON: one run object per line.")
-def list_command(source: str, states: tuple[str, ...], reasons: tuple[str, ...], as_json: bool) -> int:
+@click.option("--json", "as_json", is_flag=True, help="NDJSON: a header naming the schema, then one run object per line.")
+@report_options
+def list_command(source: str, states: tuple[str, ...], reasons: tuple[str, ...], as_json: bool, junit: str | None, html: str | None) -> int:
     """List runs (quarantined by default), newest first."""
     wanted = {s.upper() for s in states} or {"QUARANTINED"}
     if "ALL" in wanted:
@@ -49,13 +52,18 @@ def list_command(source: str, states: tuple[str, ...], reasons: tuple[str, ...],
     runs.sort(key=lambda r: (-r.sort_ts, r.key))
     if as_json:
         write = sys.stdout.buffer.write
+        write(json_output.dumps({"type": "header", "schema": schema_id("quarantine-list")}, option=orjson.OPT_APPEND_NEWLINE))
         for run in runs:
-            write(json_output.dumps(run.to_json(), option=orjson.OPT_APPEND_NEWLINE))
+            write(json_output.dumps({"type": "run", **run.to_json()}, option=orjson.OPT_APPEND_NEWLINE))
     else:
         _print_runs(runs)
     for run in runs:
         if run.problem is not None:
             echo(f"warning: {run.problem}", err=True)
+    if reports_wanted(junit, html):  # a quarantined or failed run is a failing test case; the exit code stays 0
+        from backends.reports.runs import runs_report
+
+        write_reports(runs_report(runs, source), junit, html)
     return 0
 
 
@@ -99,7 +107,7 @@ def show_command(run_id: str, source: str, event_count: int, as_json: bool) -> i
     """One run: status, reason, quarantine artifacts, evidence and its newest record events."""
     detail, events, total, record_problem = asyncio.run(_load_run(source, run_id, max(0, event_count)))
     if as_json:
-        body = detail.to_json()
+        body = {"schema": schema_id("quarantine-show"), **detail.to_json()}
         body["events_total"] = total
         body["events"] = [e.to_json() for e in events]
         sys.stdout.buffer.write(json_output.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))

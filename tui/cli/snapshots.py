@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import click
 
+from tui.cli.reports import report_options
 from tui.cli.snapshots_diff import run_diff
 
 
@@ -44,6 +45,7 @@ def snapshots() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: entries and summary.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write a Markdown report to this file (atomically).")
+@report_options
 def diff_command(
     a: str,
     b: str,
@@ -63,6 +65,8 @@ def diff_command(
     context: int,
     as_json: bool,
     output: str | None,
+    junit: str | None,
+    html: str | None,
 ) -> int:
     """Compare snapshot A (baseline) with snapshot B (candidate).
 
@@ -72,4 +76,5 @@ def diff_command(
     if tolerance is not None and tolerance < 0:
         raise click.BadParameter("must be >= 0", param_hint="--tolerance")
     return run_diff(a, b, source, ignore_paths, ignore_lines, exclude_fields, tolerance, ignore_order,
-                    ignore_whitespace, ignore_eol, keys, no_rules, show_all, brief, unified, context, as_json, output)
+                    ignore_whitespace, ignore_eol, keys, no_rules, show_all, brief, unified, context, as_json, output,
+                    junit, html)

@@ -43,6 +43,8 @@ def run_diff(
     context: int = 3,
     as_json: bool = False,
     output: str | None = None,
+    junit: str | None = None,
+    html: str | None = None,
 ) -> int:
     """Compare snapshot A (baseline) with snapshot B (candidate) and print the report.
 
@@ -55,8 +57,11 @@ def run_diff(
                  tolerance=tolerance, ignore_order=ignore_order, ignore_whitespace=ignore_whitespace,
                  ignore_eol=ignore_eol, keys=keys, apply=not no_rules)
     mode = "unified" if unified else "auto"
+    from tui.cli.reports import reports_wanted
+
+    reports = reports_wanted(junit, html)
     entries, summary, contents = _collect(
-        source, a, b, flags, show_all, want_content=not brief or output is not None, mode=mode, context=context
+        source, a, b, flags, show_all, want_content=not brief or output is not None or reports, mode=mode, context=context
     )
     shown = entries if show_all else [e for e in entries if e.category != "unchanged"]
     from backends.snapshots.report import render_markdown, render_text
@@ -64,7 +69,9 @@ def run_diff(
     if as_json:
         import orjson
 
-        body = {"a": summary.a, "b": summary.b, "entries": [_clean(e.to_json()) for e in shown],
+        from backends.reports.schemas import schema_id
+
+        body = {"schema": schema_id("snapshots-diff"), "a": summary.a, "b": summary.b, "entries": [_clean(e.to_json()) for e in shown],
                 "summary": summary.to_json()}
         sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
     else:
@@ -74,6 +81,11 @@ def run_diff(
 
         written = atomic_write(output, render_markdown(shown, summary, contents).encode("utf-8"))
         print(f"report written to {written}", file=sys.stderr)
+    if reports:  # --junit/--html and GitHub annotations (tui.cli.reports)
+        from backends.reports.snapshots import snapshots_report
+        from tui.cli.reports import write_reports
+
+        write_reports(snapshots_report(shown, summary, contents), junit, html)
     unreadable = summary.categories.get("unreadable", 0)
     if unreadable:
         print(f"driftdeck: {unreadable} entries could not be read", file=sys.stderr)

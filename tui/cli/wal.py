@@ -13,13 +13,16 @@ from typing import IO, Any, AsyncIterator, Callable, Protocol, TypeVar
 
 import click
 
+from backends.reports.schemas import schema_id
 from backends.source import open_source
 from backends.spec import local_root
 from backends.wal.diff import CONTEXT, WalDiffSummary, WalDivergence
 from backends.wal.progress import WalProgress
 from backends.wal.rules import DEFAULT_IGNORE, DEFAULT_REDACT, WalRules
 from backends.wal.validate import CODES, MAX_PROBLEMS, WalProblem, WalValidation
+from backends.reports.wal import diff_report, validate_report
 from tui.cli.json_output import dumps
+from tui.cli.reports import report_options, reports_wanted, write_reports
 from tui.cli.terminal import echo, printable
 from backends.units import counted
 
@@ -119,26 +122,30 @@ class _JsonDocument:
 @click.option("--max-problems", default=MAX_PROBLEMS, show_default=True, type=click.IntRange(min=1),
               help="Problems listed at most (all are counted).")
 @click.option("--json", "as_json", is_flag=True, help='One JSON object: {"path", "problems": [...], "summary": {...}}.')
-def validate_command(file: str, source: str, max_problems: int, as_json: bool) -> int:
+@report_options
+def validate_command(file: str, source: str, max_problems: int, as_json: bool, junit: str | None, html: str | None) -> int:
     """Validate a WAL v2 file: every problem with its line and a stable code.
 
     Codes: """
     spec, (path,) = locate(source, (file,))
-    summary = asyncio.run(_validate(spec, path, max_problems, as_json))
+    kept: list[WalProblem] | None = [] if reports_wanted(junit, html) else None
+    summary = asyncio.run(_validate(spec, path, max_problems, as_json, kept))
+    if kept is not None:
+        write_reports(validate_report(kept, summary), junit, html)
     return 1 if summary.problems else 0
 
 
 validate_command.help = (validate_command.help or "") + ", ".join(CODES) + "."
 
 
-async def _validate(spec: str, path: str, max_problems: int, as_json: bool) -> WalValidation:
+async def _validate(spec: str, path: str, max_problems: int, as_json: bool, kept: list[WalProblem] | None) -> WalValidation:
     source = open_source(spec)
-    document = _JsonDocument(sys.stdout.buffer, {"path": path}, "problems") if as_json else None
+    document = _JsonDocument(sys.stdout.buffer, {"schema": schema_id("wal-validate"), "path": path}, "problems") if as_json else None
     try:
         stream = source.validate_wal(path, max_problems=max_problems)
         return await _report(stream, document, WalProblem, WalValidation,
                              lambda problem: echo(str(problem)),
-                             lambda summary: echo(_validation_line(summary)))
+                             lambda summary: echo(_validation_line(summary)), kept)
     finally:
         await source.aclose()
 
@@ -153,9 +160,10 @@ SummaryT = TypeVar("SummaryT", bound=_JsonModel)
 
 async def _report(stream: AsyncIterator[object], document: "_JsonDocument | None", item_type: type[ItemT],
                   summary_type: type[SummaryT], print_item: Callable[[ItemT], None],
-                  print_summary: Callable[[SummaryT], None]) -> SummaryT:
+                  print_summary: Callable[[SummaryT], None], kept: list[ItemT] | None = None) -> SummaryT:
     """Show an engine stream: progress on the terminal, items and the final summary
-    as human lines or as one JSON document. Returns the summary."""
+    as human lines or as one JSON document. Returns the summary; the items are
+    also appended to ``kept`` when given (for --junit/--html)."""
     progress = _Progress()
     started = False
     try:
@@ -168,6 +176,8 @@ async def _report(stream: AsyncIterator[object], document: "_JsonDocument | None
                 document.start()
                 started = True
             if isinstance(item, item_type):
+                if kept is not None:
+                    kept.append(item)
                 if document is not None:
                     document.item(item.to_json())
                 else:
@@ -214,9 +224,10 @@ def _validation_line(summary: WalValidation) -> str:
               help="Events shown before the first divergence.")
 @click.option("--json", "as_json", is_flag=True,
               help='One JSON object: {"record", "replay", "rules", "divergences": [...], "summary": {...}}.')
+@report_options
 def diff_command(
     record: str, replay: str, source: str, ignore: tuple[str, ...], redact: tuple[str, ...], float_tolerance: float,
-    no_default_rules: bool, max_divergences: int, context: int, as_json: bool,
+    no_default_rules: bool, max_divergences: int, context: int, as_json: bool, junit: str | None, html: str | None,
 ) -> int:
     """Diff a recorded WAL against its replay; the first divergence comes first.
 
@@ -228,14 +239,17 @@ def diff_command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--ignore/--redact") from None
     spec, (record_path, replay_path) = locate(source, (record, replay))
-    summary = asyncio.run(_diff(spec, record_path, replay_path, rules, max_divergences, context, as_json))
+    kept: list[WalDivergence] | None = [] if reports_wanted(junit, html) else None
+    summary = asyncio.run(_diff(spec, record_path, replay_path, rules, max_divergences, context, as_json, kept))
+    if kept is not None:
+        write_reports(diff_report(kept, summary), junit, html)
     return 0 if summary.parity else 1
 
 
 async def _diff(spec: str, record: str, replay: str, rules: WalRules, max_divergences: int, context: int,
-                as_json: bool) -> WalDiffSummary:
+                as_json: bool, kept: list[WalDivergence] | None) -> WalDiffSummary:
     source = open_source(spec)
-    head = {"record": record, "replay": replay, "rules": rules.to_json()}
+    head = {"schema": schema_id("wal-diff"), "record": record, "replay": replay, "rules": rules.to_json()}
     document = _JsonDocument(sys.stdout.buffer, head, "divergences") if as_json else None
 
     def print_divergence(item: WalDivergence) -> None:
@@ -246,7 +260,7 @@ async def _diff(spec: str, record: str, replay: str, rules: WalRules, max_diverg
 
     try:
         stream = source.diff_wal(record, replay, rules, max_divergences=max_divergences, context=context)
-        return await _report(stream, document, WalDivergence, WalDiffSummary, print_divergence, _print_summary)
+        return await _report(stream, document, WalDivergence, WalDiffSummary, print_divergence, _print_summary, kept)
     finally:
         await source.aclose()
 

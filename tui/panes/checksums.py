@@ -145,7 +145,7 @@ class ChecksumsPane(DeckPane):
                 yield Static("", id="ck-header")
                 yield table
         yield Input(placeholder="filter paths (prefix ! to invert), enter to keep, escape to clear", id="ck-filter")
-        yield Input(placeholder="export report to (.md for Markdown, .json for JSON), enter to write, escape to cancel", id="ck-export")
+        yield Input(placeholder="export report to (.md Markdown, .json JSON, .html HTML), enter to write, escape to cancel", id="ck-export")
 
     def on_mount(self) -> None:
         self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush, pause=True)
@@ -503,8 +503,14 @@ class ChecksumsPane(DeckPane):
         except ForbiddenError as exc:
             self.notify(str(exc), severity="error", timeout=6)
             return
-        as_json = path.lower().endswith(".json")
         entries = list(run.entries)
-        data = render_json(run.summary, entries) if as_json else render_markdown(run.summary, entries)
+        kind = "JSON" if path.lower().endswith(".json") else "HTML" if path.lower().endswith((".html", ".htm")) else "Markdown"
+        if kind == "HTML":
+            from backends.reports.checksums import checksums_report
+            from backends.reports.html import render_html
+
+            data = render_html(checksums_report([(run.summary, sorted(entries, key=lambda e: (e.line is None, e.line or 0, e.path)))]))
+        else:
+            data = render_json(run.summary, entries) if kind == "JSON" else render_markdown(run.summary, entries)
         await asyncio.to_thread(atomic_write, path, data)
-        self.notify(f"report written to {path} ({'JSON' if as_json else 'Markdown'})", title=self.PANE_TITLE, timeout=5)
+        self.notify(f"report written to {path} ({kind})", title=self.PANE_TITLE, timeout=5)

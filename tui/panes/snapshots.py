@@ -100,7 +100,7 @@ class SnapshotsPane(DeckPane):
                 yield SnapshotDiffView(id="snap-diff")
                 yield Static("", id="snap-context")
         yield Input(placeholder="filter paths (prefix ! to invert), enter to keep, escape to clear", id="snap-filter")
-        yield Input(placeholder="write the report to (Markdown), enter to write, escape to cancel", id="snap-export")
+        yield Input(placeholder="write the report to (.html for HTML, else Markdown), enter to write, escape to cancel", id="snap-export")
 
     def on_mount(self) -> None:
         self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush, pause=True)
@@ -357,9 +357,15 @@ class SnapshotsPane(DeckPane):
                 )
             except DriftdeckError as exc:
                 contents[entry.path] = EntryContent(entry.path, "none", notes=(str(exc),))
-        text = render_markdown(entries, summary, contents)
+        if path.lower().endswith((".html", ".htm")):
+            from backends.reports.html import render_html
+            from backends.reports.snapshots import snapshots_report
+
+            data = render_html(snapshots_report(entries, summary, contents))
+        else:
+            data = render_markdown(entries, summary, contents).encode("utf-8")
         try:
-            written = await asyncio.to_thread(atomic_write, path, text.encode("utf-8"))
+            written = await asyncio.to_thread(atomic_write, path, data)
         except DriftdeckError as exc:
             self.notify(f"cannot write the report: {exc}", title=self.PANE_TITLE, severity="error", timeout=8)
             return
