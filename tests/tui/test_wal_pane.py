@@ -23,9 +23,9 @@ async def settled(pilot: Pilot) -> WalPane:
     """Wait until the pane's diff and validations are done and merged."""
     pane = pilot.app.query_one(WalPane)
     for _ in range(500):
-        done = pane._pair is not None and (pane._pair.replay is None or pane._summary is not None)
-        done = done and all(pane._validation.get(s) is not None for s, _ in pane._paths())
-        if done and not pane._pending and not pane._searching:
+        done = pane.state.pair is not None and (pane.state.pair.replay is None or pane.state.summary is not None)
+        done = done and all(pane.state.validation.get(s) is not None for s, _ in pane.state.paths())
+        if done and not pane.state.pending and not pane.state.searching:
             break
         await pilot.pause(0.02)
     await pilot.pause(0.3)
@@ -37,12 +37,12 @@ async def open_pair(pilot: Pilot, run_id: str) -> WalPane:
     await wait_for_runs(pilot)
     await pilot.press("3")
     pane = await settled(pilot)
-    for _ in range(len(pane._pairs)):
-        if pane._pair is not None and pane._pair.run_id == run_id:
+    for _ in range(len(pane.state.pairs)):
+        if pane.state.pair is not None and pane.state.pair.run_id == run_id:
             break
         await pilot.press("right_square_bracket")
         pane = await settled(pilot)
-    assert pane._pair is not None and pane._pair.run_id == run_id
+    assert pane.state.pair is not None and pane.state.pair.run_id == run_id
     return pane
 
 
@@ -109,7 +109,7 @@ async def test_torn_tail_banner_problems_and_float_tolerance(make_app) -> None:
         text = screen_text(pilot)
         assert "1 divergence: 1 torn" in text and "tolerance 1e-09" in text
         assert "✂ torn: line 200 (id 200, kind ActivityScheduled): replay line 200 is a torn tail" in text
-        assert pane._summary is not None and pane._summary.replay_torn == 200
+        assert pane.state.summary is not None and pane.state.summary.replay_torn == 200
 
 
 async def test_problem_list_jumps_to_the_line(make_app) -> None:
@@ -177,8 +177,8 @@ async def test_open_any_two_files(make_app) -> None:
         field.value = f"runs/{DIVERGES}/wal/replay.jsonl"
         await pilot.press("enter", "enter")
         pane = await settled(pilot)
-        assert pane._pair.replay == f"runs/{DIVERGES}/wal/replay.jsonl"
-        assert pane._summary is not None and pane._summary.divergences > 0
+        assert pane.state.pair.replay == f"runs/{DIVERGES}/wal/replay.jsonl"
+        assert pane.state.summary is not None and pane.state.summary.divergences > 0
 
 
 async def test_opening_a_missing_file_says_so_instead_of_diffing_for_ever(make_app) -> None:

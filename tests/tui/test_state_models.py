@@ -1,0 +1,80 @@
+"""The panes' state models on their own: no app, no Pilot."""
+
+from __future__ import annotations
+
+from backends.models import WalPair
+from backends.snapshots.models import DiffProgress
+from backends.wal.diff import WalDiffSummary, WalDivergence
+from backends.wal.index import WalIndexInfo
+from backends.wal.progress import WalProgress
+from backends.wal.rules import WalRules
+from tui.state.snapshots import SnapshotsState
+from tui.state.wal import WalState
+
+PAIR = WalPair("run-1", "runs/run-1/wal/record.jsonl", "runs/run-1/wal/replay.jsonl")
+
+
+def summary(divergences: int, rows: int = 10) -> WalDiffSummary:
+    return WalDiffSummary(PAIR.record, PAIR.replay or "", WalRules(), 10, 10, rows, rows - divergences, 0,
+                          {"changed": divergences} if divergences else {}, divergences)
+
+
+def test_wal_state_follows_a_pair_from_open_to_summary() -> None:
+    state = WalState(pairs=[PAIR])
+    generation = state.open(PAIR)
+    assert generation == 1 and state.paths() == [("record", PAIR.record), ("replay", PAIR.replay)]
+    assert state.status() == "… ↔ … lines · diffing…"
+    state.add_index("record", WalProgress("index", 400, 10, 100))
+    state.add_index("replay", WalIndexInfo(PAIR.replay or "", 10, 100, True, 80))
+    assert state.status() == "400+ (indexing 10%) ↔ 10 lines · diffing…"
+    state.add_diff(WalDivergence(1, "changed", 3, 4, 4))
+    state.add_diff(WalProgress("diff", 8, 50, 100))
+    assert state.pending and not state.alignment.divergences
+    state.add_diff(summary(1))
+    assert state.merge() is True  # the row count became final now
+    assert state.merge() is False and not state.pending
+    state.add_index("record", WalIndexInfo(PAIR.record, 10, 100, True, 80))
+    assert state.status() == "10 ↔ 10 lines · 1 divergence: 1 changed"
+    state.failure = "⚠ gone"
+    assert state.open(PAIR) == 2 and state.failure is None and state.summary is None and not state.alignment.divergences
+
+
+def test_wal_state_reports_parity_tolerance_and_a_failed_stream() -> None:
+    state = WalState(rules=WalRules(float_tolerance=1e-9))
+    state.open(PAIR)
+    state.add_diff(summary(0))
+    assert "parity ✓ 10 matched" in state.status() and "tolerance 1e-09" in state.status()
+    state.open(WalPair("(chosen)", "a.jsonl", "missing.jsonl"))
+    state.failure = "⚠ missing.jsonl: no such file"
+    assert "⚠ not compared" in state.status()
+    assert state.problems_title("replay", "missing.jsonl") == "Replay missing.jsonl: not validated"
+
+
+def test_wal_state_filter_keeps_rows_and_inverts_over_both_sides() -> None:
+    state = WalState()
+    state.open(PAIR)
+    state.alignment.record_lines = state.alignment.replay_lines = 6
+    state.start_filter("x")
+    assert state.searching and "filter: searching…" in state.status()
+    state.filter_lines = {"record": [2, 4], "replay": [4, 5]}
+    state.searching = False
+    assert list(state.apply_filter()) == [1, 3, 4]
+    assert state.in_filter(3) and not state.in_filter(2)
+    assert state.index_of_row(4) == 2 and state.index_of_row(2) == 1  # nearest kept row
+    state.filter_text = "!x"  # the search then lists lines without x: a two-sided row stays when neither side has x
+    assert list(state.apply_filter()) == [3]
+    state.clear_filter()
+    assert state.filtered is None and state.in_filter(2) and state.index_of_row(2) == 2
+
+
+def test_snapshots_state_status_and_stream() -> None:
+    state = SnapshotsState(baseline="a", candidate="b")
+    assert state.pair == ("a", "b")
+    state.start()
+    assert state.status() == "0 entries · rules on · comparing… (escape cancels)"
+    state.add(DiffProgress("compare", 5, 10))
+    assert "compare 5/10… (escape cancels)" in state.status()
+    assert state.take_pending() is False
+    assert state.toggle_rules() is False and "rules OFF" in state.status()
+    state.comparing = False
+    assert state.status().endswith("cancelled; R re-runs") and state.tree_title() == "Differences"
