@@ -12,9 +12,9 @@ Then measures, warm cache, best of 3 wall clock, whole processes (our
 ``driftdeck`` console script next to this interpreter; the peer is a bare
 Python loop that ``orjson.loads`` every line, in its own process):
 
-* wall-clock diff vs the bare loop over both files (budget <= 1.5x);
+* wall-clock diff vs the bare loop over both files (budget <= 0.5x);
 * virtual-clock diff vs the bare loop over both files (budget <= 0.3x);
-* ``wal validate`` of the record vs the bare loop over that file (budget <= 1.5x);
+* ``wal validate`` of the record vs the bare loop over that file (budget <= 1.0x);
 * peak RSS of the full wall-clock diff (budget < 300 MB);
 * the offset index: bytes per line (budget <= 16);
 * the TUI: time from opening the pair in the WAL pane (app already running) until
@@ -26,7 +26,11 @@ when something breaks (a command fails, or a diff does not find what it must).
 
 Usage::
 
-    python benchmarks/wal.py [--events 1000000] [--repeats 3] [--keep]
+    python benchmarks/wal.py [--events 1000000] [--repeats 3] [--keep] [--dir DIR] [--only diff,validate]
+
+``--dir DIR`` builds the workspace in ``DIR`` once and reuses it on later runs
+(rebuilt only when ``--events`` differs); ``--only`` skips the index and TUI
+measurements (``--only diff,validate``).
 """
 
 from __future__ import annotations
@@ -59,13 +63,15 @@ SEED = 20261121
 RUN_ID = "run-bench-wal"
 WAL_DIR = f"runs/{RUN_ID}/wal"
 REPEATS = 3
-WALLCLOCK_BUDGET = 1.5
+WALLCLOCK_BUDGET = 0.5
 VIRTUAL_BUDGET = 0.3
-VALIDATE_BUDGET = 1.5
+VALIDATE_BUDGET = 1.0
 RSS_BUDGET_MB = 300.0
 INDEX_BUDGET = 16.0
 FIRST_SCREEN_BUDGET_S = 0.5
 TUI_TIMEOUT_S = 120.0
+STAMP = ".events"
+"""File beside the WALs naming the event count they were built with (``--dir`` reuses them)."""
 
 BARE_LOOP = (
     "import sys, orjson\n"
@@ -127,10 +133,23 @@ def build(root: Path, events: int) -> dict[str, Path]:
                 virtual.write(orjson.dumps(mutated) + b"\n")
             elif number != missing:
                 virtual.write(line)
+    (folder / STAMP).write_text(f"{events}\n")
     size = paths["record"].stat().st_size
     print(f"build: 3 x {events:,} events, record {size / 1e6:.0f} MB ({size / events:.0f} bytes/line) "
           f"in {time.perf_counter() - began:.1f} s -> {folder}")
     return paths
+
+
+def reuse_or_build(root: Path, events: int) -> dict[str, Path]:
+    """The workspace in ``root``: reused when it was built for ``events`` events, else built."""
+    folder = root / WAL_DIR
+    stamp = folder / STAMP
+    paths = {role: folder / name for role, name in (("record", "record.jsonl"), ("wallclock", "replay-wallclock.jsonl"),
+                                                     ("virtual", "replay-virtual.jsonl"))}
+    if stamp.is_file() and stamp.read_text().strip() == str(events) and all(p.is_file() for p in paths.values()):
+        print(f"reusing {folder} ({events:,} events)")
+        return paths
+    return build(root, events)
 
 
 # --- measuring --------------------------------------------------------------------------------
@@ -138,11 +157,12 @@ def build(root: Path, events: int) -> dict[str, Path]:
 
 
 
-def run_once(argv: Sequence[str], cwd: Path, *, ok: tuple[int, ...] = (0,)) -> tuple[float, int, bytes]:
+def run_once(argv: Sequence[str], cwd: Path, *, ok: tuple[int, ...] = (0,),
+             env: dict[str, str] | None = None) -> tuple[float, int, bytes]:
     """Run ``argv``; return (wall seconds, peak RSS of that child in KiB, stdout)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as errors:
         began = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=errors)
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=errors, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - began
         code = os.waitstatus_to_exitcode(status)
@@ -154,12 +174,13 @@ def run_once(argv: Sequence[str], cwd: Path, *, ok: tuple[int, ...] = (0,)) -> t
     return elapsed, usage.ru_maxrss, data
 
 
-def best_of(argv: Sequence[str], cwd: Path, repeats: int, ok: tuple[int, ...] = (0,)) -> tuple[float, list[float], int]:
+def best_of(argv: Sequence[str], cwd: Path, repeats: int, ok: tuple[int, ...] = (0,),
+            env: dict[str, str] | None = None) -> tuple[float, list[float], int]:
     """One warm-up run, then ``repeats`` timed runs: (best, all times, max peak RSS KiB)."""
-    run_once(argv, cwd, ok=ok)
+    run_once(argv, cwd, ok=ok, env=env)
     times, rss = [], 0
     for _ in range(repeats):
-        elapsed, peak, _ = run_once(argv, cwd, ok=ok)
+        elapsed, peak, _ = run_once(argv, cwd, ok=ok, env=env)
         times.append(elapsed)
         rss = max(rss, peak)
     return min(times), times, rss
@@ -228,77 +249,84 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def measure(root: Path, paths: dict[str, Path], events: int, repeats: int) -> None:
+def measure(root: Path, paths: dict[str, Path], events: int, repeats: int, only: set[str] = frozenset(),
+            baseline: Path | None = None) -> None:
+    """Check the diffs find what they must, time ours (and a baseline checkout's) against the peer, print the table."""
     ours = driftdeck_command()
     rel = {role: str(path.relative_to(root)) for role, path in paths.items()}
-    wall_diff = [*ours, "wal", "diff", rel["record"], rel["wallclock"], "--source", str(root)]
-    virtual_diff = [*ours, "wal", "diff", rel["record"], rel["virtual"], "--source", str(root)]
-    validate = [*ours, "wal", "validate", rel["record"], "--source", str(root)]
-    bare_both = [sys.executable, "-c", BARE_LOOP, rel["record"], rel["wallclock"]]
-    bare_one = [sys.executable, "-c", BARE_LOOP, rel["record"]]
-    for name, argv in (("wall-clock diff", wall_diff), ("virtual diff", virtual_diff), ("validate", validate),
-                       ("peer", bare_both)):
-        print(f"{name}: {shlex.join(argv)}")
+    commands = {
+        "wal diff, wall clock": (["wal", "diff", rel["record"], rel["wallclock"], "--source", str(root)], (0,), "both"),
+        "wal diff, virtual clock": (["wal", "diff", rel["record"], rel["virtual"], "--source", str(root)], (1,), "both"),
+        "wal validate": (["wal", "validate", rel["record"], "--source", str(root)], (0,), "one"),
+    }
+    if only:
+        commands = {k: v for k, v in commands.items() if k.split(",")[0].split()[1] in only}
+    bare = {"both": [sys.executable, "-c", BARE_LOOP, rel["record"], rel["wallclock"]],
+            "one": [sys.executable, "-c", BARE_LOOP, rel["record"]]}
+    base_env = None
+    if baseline is not None:
+        base_env = dict(os.environ, PYTHONPATH=str(baseline))
+    for name, (args, _, _) in commands.items():
+        print(f"{name}: {shlex.join([*ours, *args])}")
+    print(f"peer: {shlex.join(bare['both'])}")
 
     # Correctness first.
-    _, _, out = run_once([*wall_diff, "--json"], root)
-    wall_summary = json.loads(out)["summary"]
-    _, _, out = run_once([*virtual_diff, "--json"], root, ok=(1,))
-    virtual_body = json.loads(out)
-    found = [(d["kind"], d["record_line"]) for d in virtual_body["divergences"]]
-    expected = [("changed", events // 4), ("missing", events // 2), ("changed", (3 * events) // 4)]
-    print(f"check: wall-clock parity={wall_summary['parity']} matched={wall_summary['matched']:,}; "
-          f"virtual divergences {found}; identical={virtual_body['summary']['identical']:,}")
-    if not wall_summary["parity"] or found != expected:
-        raise SystemExit("benchmark: a diff did not find what it must")
+    if "wal diff, wall clock" in commands:
+        _, _, out = run_once([*ours, *commands["wal diff, wall clock"][0], "--json"], root)
+        wall_summary = json.loads(out)["summary"]
+        _, _, out = run_once([*ours, *commands["wal diff, virtual clock"][0], "--json"], root, ok=(1,))
+        virtual_body = json.loads(out)
+        found = [(d["kind"], d["record_line"]) for d in virtual_body["divergences"]]
+        expected = [("changed", events // 4), ("missing", events // 2), ("changed", (3 * events) // 4)]
+        print(f"check: wall-clock parity={wall_summary['parity']} matched={wall_summary['matched']:,}; "
+              f"virtual divergences {found}; identical={virtual_body['summary']['identical']:,}")
+        if not wall_summary["parity"] or found != expected:
+            raise SystemExit("benchmark: a diff did not find what it must")
 
     print(f"timing: 1 warm-up + best of {repeats} wall clock each (page cache warm)")
-    timings = {}
-    for name, argv, ok in (("bare loop, both files", bare_both, (0,)), ("bare loop, record", bare_one, (0,)),
-                           ("wal diff, wall clock", wall_diff, (0,)), ("wal diff, virtual clock", virtual_diff, (1,)),
-                           ("wal validate", validate, (0,))):
-        best, times, rss = best_of(argv, root, repeats, ok)
+    timings: dict[str, tuple[float, int]] = {}
+    runs: list[tuple[str, list[str], tuple[int, ...], dict[str, str] | None]] = [
+        ("bare loop, both files", bare["both"], (0,), None), ("bare loop, record", bare["one"], (0,), None)]
+    for name, (args, ok, _) in commands.items():
+        runs.append((name, [*ours, *args], ok, None))
+        if baseline is not None:
+            runs.append((f"{name} (before)", [sys.executable, "-m", "tui.cli", *args], ok, base_env))
+    for name, argv, ok, env in runs:
+        best, times, rss = best_of(argv, root, repeats, ok, env)
         timings[name] = (best, rss)
-        print(f"  {name:<24} {', '.join(f'{t:.3f}' for t in times)} s   peak RSS {rss * 1024 / 1e6:.0f} MB")
+        print(f"  {name:<34} {', '.join(f'{t:.3f}' for t in times)} s   peak RSS {rss * 1024 / 1e6:.0f} MB")
 
-    lines, index_bytes = index_cost(root)
-    per_line = index_bytes / max(1, lines)
-    print(f"index: {lines:,} lines, {index_bytes / 1e6:.1f} MB = {per_line:.1f} bytes/line")
-    probes = measure_tui(root, repeats)
-    print(f"tui: first lines of the pair on screen: {', '.join(f'{t:.3f}' for t in probes)} s")
-
-    bare2 = timings["bare loop, both files"][0]
-    bare1 = timings["bare loop, record"][0]
-    wall = timings["wal diff, wall clock"][0] / bare2
-    virtual = timings["wal diff, virtual clock"][0] / bare2
-    valid = timings["wal validate"][0] / bare1
-    rss_mb = timings["wal diff, wall clock"][1] * 1024 / 1e6
-    first = min(probes)
-    rows = [
-        ("wal diff, wall clock", f"{timings['wal diff, wall clock'][0]:.2f} s", f"loop {bare2:.2f} s", f"{wall:.2f}x",
-         f"<= {WALLCLOCK_BUDGET}x", _verdict(wall <= WALLCLOCK_BUDGET)),
-        ("wal diff, virtual clock", f"{timings['wal diff, virtual clock'][0]:.2f} s", f"loop {bare2:.2f} s",
-         f"{virtual:.2f}x", f"<= {VIRTUAL_BUDGET}x", _verdict(virtual <= VIRTUAL_BUDGET)),
-        ("wal validate", f"{timings['wal validate'][0]:.2f} s", f"loop {bare1:.2f} s", f"{valid:.2f}x",
-         f"<= {VALIDATE_BUDGET}x", _verdict(valid <= VALIDATE_BUDGET)),
-        ("peak RSS, full diff", f"{rss_mb:.0f} MB", "-", "-", f"< {RSS_BUDGET_MB:.0f} MB", _verdict(rss_mb < RSS_BUDGET_MB)),
-        ("offset index", f"{per_line:.1f} B/line", "-", "-", f"<= {INDEX_BUDGET:.0f} B/line", _verdict(per_line <= INDEX_BUDGET)),
-        ("TUI first screen", f"{first:.2f} s", "-", "-", f"< {FIRST_SCREEN_BUDGET_S} s", _verdict(first < FIRST_SCREEN_BUDGET_S)),
-    ]
-    head = ("operation", "ours", "peer", "ours/peer", "budget", "result")
+    budgets = {"wal diff, wall clock": WALLCLOCK_BUDGET, "wal diff, virtual clock": VIRTUAL_BUDGET,
+               "wal validate": VALIDATE_BUDGET}
+    rows = []
+    for name, (_, _, files) in commands.items():
+        peer = timings["bare loop, both files" if files == "both" else "bare loop, record"][0]
+        ratio = timings[name][0] / peer
+        before = f"{timings[f'{name} (before)'][0] / peer:.2f}x" if baseline is not None else "-"
+        rows.append((name, f"{timings[name][0]:.2f} s", f"loop {peer:.2f} s", before, f"{ratio:.2f}x",
+                     f"<= {budgets[name]}x", _verdict(ratio <= budgets[name])))
+    if "wal diff, wall clock" in timings:
+        rss_mb = timings["wal diff, wall clock"][1] * 1024 / 1e6
+        rows.append(("peak RSS, wall-clock diff", f"{rss_mb:.0f} MB", "-", "-", "-", f"< {RSS_BUDGET_MB:.0f} MB",
+                     _verdict(rss_mb < RSS_BUDGET_MB)))
+    if not only:
+        lines, index_bytes = index_cost(root)
+        per_line = index_bytes / max(1, lines)
+        print(f"index: {lines:,} lines, {index_bytes / 1e6:.1f} MB = {per_line:.1f} bytes/line")
+        probes = measure_tui(root, repeats)
+        print(f"tui: first lines of the pair on screen: {', '.join(f'{t:.3f}' for t in probes)} s")
+        first = min(probes)
+        rows.append(("offset index", f"{per_line:.1f} B/line", "-", "-", "-", f"<= {INDEX_BUDGET:.0f} B/line",
+                     _verdict(per_line <= INDEX_BUDGET)))
+        rows.append(("TUI first screen", f"{first:.2f} s", "-", "-", "-", f"< {FIRST_SCREEN_BUDGET_S} s",
+                     _verdict(first < FIRST_SCREEN_BUDGET_S)))
+    head = ("operation", "ours", "peer", "before/peer", "ours/peer", "budget", "result")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     print()
     print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    print()
-    print(f"wal diff (wall clock): {wall:.2f}x the bare orjson loop (budget {WALLCLOCK_BUDGET}x) {rows[0][-1]}")
-    print(f"wal diff (virtual clock): {virtual:.2f}x the bare orjson loop (budget {VIRTUAL_BUDGET}x) {rows[1][-1]}")
-    print(f"wal validate: {valid:.2f}x the bare orjson loop (budget {VALIDATE_BUDGET}x) {rows[2][-1]}")
-    print(f"peak RSS of a full diff: {rss_mb:.0f} MB (budget {RSS_BUDGET_MB:.0f} MB) {rows[3][-1]}")
-    print(f"offset index: {per_line:.1f} bytes/line (budget {INDEX_BUDGET:.0f}) {rows[4][-1]}")
-    print(f"WAL pane first screen: {first:.2f} s (budget {FIRST_SCREEN_BUDGET_S} s) {rows[5][-1]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1_000_000, help="events per WAL (default 1000000)")
     parser.add_argument("--repeats", type=int, default=REPEATS, help=f"timed runs per measurement (default {REPEATS})")
     parser.add_argument("--keep", action="store_true", help="keep the temporary workspace (its path is printed)")
+    parser.add_argument("--dir", type=Path, help="build the workspace here once and reuse it on later runs")
+    parser.add_argument("--baseline", type=Path,
+                        help="a checkout of earlier code (e.g. `git archive main`), timed as 'before' in the same run")
+    parser.add_argument("--only", default="", help="comma-separated subset: diff,validate (default: everything)")
     parser.add_argument("--tui-probe", metavar="ROOT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.tui_probe:
@@ -315,10 +347,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.events < 8:
         parser.error("need --events >= 8")
+    only = {part for part in args.only.split(",") if part}
+    if args.dir is not None:
+        paths = reuse_or_build(args.dir.resolve(), args.events)
+        measure(args.dir.resolve(), paths, args.events, max(1, args.repeats), only, args.baseline)
+        return 0
     temp = Path(tempfile.mkdtemp(prefix="driftdeck-wal-bench-"))
     try:
         paths = build(temp, args.events)
-        measure(temp, paths, args.events, max(1, args.repeats))
+        measure(temp, paths, args.events, max(1, args.repeats), only, args.baseline)
     finally:
         if args.keep:
             print(f"workspace kept: {temp}")

@@ -4,8 +4,10 @@ Alignment is by event id where both lines carry an integer id (a merge join:
 ids are meant to increase), and by position otherwise (a line that is not an
 event, or files without ids). Each aligned row is one of:
 
-* matched: byte-identical (the fast path: such lines are never parsed), or
-  equal once the ignored fields are dropped (floats within the tolerance);
+* matched: byte-identical (the fast path: such lines are never parsed), byte
+  for byte equal around the values of ignored top-level fields (found without
+  parsing, see :mod:`backends.wal.mask`), or equal once parsed and the ignored
+  fields dropped (floats within the tolerance);
 * ``changed``: same id, different fields (with a field-level diff);
 * ``missing``: in the record, not in the replay;
 * ``extra``: in the replay, not in the record;
@@ -28,6 +30,7 @@ import orjson
 
 from backends.wal.compare import FieldChange, field_changes
 from backends.wal.lines import describe_line
+from backends.wal.mask import key_token, masked_equal
 from backends.wal.progress import WalProgress
 from backends.wal.reader import Cancelled, LineReader
 from backends.wal.rules import CompiledRules, WalRules
@@ -384,6 +387,8 @@ class _Diff:
         paired, one_sided = self.paired, self.one_sided
         top_ignore = self.compiled.top_ignore
         shallow = not self.compiled.deep_ignore
+        # "id" aligns the two files even when it is ignored, so its value is never masked away.
+        tokens = tuple(key_token(key) for key in top_ignore if key != "id")
         while True:
             # Lockstep: both sides advance together; no line is held.
             na, nb = self.na, self.nb
@@ -396,6 +401,9 @@ class _Diff:
                     continue
                 if lb is None:
                     break
+                if tokens and masked_equal(la, lb, tokens):  # equal bytes around the ignored values: not parsed
+                    matched += 1
+                    continue
                 try:
                     ea = loads(la)
                 except decode_error:

@@ -83,6 +83,11 @@ class LineReader:
     def close(self) -> None:
         self.file.close()
 
+    @property
+    def fileno(self) -> int:
+        """The open file's descriptor (for ``os.pread`` beside the buffered reading)."""
+        return self._fd
+
     def __enter__(self) -> "LineReader":
         return self
 

@@ -11,14 +11,16 @@ duplicates exactly.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Iterator
+from typing import Any, Generator, Iterator
 
 import orjson
 
+from backends.wal.halves import LINE_OFFSET, SPLIT_BYTES, Half, shift_lines
 from backends.wal.progress import WalProgress
 from backends.wal.reader import UTF8_BOM, Cancelled, LineReader
 
@@ -133,8 +135,12 @@ def _type_name(value: Any) -> str:
 class _Validator:
     """State of one validation pass; ``run`` is the generator."""
 
-    def __init__(self, path: str, name: str, stop: threading.Event, max_problems: int) -> None:
+    def __init__(self, path: str, name: str, stop: threading.Event, max_problems: int,
+                 split_bytes: int | None = None) -> None:
         self.path = path
+        self.split_bytes = split_bytes
+        self.begin = 0  # byte where validation starts (a second half starts past the first)
+        self.first_number = 0  # the number before the first line's
         self.name = name
         self.stop = stop
         self.max_problems = max_problems
@@ -157,72 +163,119 @@ class _Validator:
             self.out.append(WalProblem(self.name, line, code, CODES[code][0], message))
 
     def run(self) -> Iterator[WalProblem | WalProgress | WalValidation]:
-        loads, dumps = orjson.loads, orjson.dumps
-        newline = orjson.OPT_APPEND_NEWLINE
-        decode_error = orjson.JSONDecodeError
         complete = True
         reader = LineReader(self.path, self.name, self.stop)
-        lines = reader.lines()
-        number = 0
+        number = self.first_number
+        part: Half | None = None
         try:
-            if reader.size == 0:
+            if self.begin:  # the second half of a split file, in its own process
+                reader.file.seek(self.begin)
+            elif reader.size == 0:
                 self.problem(1, "empty-file", "the file is empty")
-            if reader.bom:
+            if reader.bom and not self.begin:
                 self.problem(1, "bom", "the file starts with a UTF-8 byte-order mark")
-            while True:
-                reader.check()
-                start = number
-                expected, max_ts, run_id, id_line = self.expected, self.max_ts, self.run_id, self.id_line
-                for number, raw in enumerate(islice(lines, STEP), start + 1):
-                    try:
-                        event = loads(raw)
-                    except decode_error as exc:
-                        self._unparsable(reader, number, raw, exc)
-                        continue
-                    if dumps(event, option=newline) != raw:
-                        self._formatting(number, raw, event)
-                    try:
-                        event_id = event["id"]
-                        ts = event["ts_ms"]
-                        kind = event["kind"]
-                        version = event["v"]
-                    except (KeyError, TypeError, IndexError):
-                        self._fields(number, event)
-                        continue
-                    if not (type(event_id) is int is type(ts) is type(version) and version == 2
-                            and type(kind) is str and kind):
-                        if self._fields(number, event):
-                            continue
-                    if event_id != expected:
-                        expected = self._id_order(number, event_id, expected, id_line)
-                    else:
-                        expected = event_id + 1
-                    id_line = number
-                    if ts >= max_ts:
-                        max_ts = ts
-                    else:
-                        self.problem(number, "ts-backwards", f"ts_ms {ts} is {max_ts - ts} ms before an earlier event's {max_ts}")
-                    if event.get("run_id") != run_id:
-                        run_id = self._run_id(number, event.get("run_id"), run_id)
-                self.expected, self.max_ts, self.run_id, self.id_line = expected, max_ts, run_id, id_line
-                yield from self._flush()
-                yield WalProgress("validate", number, reader.position, reader.size)
-                if number - start < STEP:
-                    break
-            if self.torn is None and not self.tail_reported and not reader.ends_with_newline():
-                self.torn = number
-                self.problem(number, "torn-tail", "the last line has no newline (the writer stopped before ending it)")
+            lines = reader.lines()
+            part = None if self.split_bytes is None else Half.start(self.path, reader, self.split_bytes, self.max_problems)
+            if part is not None:
+                number = yield from self._loop(reader, islice(lines, part.first_lines), number)
+                if self._take(part, number):
+                    number += part.lines
+                else:  # the second half assumed a state this half did not end in: read it here, in order
+                    number = yield from self._loop(reader, lines, number)
+            else:
+                number = yield from self._loop(reader, lines, number)
+            if part is None or not part.taken:
+                self._tail(reader, number)
         except Cancelled:
             complete = False
         finally:
+            if part is not None:
+                part.close()
             reader.close()
         yield from self._flush()
         errors = sum(n for code, n in self.counts.items() if CODES[code][0] == ERROR)
         yield WalValidation(
-            self.name, number, number - self.not_events, reader.position if complete else 0, errors,
+            self.name, number, number - self.not_events,
+            (reader.size if part is not None and part.taken else reader.position) if complete else 0, errors,
             sum(self.counts.values()) - errors, dict(self.counts), min(sum(self.counts.values()), self.max_problems),
             self.torn, self.first_id, None if self.expected is None else self.expected - 1, self.run_id, complete,
         )
+
+    def _tail(self, reader: LineReader, number: int) -> None:
+        if self.torn is None and not self.tail_reported and not reader.ends_with_newline():
+            self.torn = number
+            self.problem(number, "torn-tail", "the last line has no newline (the writer stopped before ending it)")
+
+    def _loop(self, reader: LineReader, lines: Iterator[bytes], number: int) -> Generator[WalProblem | WalProgress, None, int]:
+        """Validate ``lines`` (numbered from ``number + 1``); returns the last line's number."""
+        loads, dumps = orjson.loads, orjson.dumps
+        newline = orjson.OPT_APPEND_NEWLINE
+        decode_error = orjson.JSONDecodeError
+        while True:
+            reader.check()
+            start = number
+            expected, max_ts, run_id, id_line = self.expected, self.max_ts, self.run_id, self.id_line
+            for number, raw in enumerate(islice(lines, STEP), start + 1):
+                try:
+                    event = loads(raw)
+                except decode_error as exc:
+                    self._unparsable(reader, number, raw, exc)
+                    continue
+                if dumps(event, option=newline) != raw:
+                    self._formatting(number, raw, event)
+                try:
+                    event_id = event["id"]
+                    ts = event["ts_ms"]
+                    kind = event["kind"]
+                    version = event["v"]
+                except (KeyError, TypeError, IndexError):
+                    self._fields(number, event)
+                    continue
+                if not (type(event_id) is int is type(ts) is type(version) and version == 2
+                        and type(kind) is str and kind):
+                    if self._fields(number, event):
+                        continue
+                if event_id != expected:
+                    expected = self._id_order(number, event_id, expected, id_line)
+                else:
+                    expected = event_id + 1
+                id_line = number
+                if ts >= max_ts:
+                    max_ts = ts
+                else:
+                    self.problem(number, "ts-backwards", f"ts_ms {ts} is {max_ts - ts} ms before an earlier event's {max_ts}")
+                if event.get("run_id") != run_id:
+                    run_id = self._run_id(number, event.get("run_id"), run_id)
+            self.expected, self.max_ts, self.run_id, self.id_line = expected, max_ts, run_id, id_line
+            yield from self._flush()
+            yield WalProgress("validate", number, reader.position, reader.size)
+            if number - start < STEP:
+                return number
+
+    def state(self) -> list[Any]:
+        """What the next line's checks depend on (compared with what the second half assumed)."""
+        return [self.expected, self.max_ts, self.run_id]
+
+    def _take(self, part: Half, number: int) -> bool:
+        """Merge the second half's findings when it started from this half's end state; False to read it here."""
+        result = part.result()
+        if result is None or result["assumed"] != self.state() or self.id_line != number:
+            return False
+        if result["counts"].get("mixed-run-id"):  # its messages name the line of the first run id, which it does not know
+            return False
+        part.taken = True
+        room = max(0, self.max_problems - sum(self.counts.values()))
+        problems, counts = result["problems"], Counter(result["counts"])
+        if self.crlf and counts["crlf"]:  # CRLF is reported once, at the first: this half had it already
+            counts["crlf"] -= 1
+            problems = [p for p in problems if p[1] != "crlf"]
+        for line, code, message in problems[:room]:
+            self.out.append(WalProblem(self.name, number + line, code, CODES[code][0], shift_lines(message, number)))
+        self.counts.update(+counts)
+        self.not_events += result["not_events"]
+        self.expected, self.max_ts, self.run_id = result["state"][:3]
+        self.torn = None if result["torn"] is None else number + result["torn"]
+        return True
 
     def _flush(self) -> Iterator[WalProblem]:
         out, self.out = self.out, []
@@ -331,7 +384,8 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def validate_wal_file(
-    path: str, name: str, stop: threading.Event | None = None, *, max_problems: int = MAX_PROBLEMS
+    path: str, name: str, stop: threading.Event | None = None, *, max_problems: int = MAX_PROBLEMS,
+    split_bytes: int | None = SPLIT_BYTES,
 ) -> Iterator[WalProblem | WalProgress | WalValidation]:
     """Validate one WAL v2 file.
 
@@ -340,6 +394,8 @@ def validate_wal_file(
         name: The file as the user knows it (relative to the source root).
         stop: Set to cancel; the summary then says ``complete=False``.
         max_problems: Problems yielded at most (all are counted).
+        split_bytes: Files at least this large are validated in two processes
+            (see :mod:`backends.wal.halves`); ``None`` never splits.
 
     Yields:
         Problems in line order (per block of lines), progress after each
@@ -349,4 +405,32 @@ def validate_wal_file(
         NotFoundError: The file does not exist.
         UnreadableError: The file cannot be read.
     """
-    return _Validator(path, name, stop or threading.Event(), max_problems).run()
+    return _Validator(path, name, stop or threading.Event(), max_problems, split_bytes).run()
+
+
+def _second_half(argv: list[str]) -> int:
+    """``python -m backends.wal.validate PATH START STATE MAX``: validate from byte START, print findings as JSON."""
+    path, begin, state, max_problems = argv[0], int(argv[1]), json.loads(argv[2]), int(argv[3])
+    validator = _Validator(path, path, threading.Event(), max_problems)
+    validator.begin = begin
+    validator.expected, validator.max_ts, validator.run_id = state
+    validator.id_line = validator.first_number = LINE_OFFSET
+    summary = None
+    problems = []
+    for item in validator.run():
+        if isinstance(item, WalProblem):
+            problems.append((item.line, item.code, item.message))
+        elif isinstance(item, WalValidation):
+            summary = item
+    if summary is None or not summary.complete:
+        return 1
+    sys.stdout.buffer.write(orjson.dumps({
+        "assumed": state, "lines": summary.lines - LINE_OFFSET, "problems": [(n - LINE_OFFSET, c, m) for n, c, m in problems],
+        "counts": summary.by_code, "not_events": validator.not_events, "state": validator.state(),
+        "torn": None if validator.torn is None else validator.torn - LINE_OFFSET,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_second_half(sys.argv[1:]))

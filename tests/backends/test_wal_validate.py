@@ -147,3 +147,67 @@ def test_arbitrary_bytes_never_crash_and_account_for_every_line(tmp_path_factory
     assert summary.complete
     assert all(1 <= p.line <= max(1, summary.lines) for p in problems)
     assert summary.events <= summary.lines
+
+
+# Two processes: the second half of a large file is validated by another interpreter and merged.
+
+LINE_KINDS = st.sampled_from(["ok", "ok", "ok", "ok", "gap", "repeat", "back", "ts-back", "run", "blank", "junk", "crlf",
+                              "dup", "noid"])
+
+
+def mutated(number: int, what: str) -> bytes:
+    """Line ``number`` of a file, well formed or broken in the way ``what`` says."""
+    body = event(number)
+    if what == "gap":
+        body["id"] = number + 3
+    elif what == "repeat":
+        body["id"] = number - 1
+    elif what == "back":
+        body["id"] = max(0, number - 5)
+    elif what == "ts-back":
+        body["ts_ms"] = 5
+    elif what == "run":
+        body["run_id"] = "run-2"
+    elif what == "blank":
+        return b"\n"
+    elif what == "junk":
+        return b'{"v":2,"id":\n'
+    elif what == "crlf":
+        return line(body)[:-1] + b"\r\n"
+    elif what == "dup":
+        return line(body)[:-2] + b',"id":1}\n'
+    elif what == "noid":
+        del body["id"]
+    return line(body)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(LINE_KINDS, min_size=2, max_size=40), st.sampled_from([b"", b"\n", b'{"v":2,"id":9']), st.integers(1, 4))
+def test_two_processes_report_exactly_what_one_pass_reports(tmp_path_factory, kinds: list[str], tail: bytes, cap: int) -> None:
+    path = tmp_path_factory.mktemp("split") / "w.jsonl"
+    write(path, *[mutated(n, k) for n, k in enumerate(kinds, 1)], tail)
+    for limit in (cap, 10_000):
+        one = run(path, split_bytes=None, max_problems=limit)
+        two = run(path, split_bytes=1, max_problems=limit)
+        assert [str(p) for p in two[0]] == [str(p) for p in one[0]]
+        assert two[1] == one[1]
+
+
+def test_the_second_half_is_merged_when_the_first_ends_as_assumed(tmp_path: Path) -> None:
+    """A clean file: the other process's findings are used (not re-read here), with line numbers shifted."""
+    from backends.wal.halves import Half
+    from backends.wal.reader import LineReader
+
+    events = [event(n) for n in (*range(1, 151), *range(154, 204))]  # a gap in the second half, at line 151
+    path = write(tmp_path / "w.jsonl", *events)
+    with LineReader(str(path), "w.jsonl") as reader:
+        half = Half.start(str(path), reader, 1, 100)
+        assert half is not None
+        result = half.result()
+        half.close()
+    assert result is not None and half.first_lines + half.lines == 200
+    assert result["assumed"] == [half.first_lines + 1, 1000 + 10 * half.first_lines, "run-1"]
+    assert [(half.first_lines + p[0], p[1]) for p in result["problems"]] == [(151, "id-gap")]
+    problems, summary = run(path, split_bytes=1)
+    assert [(p.line, p.code, p.message) for p in problems] == [(151, "id-gap", "id jumps from 150 to 154 (3 ids missing)")]
+    assert (summary.lines, summary.events, summary.last_id, summary.size) == (200, 200, 203, path.stat().st_size)
