@@ -27,7 +27,9 @@ from backends.errors import DriftdeckError, ForbiddenError
 from backends.models import SnapshotInfo
 from backends.snapshots.models import CATEGORY_TITLES, DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
 from tui.export import export_path
+from tui.goto import GotoError, GotoTarget
 from tui.panes.base import DeckPane
+from tui.selection import Selection, as_detail
 from tui.widgets.snapshot_diff_view import SnapshotDiffView
 from tui.widgets.snapshot_tree import SnapshotTree, TreeRow, build_rows
 
@@ -510,3 +512,68 @@ class SnapshotsPane(DeckPane):
             self._update_status()
             return
         self.query_one(SnapshotTree).focus()
+
+    # Selection, go-to and marks (the app's y, Y, :, O) ----------------------------------
+
+    def selected_item(self) -> Selection | None:
+        row: TreeRow | None = self.query_one(SnapshotTree).current
+        if row is None:
+            return None
+        if row.entry is None:
+            return Selection("path", row.text.rstrip("/") if row.kind == "dir" else row.key,
+                             {"kind": row.kind, "key": row.key, "baseline": self._baseline, "candidate": self._candidate},
+                             title=f"{row.kind} {row.key}")
+        entry = row.entry
+        detail = {"baseline": self._baseline, "candidate": self._candidate, **as_detail(entry)}
+        side, name = (self._candidate, entry.path) if entry.kind_b == "file" else (self._baseline, entry.old_path or entry.path)
+        folder = next((s.path for s in self._snapshots if s.name == side), None)
+        path = f"{folder}/{name}" if folder and (entry.kind_a == "file" or entry.kind_b == "file") else None
+        return Selection("path", entry.path, detail, path=path, title=f"{entry.category} {entry.path}")
+
+    def goto_candidates(self) -> dict[str, list[str]]:
+        return {"snap": [s.name for s in self._snapshots], "path": [e.path for e in self._entries[:5000]]}
+
+    async def goto(self, target: GotoTarget) -> str:
+        """``snap:A..B``: compare A with B; ``path:P``: entry P of the comparison shown (shown whatever the filters)."""
+        if target.kind == "snap":
+            await self.wait_for(lambda: bool(self._snapshots) or not any(w.group == "snap-load" and w.is_running for w in self.workers),
+                                "the snapshot list")
+            names = [s.name for s in self._snapshots]
+            unknown = [n for n in (target.value, target.other) if n not in names]
+            if unknown:
+                raise GotoError(f"no snapshot {unknown[0]!r} (snapshots: {', '.join(names) or 'none'})")
+            self._baseline, self._candidate = target.value, target.other
+            with self.prevent(Select.Changed):
+                self.query_one("#snap-baseline", Select).value = target.value
+                self.query_one("#snap-candidate", Select).value = str(target.other)
+            self._start_diff()
+            self.focus_main()
+            return f"snapshots {target.value} → {target.other}"
+        if target.kind != "path":
+            return await super().goto(target)
+        await self.wait_for(lambda: not self._running and not any(w.group == "snap-load" and w.is_running for w in self.workers),
+                            "the snapshot comparison")
+        self._flush()
+        wanted = target.value.strip("/")
+        entry = next((e for e in self._entries if wanted in (e.path, e.old_path)), None)
+        if entry is None:
+            raise GotoError(f"{wanted!r} is not in the comparison {self._baseline} → {self._candidate}")
+        self._reveal(entry)
+        tree = self.query_one(SnapshotTree)
+        tree.move_to(next(i for i, row in enumerate(tree.rows) if row.entry is entry))
+        self.focus_main()
+        return f"{entry.path} ({entry.category})"
+
+    def _reveal(self, entry: EntryDiff) -> None:
+        """Unfold, unfilter and (for an unchanged entry) unhide so that ``entry`` has a row."""
+        folder = entry.path.rpartition("/")[0]
+        self._collapsed = self._collapsed - {entry.group, f"{entry.group}/{folder}"}
+        if entry.category == "unchanged":
+            self._show_unchanged = True
+        if self._text:
+            field = self.query_one("#snap-filter", Input)
+            with self.prevent(Input.Changed):
+                field.value = ""
+            field.display = False
+            self._text = ""
+        self._rebuild()
