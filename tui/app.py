@@ -332,6 +332,35 @@ class DriftdeckApp(App[None]):
         if rows is None or not rows.jump_mark(step):
             self.notify("no marked row here (m marks one)", timeout=3)
 
+    def action_export_marks(self) -> None:
+        """Write every mark (runs, live events, WAL rows, timeline events) to a file the user names."""
+        from tui.screens.live_prompt import LivePrompt
+
+        if not len(self.marks):
+            self.notify("nothing is marked yet (m marks the row under the cursor)", timeout=4)
+            return
+        self.push_screen(
+            LivePrompt("Export the marks to (.json for JSON, anything else Markdown):", "driftdeck-marks.md",
+                       "never under the read-only source root"),
+            self._export_marks,
+        )
+
+    @work(exclusive=True, group="export-marks", exit_on_error=False)
+    async def _export_marks(self, typed: str | None) -> None:
+        from backends.atomic import atomic_write
+        from tui.export import export_path, render_marks
+
+        if typed is None:
+            return
+        try:
+            path = export_path(self.source, typed)
+            as_json = path.lower().endswith(".json")
+            written = await asyncio.to_thread(atomic_write, path, render_marks(self.marks.items(), as_json=as_json))
+        except (OSError, DriftdeckError) as exc:
+            self.notify(f"cannot write the marks: {error_message(exc)}", title="Marks", severity="error", timeout=8)
+            return
+        self.notify(f"{len(self.marks)} marks written to {written}", title="Marks", timeout=6)
+
     def goto_candidates(self) -> dict[str, list[str]]:
         """What the ``:`` line completes: every pane's known values per target kind."""
         merged: dict[str, list[str]] = {}
