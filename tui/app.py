@@ -342,16 +342,14 @@ class DriftdeckApp(App[None]):
         self.push_screen(
             LivePrompt("Export the marks to (.json for JSON, anything else Markdown):", "driftdeck-marks.md",
                        "never under the read-only source root"),
-            self._export_marks,
+            lambda typed: None if typed is None else self._export_marks(typed),
         )
 
     @work(exclusive=True, group="export-marks", exit_on_error=False)
-    async def _export_marks(self, typed: str | None) -> None:
+    async def _export_marks(self, typed: str) -> None:
         from backends.atomic import atomic_write
         from tui.export import export_path, render_marks
 
-        if typed is None:
-            return
         try:
             path = export_path(self.source, typed)
             as_json = path.lower().endswith(".json")
