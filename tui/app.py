@@ -342,8 +342,12 @@ class DriftdeckApp(App[None]):
         self.push_screen(
             LivePrompt("Export the marks to (.json for JSON, anything else Markdown):", "driftdeck-marks.md",
                        "never under the read-only source root"),
-            lambda typed: None if typed is None else self._export_marks(typed),
+            self._marks_target_chosen,
         )
+
+    def _marks_target_chosen(self, typed: str | None) -> None:
+        if typed is not None:
+            self._export_marks(typed)
 
     @work(exclusive=True, group="export-marks", exit_on_error=False)
     async def _export_marks(self, typed: str) -> None:
