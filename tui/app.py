@@ -116,7 +116,9 @@ class DriftdeckApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield SourceBar()
-        with TabbedContent(initial=PANES[0].PANE_ID, id="panes"):
+        # A go-to's pane is the initial one (switched to later, the tabs' own start-up activation would win).
+        initial = _pane_for(self._goto[0], PANES[0].PANE_ID) if self._goto else PANES[0].PANE_ID
+        with TabbedContent(initial=initial, id="panes"):
             for pane in PANES:
                 yield pane()
         yield GotoLine(self.goto_candidates, id="goto-line")
@@ -412,10 +414,7 @@ class DriftdeckApp(App[None]):
         Raises:
             GotoError: When nothing matches (the message says what was looked for).
         """
-        pane_id = {"run": "runs", "wal": "wal", "line": "wal", "manifest": "checksums", "snap": "snapshots"}.get(target.kind)
-        if pane_id is None:  # path: the pane shown if it lists paths, else the snapshot comparison
-            shown = self.active_pane.PANE_ID
-            pane_id = shown if shown in ("live", "snapshots", "checksums") else "snapshots"
+        pane_id = _pane_for(target, self.active_pane.PANE_ID)
         while self.screen is not self.screen_stack[0]:
             self.pop_screen()
         self.action_show_pane(pane_id)
@@ -469,6 +468,14 @@ class DriftdeckApp(App[None]):
             self.notify(f"cannot run {argv[0]}: {outcome.strerror or outcome} (set $EDITOR / $PAGER)", severity="error", timeout=8)
         elif outcome:
             self.notify(f"{argv[0]} exited with status {outcome}", severity="warning", timeout=5)
+
+
+def _pane_for(target: GotoTarget, shown: str) -> str:
+    """The id of the pane a target is in (``path``: the pane ``shown`` if it lists paths, else the snapshots)."""
+    pane_id = {"run": "runs", "wal": "wal", "line": "wal", "manifest": "checksums", "snap": "snapshots"}.get(target.kind)
+    if pane_id is None:
+        pane_id = shown if shown in ("live", "snapshots", "checksums") else "snapshots"
+    return pane_id
 
 
 def _spawn(argv: list[str], *, terminal: bool) -> int | OSError:

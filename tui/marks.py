@@ -20,6 +20,8 @@ class MarkBook:
 
     def __init__(self) -> None:
         self._scopes: dict[str, dict[Hashable, Selection]] = {}
+        self._order: dict[tuple[str, Hashable], None] = {}
+        """Every mark as ``(scope, key)``, in the order it was made."""
 
     def scope(self, name: str) -> dict[Hashable, Selection]:
         """The marks of one scope (a live dict: lists test membership against it when they draw)."""
@@ -30,15 +32,16 @@ class MarkBook:
         marks = self.scope(scope)
         if key in marks:
             del marks[key]
+            del self._order[(scope, key)]
             return False
         marks[key] = selection
+        self._order[(scope, key)] = None
         return True
 
     def items(self) -> Iterator[tuple[str, Selection]]:
-        """Every mark as ``(scope, selection)``, scope by scope, each in marking order."""
-        for name, marks in self._scopes.items():
-            for selection in marks.values():
-                yield name, selection
+        """Every mark as ``(scope, selection)``, in the order they were made."""
+        for scope, key in self._order:
+            yield scope, self._scopes[scope][key]
 
     def __len__(self) -> int:
-        return sum(len(marks) for marks in self._scopes.values())
+        return len(self._order)

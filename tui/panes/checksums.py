@@ -509,6 +509,7 @@ class ChecksumsPane(DeckPane):
                 why = f"{len(matches)} manifests end with it" if matches else f"{len(self._manifests)} manifests, none of that path"
                 raise GotoError(f"no manifest {wanted!r} ({why})")
             self.query_one(ManifestList).highlighted = self._manifests.index(matches[0])
+            await self.wait_for(lambda: self._current == matches[0], "the manifest to be shown")
             self.query_one(ChecksumTable).focus()
             return f"manifest {matches[0]}"
         if target.kind != "path":
