@@ -300,3 +300,62 @@ async def test_marks_export_refuses_the_source_root(demo_root: Path) -> None:
         await pilot.press("ctrl+a", "ctrl+k", *str(demo_root / "marks.md"), "enter")
         await wait_until(pilot, lambda: any("refusing to write under the read-only source root" in n for n in notes), "the refusal")
     assert not (demo_root / "marks.md").exists()
+
+
+async def test_O_on_a_remote_source_opens_a_read_only_temporary_copy(
+    demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backends.http.client import HttpSource
+    from backends.http.server import BackgroundServer, create_app
+
+    program, log = recording_editor(tmp_path / "bin", "myeditor")
+    monkeypatch.setenv("EDITOR", str(program))
+    monkeypatch.delenv("VISUAL", raising=False)
+    token = "a-token-for-the-editor-test"
+    before = tree_fingerprint(demo_root)
+    with BackgroundServer(create_app(LocalSource(str(demo_root)), token=token)) as running:
+        app = DriftdeckApp(HttpSource(running.url, token=token, retries=1, backoff=0.05), source_label="remote", cursor_blink=False)
+        notes: list[str] = []
+        notify = app.notify
+        app.notify = lambda message, *a, **k: (notes.append(message), notify(message, *a, **k))[1]  # type: ignore[method-assign]
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("colon", *"manifest golden/SHA256SUMS", "enter")
+            await pilot.press("colon", *"path fixtures/golden/data/c.json", "enter")
+            await wait_until(pilot, lambda: sum(n.startswith("went to") for n in notes) == 2, "both go-tos", tries=800)
+            await pilot.press("O")
+            await wait_until(pilot, log.exists, "the editor to run")
+            opened = Path(log.read_text().splitlines()[0])
+            assert opened.read_bytes() == (demo_root / "fixtures/golden/data/c.json").read_bytes()
+            assert not os.access(opened, os.W_OK) or os.geteuid() == 0  # root may write anything; the mode says read-only
+            assert stat.S_IMODE(opened.stat().st_mode) & 0o222 == 0
+            assert not str(opened).startswith(str(demo_root)) and opened.name == "c.json"
+            assert any("remote source: opening a read-only temporary copy" in n and str(opened) in n for n in notes)
+        assert not opened.exists()  # the copies go with the app
+    assert tree_fingerprint(demo_root) == before
+
+
+async def test_run_detail_timeline_takes_marks_and_y_copies_the_event(demo_root: Path) -> None:
+    app, notes = deck(demo_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        run = app.query_one(RunTable).current
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press("t")
+        from tui.widgets.event_list import EventList
+
+        timeline = app.screen.query_one(EventList)
+        await wait_until(pilot, lambda: timeline.current is not None, "the timeline")
+        event = timeline.current
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard == (event.event_id or f"{run.key}/run_record.jsonl:{event.line}")
+        await pilot.press("m")
+        await pilot.pause()
+        assert timeline.is_marked(timeline.cursor)
+        await pilot.press("escape", "enter")  # the marks outlive the screen
+        await pilot.pause(0.3)
+        await pilot.press("t")
+        timeline = app.screen.query_one(EventList)
+        await wait_until(pilot, lambda: timeline.current is not None and timeline.is_marked(timeline.rows.index(event)), "the mark again")
+        assert any(line.lstrip().startswith(MARK_GLYPH) for line in screen_text(pilot).splitlines())
