@@ -274,8 +274,14 @@ class DriftdeckApp(App[None]):
                 [
                     ("1 … 5", "switch pane: " + ", ".join(f"{p.PANE_KEY} {p.PANE_TITLE}" for p in PANES)),
                     ("?", "this help"),
-                    ("ctrl+p", "command palette (panes, themes, reload)"),
+                    ("ctrl+p", "command palette (panes, themes, reload, go to, export marks)"),
                     ("q", "quit"),
+                    ("y", "copy the selected run id, path, hash or divergence (works over SSH: OSC 52)"),
+                    ("Y", "copy everything about the selected item as JSON"),
+                    (":", "go to: run ID, wal RUN, line N, path P, manifest M, snap A B (tab completes)"),
+                    ("m (or b)", "mark / unmark the row (runs, live events, WAL rows, timeline; b where m is taken)"),
+                    ("' / \"", "next / previous marked row"),
+                    ("O / V", "open the file under the cursor in $EDITOR / $PAGER (a remote file: a temporary copy)"),
                 ],
             )
         )

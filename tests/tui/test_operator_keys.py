@@ -359,3 +359,23 @@ async def test_run_detail_timeline_takes_marks_and_y_copies_the_event(demo_root:
         timeline = app.screen.query_one(EventList)
         await wait_until(pilot, lambda: timeline.current is not None and timeline.is_marked(timeline.rows.index(event)), "the mark again")
         assert any(line.lstrip().startswith(MARK_GLYPH) for line in screen_text(pilot).splitlines())
+
+
+async def test_the_footer_fits_120_columns_and_help_lists_the_new_keys(demo_root: Path) -> None:
+    app, notes = deck(demo_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        for key in "12345":
+            await pilot.press(key)
+            await pilot.pause(0.2)
+            footer = screen_text(pilot).splitlines()[-1]
+            assert footer.rstrip().endswith("? Help  q Quit  y Copy  : Go to") is False  # the palette hint follows
+            assert "q Quit  y Copy  : Go to" in footer and footer.rstrip().endswith("^p palette"), (key, footer)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.press("question_mark", "5", "question_mark")  # pane 5: its short footer labels in full
+        await pilot.pause()
+        rows = [f"{keys} {words}" for _, section in app.screen.sections for keys, words in section]
+        for row in ("y copy the selected run id", ": go to: run ID, wal RUN", "' / \" next / previous marked row",
+                    "O / V open the file under the cursor in $EDITOR / $PAGER", "o Show ok", "r Re-verify"):
+            assert any(r.startswith(row) for r in rows), row

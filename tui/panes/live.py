@@ -57,13 +57,13 @@ class LivePane(DeckPane):
     PANE_SUMMARY = "What is happening on disk under this path, right now?"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "pause", "Pause/resume"),
+        Binding("space", "pause", "Pause", tooltip="Pause/resume"),
         Binding("slash", "filter", "Filter"),
         Binding("n", "match(1)", "Next match", show=False),
         Binding("N", "match(-1)", "Prev match", show=False),
-        Binding("e", "marker(1)", "Next loss/notice"),
+        Binding("e", "marker(1)", "Next loss", tooltip="Next loss/notice"),
         Binding("E", "marker(-1)", "Prev loss/notice", show=False),
-        Binding("f", "follow", "Follow newest"),
+        Binding("f", "follow", "Follow", tooltip="Follow newest"),
         Binding("p", "choose_path", "Path"),
         Binding("r", "record", "Record"),
         Binding("t", "toggle_times", "Times", show=False),

@@ -49,14 +49,14 @@ class SnapshotsPane(DeckPane):
     PANE_SUMMARY = "What differs between two trace snapshots (trees of files)?"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("e", "difference(1)", "Next difference"),
+        Binding("e", "difference(1)", "Next diff", tooltip="Next difference"),
         Binding("E", "difference(-1)", "Prev difference", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("n", "match(1)", "Next match", show=False),
         Binding("N", "match(-1)", "Prev match", show=False),
-        Binding("v", "toggle_view", "Unified/side"),
+        Binding("v", "toggle_view", "Split", tooltip="Unified/side"),
         Binding("t", "toggle_structured", "Values/lines", show=False),
-        Binding("a", "toggle_rules", "Apply rules"),
+        Binding("a", "toggle_rules", "Rules", tooltip="Apply rules"),
         Binding("u", "toggle_unchanged", "Unchanged"),
         Binding("x", "export", "Export"),
         Binding("b", "focus_select('snap-baseline')", "Baseline", show=False),
