@@ -37,11 +37,7 @@ class GotoLine(Input):
 
     DEFAULT_CSS = """
     GotoLine {
-        dock: bottom;
         display: none;
-        border: none;
-        height: 1;
-        padding: 0 1;
         background: $panel;
     }
     GotoLine.-open { display: block; }
@@ -55,6 +51,7 @@ class GotoLine(Input):
             placeholder=f":{SYNTAX.replace(':', ' ')} (tab completes, enter goes, escape closes)",
             suggester=GotoSuggester(candidates),
             id=id,
+            compact=True,
         )
 
     def open(self) -> None:
