@@ -379,3 +379,34 @@ async def test_the_footer_fits_120_columns_and_help_lists_the_new_keys(demo_root
         for row in ("y copy the selected run id", ": go to: run ID, wal RUN", "' / \" next / previous marked row",
                     "O / V open the file under the cursor in $EDITOR / $PAGER", "o Show ok", "r Re-verify"):
             assert any(r.startswith(row) for r in rows), row
+
+
+async def test_live_events_are_marked_with_b_copied_and_found_by_path(tmp_path: Path) -> None:
+    from backends.events.model import FsEvent
+    from tui.panes.live import LivePane
+    from tui.widgets.live_event_list import LiveEventList
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    app, notes = deck(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        await pilot.press("2")
+        pane = app.query_one(LivePane)
+        events = [FsEvent(1000 + i, "created", f"live/file-{i}.txt", i, i) for i in range(5)]
+        pane.ingest(events)
+        listing = app.query_one(LiveEventList)
+        await wait_until(pilot, lambda: listing.current is not None and listing.current.path == "live/file-4.txt", "the events")
+        types = pane.types
+        await pilot.press("b", "m")  # b marks here; m still toggles modified events
+        await pilot.pause(0.2)
+        assert pane.types == types ^ {"modified"}, notes
+        await pilot.press("colon", *"path live/file-1.txt", "enter")
+        await wait_until(pilot, lambda: listing.current is not None and listing.current.seq == 1001, "the path go-to")
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard == "live/file-1.txt" and notes[-1] == "copied path: live/file-1.txt"
+        await pilot.press("apostrophe")
+        assert listing.current.seq == 1004
+        assert any(line.lstrip().startswith(MARK_GLYPH) and "live/file-4.txt" in line for line in screen_text(pilot).splitlines())
+        assert [item.value for _, item in app.marks.items()] == ["live/file-4.txt"]
