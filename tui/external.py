@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from typing import TYPE_CHECKING
 
-from backends.confine import confined_path
+from backends.confine import confined_path, require_regular
 
 if TYPE_CHECKING:
     from backends.source import DataSource
@@ -68,13 +68,19 @@ def argv(program: list[str], path: str, line: int | None) -> list[str]:
 def local_file(source: "DataSource", path: str) -> str | None:
     """The real path of ``path`` in a local source (refused outside its root), or ``None`` for a remote source.
 
+    Only an existing regular file is handed out: an editor given a missing
+    path would create it under the read-only root on save, and a FIFO would block it.
+
     Raises:
         ForbiddenError: When ``path`` resolves outside the root.
+        OSError: When it does not exist or is not a regular file.
     """
     root = getattr(source, "root", None)
     if getattr(source, "kind", None) != "local" or not isinstance(root, str):
         return None
-    return confined_path(root, path)
+    real = confined_path(root, path)
+    require_regular(os.stat(real).st_mode, path)
+    return real
 
 
 async def remote_copy(source: "DataSource", path: str, directory: str) -> Opened:

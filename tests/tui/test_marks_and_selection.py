@@ -74,3 +74,27 @@ def test_editor_and_pager_commands_from_the_environment() -> None:
     assert external.argv(["/usr/bin/vim"], "/w/f.jsonl", 12) == ["/usr/bin/vim", "+12", "/w/f.jsonl"]
     assert external.argv(["code", "--wait"], "/w/f.jsonl", 12) == ["code", "--wait", "/w/f.jsonl"]  # no +N for others
     assert external.argv(["less"], "/w/f", None) == ["less", "/w/f"]
+
+
+def test_local_files_are_confined_existing_regular_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    import pytest
+
+    from backends.errors import ForbiddenError
+    from backends.local import LocalSource
+
+    root = tmp_path / "root"
+    (root / "d").mkdir(parents=True)
+    (root / "d" / "f.txt").write_text("x")
+    (tmp_path / "outside.txt").write_text("y")
+    (root / "out").symlink_to(tmp_path / "outside.txt")
+    os.mkfifo(root / "fifo")
+    source = LocalSource(str(root))
+    assert external.local_file(source, "d/f.txt") == os.path.realpath(root / "d" / "f.txt")
+    with pytest.raises(ForbiddenError):
+        external.local_file(source, "out")
+    with pytest.raises(FileNotFoundError):
+        external.local_file(source, "d/gone.txt")
+    with pytest.raises(OSError):
+        external.local_file(source, "fifo")
