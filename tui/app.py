@@ -5,24 +5,32 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import shutil
+import subprocess
+import tempfile
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Callable, ClassVar, Protocol
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Footer, Input, TabbedContent
 
-from backends.errors import UnavailableError
+from backends.errors import DriftdeckError, UnavailableError
 from themes import DEFAULT_THEME, bundled_themes
 from tui.commands import DeckCommands
 from tui.errors import error_message
 from tui.export import export_path
+from tui.goto import GotoError, GotoTarget, parse_goto
+from tui.marks import MarkBook
 from tui.panes import PANES
 from tui.panes.base import DeckPane
 from tui.panes.runs import RunsPane
 from tui.screens.help import HelpScreen, binding_rows, class_words
+from tui.selection import Selection, shorten
+from tui.widgets.goto_line import GotoLine
 from tui.widgets.outage_line import OutageLine, show_outage
 from tui.widgets.source_bar import SourceBar
 
@@ -53,6 +61,14 @@ class DriftdeckApp(App[None]):
         *(Binding(p.PANE_KEY, f"show_pane('{p.PANE_ID}')", p.PANE_TITLE, show=False) for p in PANES),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
+        Binding("y", "copy", "Copy"),
+        Binding("Y", "copy_detail", "Copy as JSON", show=False),
+        Binding("colon", "goto_line", "Go to"),
+        Binding("m,b", "mark", "Mark", show=False),
+        Binding("apostrophe", "jump_mark(1)", "Next mark", show=False),
+        Binding("quotation_mark", "jump_mark(-1)", "Prev mark", show=False),
+        Binding("O", "open_file('editor')", "Open in $EDITOR", show=False),
+        Binding("V", "open_file('pager')", "Open in $PAGER", show=False),
     ]
 
     def __init__(
@@ -63,6 +79,7 @@ class DriftdeckApp(App[None]):
         theme: str = DEFAULT_THEME,
         cursor_blink: bool = True,
         activity: Stoppable | None = None,
+        goto: Sequence[GotoTarget] = (),
     ) -> None:
         """Args:
             source: The data source every pane reads from.
@@ -70,9 +87,15 @@ class DriftdeckApp(App[None]):
             theme: Name of a bundled theme or a Textual built-in one.
             cursor_blink: Whether text cursors blink (off for snapshots).
             activity: Something to start on mount and stop on exit.
+            goto: Where to go once the panes are up, in order (``--goto``).
         """
         super().__init__()
         self.source = source
+        self.marks = MarkBook()
+        """Rows marked with ``m``, for every list of the deck."""
+        self._goto = list(goto)
+        self._copies: str | None = None
+        """The temporary directory holding copies of remote files opened with ``O`` / ``V``."""
         self.source_label = source_label or source.spec
         self.cursor_blink = cursor_blink
         self._activity = activity
@@ -95,9 +118,12 @@ class DriftdeckApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield SourceBar()
-        with TabbedContent(initial=PANES[0].PANE_ID, id="panes"):
+        # A go-to's pane is the initial one (switched to later, the tabs' own start-up activation would win).
+        initial = _pane_for(self._goto[0], PANES[0].PANE_ID) if self._goto else PANES[0].PANE_ID
+        with TabbedContent(initial=initial, id="panes"):
             for pane in PANES:
                 yield pane()
+        yield GotoLine(self.goto_candidates, id="goto-line")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -114,6 +140,8 @@ class DriftdeckApp(App[None]):
         self.call_after_refresh(self._freeze_collector)
         if hasattr(self.source, "state"):
             self.set_interval(0.5, self._check_connection)
+        if self._goto:
+            self.call_after_refresh(self._go_to_all, list(self._goto))
 
     def _freeze_collector(self) -> None:
         if not self._unmounting:
@@ -124,6 +152,8 @@ class DriftdeckApp(App[None]):
         gc.unfreeze()  # an embedding process (tests run many apps) gets its collector back
         if self._activity is not None:
             self._activity.stop()
+        if self._copies is not None:
+            shutil.rmtree(self._copies, ignore_errors=True)  # our own temporary copies, never the source's files
         await self.source.aclose()
 
     # Errors and outages ------------------------------------------------------------------
@@ -262,9 +292,221 @@ class DriftdeckApp(App[None]):
                 [
                     ("1 … 5", "switch pane: " + ", ".join(f"{p.PANE_KEY} {p.PANE_TITLE}" for p in PANES)),
                     ("?", "this help"),
-                    ("ctrl+p", "command palette (panes, themes, reload)"),
+                    ("ctrl+p", "command palette (panes, themes, reload, go to, export marks)"),
                     ("q", "quit"),
+                    ("y", "copy the selected run id, path, hash or divergence (works over SSH: OSC 52)"),
+                    ("Y", "copy everything about the selected item as JSON"),
+                    (":", "go to: run ID, wal RUN, line N, path P, manifest M, snap A B (tab completes)"),
+                    ("m (or b)", "mark / unmark the row (runs, live events, WAL rows, timeline; b where m is taken)"),
+                    ("' / \"", "next / previous marked row"),
+                    ("O / V", "open the file under the cursor in $EDITOR / $PAGER (a remote file: a temporary copy)"),
                 ],
             )
         )
         self.push_screen(HelpScreen(title, summary, sections))
+
+    # Selection, go-to, marks and external programs (keys declared once, here) --------------
+
+    def _selection_host(self) -> object:
+        """Who answers ``selected_item()``: the pane shown, or the screen on top of it."""
+        return self.active_pane if self.screen is self.screen_stack[0] else self.screen
+
+    def _selected(self) -> Selection | None:
+        selected = getattr(self._selection_host(), "selected_item", None)
+        item = selected() if callable(selected) else None
+        if item is None:
+            self.notify("nothing selected to copy, mark or open here", timeout=3)
+        return item if isinstance(item, Selection) else None
+
+    def action_copy(self) -> None:
+        """``y``: copy the selected item's one value (run id, path, hash, divergence) to the clipboard."""
+        item = self._selected()
+        if item is not None:
+            self.copy_to_clipboard(item.value)
+            self.notify(f"copied {item.kind}: {shorten(item.value)}", title="Copied", timeout=4)
+
+    def action_copy_detail(self) -> None:
+        """``Y``: copy everything about the selected item, as JSON."""
+        item = self._selected()
+        if item is not None:
+            text = item.detail_json()
+            self.copy_to_clipboard(text)
+            self.notify(f"copied {item.title or item.kind} as JSON ({len(text):,} characters)", title="Copied", timeout=4)
+
+    def action_mark(self) -> None:
+        """``m``: mark the row under the cursor, or unmark it."""
+        host = self._selection_host()
+        mark_list = getattr(host, "mark_list", None)
+        rows = mark_list() if callable(mark_list) else None
+        if rows is None or rows.MARK_SCOPE is None:
+            self.notify("rows cannot be marked here (marks: runs, live events, WAL rows, the record timeline)", timeout=4)
+            return
+        row = rows.current
+        item = self._selected()
+        if row is None or item is None:
+            return
+        marked = self.marks.toggle(rows.MARK_SCOPE, rows.mark_key(row), item)
+        rows.refresh_line(rows.cursor)
+        count = len(self.marks.scope(rows.MARK_SCOPE))
+        self.notify(f"{'marked' if marked else 'unmarked'} {shorten(item.title or item.value)} ({count} marked here)", timeout=3)
+
+    def action_jump_mark(self, step: int) -> None:
+        """``'`` / ``"``: the next / previous marked row of the list shown."""
+        host = self._selection_host()
+        mark_list = getattr(host, "mark_list", None)
+        rows = mark_list() if callable(mark_list) else None
+        if rows is None or not rows.jump_mark(step):
+            self.notify("no marked row here (m marks one)", timeout=3)
+
+    def action_export_marks(self) -> None:
+        """Write every mark (runs, live events, WAL rows, timeline events) to a file the user names."""
+        from tui.screens.live_prompt import LivePrompt
+
+        if not len(self.marks):
+            self.notify("nothing is marked yet (m marks the row under the cursor)", timeout=4)
+            return
+        self.push_screen(
+            LivePrompt("Export the marks to (.json for JSON, anything else Markdown):", "driftdeck-marks.md",
+                       "never under the read-only source root"),
+            self._marks_target_chosen,
+        )
+
+    def _marks_target_chosen(self, typed: str | None) -> None:
+        if typed is not None:
+            self._export_marks(typed)
+
+    @work(exclusive=True, group="export-marks", exit_on_error=False)
+    async def _export_marks(self, typed: str) -> None:
+        from backends.atomic import atomic_write
+        from tui.export import export_path, render_marks
+
+        try:
+            path = export_path(self.source, typed)
+            as_json = path.lower().endswith(".json")
+            written = await asyncio.to_thread(atomic_write, path, render_marks(self.marks.items(), as_json=as_json))
+        except (OSError, DriftdeckError) as exc:
+            self.notify(f"cannot write the marks: {error_message(exc)}", title="Marks", severity="error", timeout=8)
+            return
+        self.notify(f"{len(self.marks)} marks written to {written}", title="Marks", timeout=6)
+
+    def goto_candidates(self) -> dict[str, list[str]]:
+        """What the ``:`` line completes: every pane's known values per target kind."""
+        merged: dict[str, list[str]] = {}
+        for pane in self.query(DeckPane):
+            for kind, values in pane.goto_candidates().items():
+                merged.setdefault(kind, []).extend(values)
+        return merged
+
+    def action_goto_line(self) -> None:
+        """``:``: open the go-to line (from a screen over the deck, back to the deck first)."""
+        while self.screen is not self.screen_stack[0]:
+            self.pop_screen()
+        line = self.query_one(GotoLine)
+        line.cursor_blink = self.cursor_blink
+        line.open()
+
+    def on_input_submitted(self, event: GotoLine.Submitted) -> None:
+        if not isinstance(event.input, GotoLine):
+            return
+        event.stop()
+        event.input.close()
+        try:
+            target = parse_goto(event.value)
+        except GotoError as exc:
+            self.notify(str(exc), title="Go to", severity="warning", timeout=6)
+            self.active_pane.focus_main()
+            return
+        self._go_to_all([target])
+
+    def on_goto_line_closed(self) -> None:
+        self.active_pane.focus_main()
+
+    @work(exclusive=True, group="goto", exit_on_error=False)
+    async def _go_to_all(self, targets: list[GotoTarget]) -> None:
+        """Go to each target in turn (``--goto wal:RUN --goto line:N``); a miss says why and stops."""
+        for target in targets:
+            try:
+                where = await self.go_to(target)
+            except (GotoError, DriftdeckError) as exc:
+                self.notify(f"{target}: {exc}", title="Go to", severity="warning", timeout=8)
+                return
+            self.notify(f"went to {where}", title="Go to", timeout=3)
+
+    async def go_to(self, target: GotoTarget) -> str:
+        """Show the pane for ``target`` and select what it names; what was selected, in words.
+
+        Raises:
+            GotoError: When nothing matches (the message says what was looked for).
+        """
+        pane_id = _pane_for(target, self.active_pane.PANE_ID)
+        while self.screen is not self.screen_stack[0]:
+            self.pop_screen()
+        self.action_show_pane(pane_id)
+        return await self.active_pane.goto(target)
+
+    def action_open_file(self, purpose: str) -> None:
+        """``O`` / ``V``: the selected item's file in ``$EDITOR`` / ``$PAGER`` (a remote file as a temporary copy)."""
+        item = self._selected()
+        if item is not None:
+            self._open_file(item, purpose)
+
+    @work(exclusive=True, group="open-file", exit_on_error=False)
+    async def _open_file(self, item: Selection, purpose: str) -> None:
+        from tui import external
+
+        path, line = item.path, item.line
+        if path is None and item.kind == "run id":  # a run: its status file
+            path = (await self.source.get_run(str(item.detail.get("key", "")))).status_path
+        if not path:
+            self.notify(f"the selected {item.kind} is not a file", timeout=4)
+            return
+        try:
+            local = external.local_file(self.source, path)
+            if local is not None:
+                opened = external.Opened(local)
+            else:
+                if self._copies is None:
+                    self._copies = tempfile.mkdtemp(prefix="driftdeck-open-")
+                opened = await external.remote_copy(self.source, path, self._copies)
+        except (OSError, DriftdeckError) as exc:
+            self.notify(f"cannot open {path}: {error_message(exc)}", severity="error", timeout=8)
+            return
+        argv = external.argv(external.command(purpose), opened.path, line)
+        if opened.copy:
+            note = " (first 64 MiB)" if opened.truncated else ""
+            self.notify(f"{path} is on a remote source: opening a read-only temporary copy{note}, {opened.path}", timeout=8)
+        self._run_program(argv)
+
+    def _run_program(self, argv: list[str]) -> None:
+        """Run an external program on the terminal, the app suspended meanwhile."""
+        try:
+            with self.suspend():
+                outcome = _spawn(argv, terminal=True)
+        except SuspendNotSupported:
+            if not self.is_headless:
+                self.notify(f"this terminal cannot be handed to another program; run: {' '.join(argv)}", severity="warning", timeout=10)
+                return
+            # Headless (tests, scripts): there is no terminal to hand over; the program runs without one.
+            outcome = _spawn(argv, terminal=False)
+        if isinstance(outcome, OSError):
+            self.notify(f"cannot run {argv[0]}: {outcome.strerror or outcome} (set $EDITOR / $PAGER)", severity="error", timeout=8)
+        elif outcome:
+            self.notify(f"{argv[0]} exited with status {outcome}", severity="warning", timeout=5)
+
+
+def _pane_for(target: GotoTarget, shown: str) -> str:
+    """The id of the pane a target is in (``path``: the pane ``shown`` if it lists paths, else the snapshots)."""
+    pane_id = {"run": "runs", "wal": "wal", "line": "wal", "manifest": "checksums", "snap": "snapshots"}.get(target.kind)
+    if pane_id is None:
+        pane_id = shown if shown in ("live", "snapshots", "checksums") else "snapshots"
+    return pane_id
+
+
+def _spawn(argv: list[str], *, terminal: bool) -> int | OSError:
+    """Run ``argv`` to its end: its exit status, or why it could not start (never raised: the app must resume)."""
+    try:
+        if terminal:
+            return subprocess.run(argv, check=False).returncode
+        return subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, capture_output=True).returncode
+    except OSError as exc:
+        return exc

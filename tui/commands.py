@@ -26,6 +26,8 @@ class DeckCommands(Provider):
         for name in app.deck_theme_names:
             commands.append((f"Theme: {name}", partial(setattr, app, "theme", name), f"Switch to the {name} theme"))
         commands.append(("Reload runs", app.action_reload_runs, "Scan the source for runs again"))
+        commands.append(("Go to…", app.action_goto_line, "Open the : line (run, wal, line, path, manifest, snap)"))
+        commands.append(("Export marks", app.action_export_marks, "Write the marked rows to a JSON or Markdown file"))
         return commands
 
     async def discover(self) -> Hits:

@@ -43,7 +43,7 @@ class DeckGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args or (args[0] not in _SUBCOMMANDS and not args[0].startswith("-")):
             args = ["open", *args]
-        elif args[0] == "--theme":
+        elif args[0] in ("--theme", "--goto") or args[0].startswith(("--theme=", "--goto=")):
             args = ["open", *args]
         return super().parse_args(ctx, args)
 
@@ -56,6 +56,7 @@ def cli() -> None:
 
     \b
     driftdeck [SOURCE]            open the TUI (SOURCE: a path or http(s) URL; default .)
+    driftdeck SOURCE --goto ITEM  open it on ITEM: run:ID wal:RUN line:N path:P manifest:M snap:A..B
     driftdeck serve ROOT          expose ROOT read-only over HTTP
     driftdeck demo                build the demo workspace and open it
     driftdeck quarantine list     quarantined runs of a source

@@ -12,6 +12,7 @@ import click
 
 if TYPE_CHECKING:
     from tui.app import Stoppable
+    from tui.goto import GotoTarget
 
 THEME_OPTION = click.option(
     "--theme",
@@ -22,14 +23,35 @@ THEME_OPTION = click.option(
 )
 
 
-def run_app(spec: str, theme: str, *, label: str | None = None, activity: Stoppable | None = None) -> int:
+GOTO_OPTION = click.option(
+    "--goto",
+    "goto",
+    multiple=True,
+    metavar="ITEM",
+    help="Open on ITEM: run:ID, wal:RUN, line:N, path:P, manifest:M or snap:A..B; repeat to chain (--goto wal:RUN --goto line:42).",
+)
+
+
+def parse_gotos(items: tuple[str, ...]) -> list[GotoTarget]:
+    """``--goto`` values as targets; a bad one is a usage error (exit 2) naming it."""
+    from tui.goto import GotoError, parse_goto
+
+    try:
+        return [parse_goto(item) for item in items]
+    except GotoError as exc:
+        raise click.BadParameter(str(exc), param_hint="--goto") from None
+
+
+def run_app(
+    spec: str, theme: str, *, label: str | None = None, activity: Stoppable | None = None, goto: list[GotoTarget] | None = None
+) -> int:
     """Open ``spec`` and run the TUI on it until the user quits."""
     from backends.source import open_source
     from tui.app import DriftdeckApp
 
     source = open_source(spec)
     try:
-        app = DriftdeckApp(source, source_label=label, theme=theme, activity=activity)
+        app = DriftdeckApp(source, source_label=label, theme=theme, activity=activity, goto=goto or ())
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--theme") from None
     app.run()
@@ -39,9 +61,10 @@ def run_app(spec: str, theme: str, *, label: str | None = None, activity: Stoppa
 @click.command("open")
 @click.argument("source", default=".", metavar="[SOURCE]")
 @THEME_OPTION
-def open_command(source: str, theme: str) -> int:
+@GOTO_OPTION
+def open_command(source: str, theme: str, goto: tuple[str, ...]) -> int:
     """Open the TUI on SOURCE (a workspace path; default: the current directory)."""
-    return run_app(source, theme)
+    return run_app(source, theme, goto=parse_gotos(goto))
 
 
 def default_demo_dir() -> Path:

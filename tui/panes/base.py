@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import asyncio
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 from textual.widgets import TabPane
 from textual.worker import Worker, WorkerState
 
 from tui.errors import error_message
+from tui.goto import GotoError, GotoTarget
 from tui.host import deck_host
 
 if TYPE_CHECKING:
     from backends.source import DataSource
+    from tui.selection import Selection
+    from tui.widgets.virtual_list import VirtualList
+
+GOTO_WAIT_SECONDS = 0.05
+"""How often a go-to waiting for a pane's data (a scan, a diff) looks again."""
+GOTO_PATIENCE = 120.0
+"""Seconds a go-to waits for that data at most."""
 
 
 class DeckPane(TabPane):
@@ -54,3 +63,37 @@ class DeckPane(TabPane):
     def focus_main(self) -> None:
         """Focus the pane's main widget (called when the pane is shown)."""
         self.focus()
+
+    # Selection, go-to and marks: what the app-level keys y, Y, :, m, ', " and O ask of a pane --------
+
+    def selected_item(self) -> "Selection | None":
+        """What is under the cursor (``y`` copies it, ``O`` opens its file); default: nothing."""
+        return None
+
+    def mark_list(self) -> "VirtualList | None":
+        """The list whose rows ``m`` marks; default: none (the pane has no marks)."""
+        return None
+
+    def goto_candidates(self) -> dict[str, list[str]]:
+        """Values the ``:`` line completes, per target kind (``run`` -> run ids ...); default: none."""
+        return {}
+
+    async def goto(self, target: GotoTarget) -> str:
+        """Select what ``target`` names (the pane is shown already); what was selected, in words.
+
+        Raises:
+            GotoError: When the pane does not hold what the target names.
+        """
+        raise GotoError(f"{self.PANE_TITLE} cannot go to {target}")
+
+    async def wait_for(self, ready: Callable[[], bool], what: str) -> None:
+        """Return once ``ready()`` holds (data a go-to needs is still streaming in).
+
+        Raises:
+            GotoError: When it does not hold within ``GOTO_PATIENCE`` seconds (``what`` says what was awaited).
+        """
+        deadline = asyncio.get_running_loop().time() + GOTO_PATIENCE
+        while not ready():
+            if asyncio.get_running_loop().time() > deadline:
+                raise GotoError(f"gave up waiting for {what} after {GOTO_PATIENCE:.0f} s")
+            await asyncio.sleep(GOTO_WAIT_SECONDS)

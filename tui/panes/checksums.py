@@ -19,7 +19,9 @@ from backends.errors import ForbiddenError, UnavailableError
 from backends.models import text_matches
 from tui.export import export_path
 from tui.errors import error_message
+from tui.goto import GotoError, GotoTarget
 from tui.panes.base import DeckPane
+from tui.selection import Selection
 from tui.units import counted, human_size
 from tui.widgets.checksum_manifests import ManifestList
 from tui.widgets.checksum_table import ChecksumTable
@@ -93,8 +95,8 @@ class ChecksumsPane(DeckPane):
         Binding("e", "drift(1)", "Next drift"),
         Binding("E", "drift(-1)", "Prev drift", show=False),
         Binding("c", "cycle_category", "Category"),
-        Binding("o", "toggle_ok", "Show ok"),
-        Binding("r", "reverify", "Re-verify"),
+        Binding("o", "toggle_ok", "OK", tooltip="Show ok"),
+        Binding("r", "reverify", "Verify", tooltip="Re-verify"),
         Binding("R", "reload", "Reload all", show=False),
         Binding("x", "export", "Export"),
         Binding("m", "focus_manifests", "Manifests", show=False),
@@ -514,3 +516,70 @@ class ChecksumsPane(DeckPane):
             data = render_json(run.summary, entries) if kind == "JSON" else render_markdown(run.summary, entries)
         await asyncio.to_thread(atomic_write, path, data)
         self.notify(f"report written to {path} ({kind})", title=self.PANE_TITLE, timeout=5)
+
+    # Selection, go-to and marks (the app's y, Y, :, O) ----------------------------------
+
+    def selected_item(self) -> Selection | None:
+        if self.query_one(ManifestList).has_focus and self._current is not None:
+            return Selection("path", self._current, {"manifest": self._current}, path=self._current, title=f"manifest {self._current}")
+        entry: ChecksumEntry | None = self.query_one(ChecksumTable).current
+        if entry is None:
+            return None
+        detail = {"manifest": self._current, **entry._asdict()}
+        if entry.category == "malformed":  # the path is the manifest's: open it at the bad line
+            return Selection("path", entry.path, detail, path=entry.path, line=entry.line, title=f"malformed line {entry.line}")
+        digest = entry.actual or entry.expected
+        title = f"{entry.category} {entry.path}"
+        if digest:
+            return Selection("hash", digest, detail, path=entry.path, title=title)
+        return Selection("path", entry.path, detail, path=entry.path, title=title)
+
+    def goto_candidates(self) -> dict[str, list[str]]:
+        run = self._runs.get(self._current or "")
+        return {"manifest": list(self._manifests), "path": [e.path for e in (run.entries[:5000] if run else [])]}
+
+    async def goto(self, target: GotoTarget) -> str:
+        """``manifest:M``: that manifest (or the one whose path ends in M); ``path:P``: its entry for P."""
+        if target.kind == "manifest":
+            await self.wait_for(lambda: bool(self._manifests) or not any(w.group == "ck-manifests" and w.is_running for w in self.workers),
+                                "the manifest list")
+            wanted = target.value.strip("/")
+            matches = [m for m in self._manifests if m == wanted] or [m for m in self._manifests if m.endswith("/" + wanted)]
+            if len(matches) != 1:
+                why = f"{len(matches)} manifests end with it" if matches else f"{len(self._manifests)} manifests, none of that path"
+                raise GotoError(f"no manifest {wanted!r} ({why})")
+            self.query_one(ManifestList).highlighted = self._manifests.index(matches[0])
+            await self.wait_for(lambda: self._current == matches[0], "the manifest to be shown")
+            self.query_one(ChecksumTable).focus()
+            return f"manifest {matches[0]}"
+        if target.kind != "path":
+            return await super().goto(target)
+        await self.wait_for(lambda: self._current is not None or not any(w.group == "ck-manifests" and w.is_running for w in self.workers),
+                            "the manifest list")
+        manifest = self._current
+        if manifest is None:
+            raise GotoError("this source holds no checksum manifest")
+        wanted = target.value.strip("/")
+
+        def entry() -> ChecksumEntry | None:
+            run = self._runs.get(manifest)
+            return None if run is None else next((e for e in run.entries if wanted in (e.path, e.name)), None)
+
+        await self.wait_for(lambda: entry() is not None or (manifest in self._runs and not self._runs[manifest].running)
+                            or manifest != self._current, f"the verification of {manifest}")
+        found = entry()
+        if found is None:
+            raise GotoError(f"{wanted!r} is not an entry of {manifest}")
+        if not self._visible(found):
+            self._category, self._show_ok = None, True
+            if self._text:
+                field = self.query_one("#ck-filter", Input)
+                with self.prevent(Input.Changed):
+                    field.value = ""
+                field.display = False
+                self._text = ""
+        self._rebuild(keep=False)
+        table = self.query_one(ChecksumTable)
+        table.move_to(self._view.index(found))
+        table.focus()
+        return f"{found.path} in {manifest} ({found.category})"

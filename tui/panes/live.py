@@ -23,8 +23,10 @@ from backends.events.ring import RAW_DEST, RAW_PATH, RAW_RECONCILED, RAW_TYPE, E
 from backends.events.stats import EventStats
 from backends.models import text_matches
 from tui.export import export_path
+from tui.goto import GotoError, GotoTarget
 from tui.host import deck_host
 from tui.panes.base import DeckPane
+from tui.selection import Selection, as_detail
 from tui.widgets.live_event_list import LiveEventList
 from tui.widgets.live_stats import LiveStats
 
@@ -55,13 +57,13 @@ class LivePane(DeckPane):
     PANE_SUMMARY = "What is happening on disk under this path, right now?"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "pause", "Pause/resume"),
+        Binding("space", "pause", "Pause", tooltip="Pause/resume"),
         Binding("slash", "filter", "Filter"),
         Binding("n", "match(1)", "Next match", show=False),
         Binding("N", "match(-1)", "Prev match", show=False),
-        Binding("e", "marker(1)", "Next loss/notice"),
+        Binding("e", "marker(1)", "Next loss", tooltip="Next loss/notice"),
         Binding("E", "marker(-1)", "Prev loss/notice", show=False),
-        Binding("f", "follow", "Follow newest"),
+        Binding("f", "follow", "Follow", tooltip="Follow newest"),
         Binding("p", "choose_path", "Path"),
         Binding("r", "record", "Record"),
         Binding("t", "toggle_times", "Times", show=False),
@@ -525,6 +527,38 @@ class LivePane(DeckPane):
             return False
         return True
 
+
+    # Selection, go-to and marks (the app's y, Y, :, m, O) -------------------------------
+
+    def selected_item(self) -> Selection | None:
+        event = self.query_one(LiveEventList).current
+        if event is None:
+            return None
+        detail = as_detail(event)
+        if event.is_marker:
+            return Selection("event", event.detail or event.type, detail, title=f"#{event.seq} {event.type}")
+        path = event.dest if event.type == "moved" and event.dest else event.path
+        return Selection("path", path, detail, path=None if event.is_dir or event.type == "deleted" else path,
+                         title=f"#{event.seq} {event.type} {path}")
+
+    def mark_list(self) -> LiveEventList:
+        return self.query_one(LiveEventList)
+
+    def goto_candidates(self) -> dict[str, list[str]]:
+        recent = self._view[-500:] if len(self._view) else []
+        return {"path": list(dict.fromkeys(e.path for e in reversed(recent) if not e.is_marker))}
+
+    async def goto(self, target: GotoTarget) -> str:
+        """``path:P``: the newest event in view on P (as its path or a move's destination)."""
+        if target.kind != "path":
+            return await super().goto(target)
+        wanted = target.value.strip("/")
+        rows = list(self._view.raw)  # one copy: indexing a deque is linear
+        for index in range(len(rows) - 1, -1, -1):
+            if wanted in (rows[index][RAW_PATH], rows[index][RAW_DEST]):
+                self.query_one(LiveEventList).move_to(index)
+                return f"event #{self._view[index].seq} on {wanted}"
+        raise GotoError(f"no event on {wanted!r} among the {len(self._view):,} shown")
 
 def _discard(recorder: RecordingWriter) -> None:
     """Drop an unfinished recording's temporary file, whatever state its handle is in.

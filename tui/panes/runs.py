@@ -13,7 +13,9 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Select
 
 from backends.models import RUN_STATES, RunQuery, RunSummary
+from tui.goto import GotoError, GotoTarget
 from tui.panes.base import DeckPane
+from tui.selection import Selection
 from tui.widgets.reason_chart import ReasonChart
 from tui.widgets.run_header import RunHeader
 from tui.widgets.run_table import RunTable
@@ -309,3 +311,58 @@ class RunsPane(DeckPane):
     def action_toggle_sort(self) -> None:
         self._newest_first = not self._newest_first
         self._sort_and_show()
+
+    # Selection, go-to and marks (the app's y, Y, :, m, O) -------------------------------
+
+    def selected_item(self) -> Selection | None:
+        run = self.query_one(RunTable).current
+        if run is None:
+            return None
+        problem = run.problem
+        return Selection("run id", run.run_id, run.to_json(), path=problem.path if problem else None,
+                         line=problem.line if problem else None, title=f"run {run.run_id}")
+
+    def mark_list(self) -> RunTable:
+        return self.query_one(RunTable)
+
+    def goto_candidates(self) -> dict[str, list[str]]:
+        return {"run": sorted({run.run_id for run in self._all})}
+
+    async def goto(self, target: GotoTarget) -> str:
+        """``run:ID``: the run with this id (or the one id it starts), shown whatever the filters."""
+        if target.kind != "run":
+            return await super().goto(target)
+
+        def found() -> list[RunSummary]:
+            loaded = [*self._all, *self._pending]
+            exact = [run for run in loaded if run.run_id == target.value]
+            return exact or [run for run in loaded if run.run_id.startswith(target.value)]
+
+        def exact() -> bool:
+            return any(run.run_id == target.value for run in [*self._all, *self._pending])
+
+        await self.wait_for(lambda: not self._scanning or exact(), "the run list")
+        self._flush()
+        matches = found()
+        ids = sorted({run.run_id for run in matches})
+        if not matches:
+            raise GotoError(f"no run {target.value!r} among {len(self._all):,} runs")
+        if len(ids) > 1:
+            raise GotoError(f"{len(ids)} runs start with {target.value!r}: {', '.join(ids[:3])}{' …' if len(ids) > 3 else ''}")
+        run = matches[0]
+        if run not in self._view:
+            self._show_every_run()
+        self.query_one(RunTable).move_to(self._view.index(run))
+        return f"run {run.run_id}"
+
+    def _show_every_run(self) -> None:
+        """Clear the state, reason and text filters (a go-to target must be visible)."""
+        self._state, self._reason, self._text = ALL, ALL, ""
+        with self.prevent(Select.Changed, Input.Changed):
+            self.query_one("#state-filter", Select).value = ALL
+            self.query_one("#reason-filter", Select).value = ALL
+            field = self.query_one("#runs-filter", Input)
+            field.value = ""
+            field.display = False
+        self._rebuild()
+        self.notify("filters cleared to show the run", timeout=3)

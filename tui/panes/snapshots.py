@@ -26,7 +26,9 @@ from backends.errors import DriftdeckError, ForbiddenError
 from backends.snapshots.models import CATEGORY_TITLES, EntryContent, EntryDiff, SnapshotRules
 from tui.export import export_path
 from tui.state.snapshots import SnapshotsState
+from tui.goto import GotoError, GotoTarget
 from tui.panes.base import DeckPane
+from tui.selection import Selection, as_detail
 from tui.widgets.snapshot_diff_view import SnapshotDiffView
 from tui.widgets.snapshot_tree import SnapshotTree, TreeRow, build_rows
 
@@ -46,14 +48,14 @@ class SnapshotsPane(DeckPane):
     PANE_SUMMARY = "What differs between two trace snapshots (trees of files)?"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("e", "difference(1)", "Next difference"),
+        Binding("e", "difference(1)", "Next diff", tooltip="Next difference"),
         Binding("E", "difference(-1)", "Prev difference", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("n", "match(1)", "Next match", show=False),
         Binding("N", "match(-1)", "Prev match", show=False),
-        Binding("v", "toggle_view", "Unified/side"),
+        Binding("v", "toggle_view", "Split", tooltip="Unified/side"),
         Binding("t", "toggle_structured", "Values/lines", show=False),
-        Binding("a", "toggle_rules", "Apply rules"),
+        Binding("a", "toggle_rules", "Rules", tooltip="Apply rules"),
         Binding("u", "toggle_unchanged", "Unchanged"),
         Binding("x", "export", "Export"),
         Binding("b", "focus_select('snap-baseline')", "Baseline", show=False),
@@ -463,3 +465,68 @@ class SnapshotsPane(DeckPane):
             self._update_status()
             return
         self.query_one(SnapshotTree).focus()
+
+    # Selection, go-to and marks (the app's y, Y, :, O) ----------------------------------
+
+    def selected_item(self) -> Selection | None:
+        row: TreeRow | None = self.query_one(SnapshotTree).current
+        if row is None:
+            return None
+        if row.entry is None:
+            return Selection("path", row.text.rstrip("/") if row.kind == "dir" else row.key,
+                             {"kind": row.kind, "key": row.key, "baseline": self.state.baseline, "candidate": self.state.candidate},
+                             title=f"{row.kind} {row.key}")
+        entry = row.entry
+        detail = {"baseline": self.state.baseline, "candidate": self.state.candidate, **as_detail(entry)}
+        side, name = (self.state.candidate, entry.path) if entry.kind_b == "file" else (self.state.baseline, entry.old_path or entry.path)
+        folder = next((s.path for s in self.state.snapshots if s.name == side), None)
+        path = f"{folder}/{name}" if folder and (entry.kind_a == "file" or entry.kind_b == "file") else None
+        return Selection("path", entry.path, detail, path=path, title=f"{entry.category} {entry.path}")
+
+    def goto_candidates(self) -> dict[str, list[str]]:
+        return {"snap": [s.name for s in self.state.snapshots], "path": [e.path for e in self.state.entries[:5000]]}
+
+    async def goto(self, target: GotoTarget) -> str:
+        """``snap:A..B``: compare A with B; ``path:P``: entry P of the comparison shown (shown whatever the filters)."""
+        if target.kind == "snap":
+            await self.wait_for(lambda: bool(self.state.snapshots) or not any(w.group == "snap-load" and w.is_running for w in self.workers),
+                                "the snapshot list")
+            names = [s.name for s in self.state.snapshots]
+            unknown = [n for n in (target.value, target.other) if n not in names]
+            if unknown:
+                raise GotoError(f"no snapshot {unknown[0]!r} (snapshots: {', '.join(names) or 'none'})")
+            self.state.baseline, self.state.candidate = target.value, target.other
+            with self.prevent(Select.Changed):
+                self.query_one("#snap-baseline", Select).value = target.value
+                self.query_one("#snap-candidate", Select).value = str(target.other)
+            self._start_diff()
+            self.focus_main()
+            return f"snapshots {target.value} → {target.other}"
+        if target.kind != "path":
+            return await super().goto(target)
+        await self.wait_for(lambda: not self.state.comparing and not any(w.group == "snap-load" and w.is_running for w in self.workers),
+                            "the snapshot comparison")
+        self._flush()
+        wanted = target.value.strip("/")
+        entry = next((e for e in self.state.entries if wanted in (e.path, e.old_path)), None)
+        if entry is None:
+            raise GotoError(f"{wanted!r} is not in the comparison {self.state.baseline} → {self.state.candidate}")
+        self._reveal(entry)
+        tree = self.query_one(SnapshotTree)
+        tree.move_to(next(i for i, row in enumerate(tree.rows) if row.entry is entry))
+        self.focus_main()
+        return f"{entry.path} ({entry.category})"
+
+    def _reveal(self, entry: EntryDiff) -> None:
+        """Unfold, unfilter and (for an unchanged entry) unhide so that ``entry`` has a row."""
+        folder = entry.path.rpartition("/")[0]
+        self.state.collapsed = self.state.collapsed - {entry.group, f"{entry.group}/{folder}"}
+        if entry.category == "unchanged":
+            self.state.show_unchanged = True
+        if self.state.text:
+            field = self.query_one("#snap-filter", Input)
+            with self.prevent(Input.Changed):
+                field.value = ""
+            field.display = False
+            self.state.text = ""
+        self._rebuild()

@@ -24,7 +24,9 @@ from backends.models import WalPair
 from backends.wal.alignment import AlignedRow
 from backends.wal.rules import WalRules
 from tui.errors import error_message
+from tui.goto import GotoError, GotoTarget
 from tui.panes.base import DeckPane
+from tui.selection import Selection, as_detail
 from tui.widgets.wal_pair_list import MARKS, WalPairList
 from tui.state.wal import MAX_DIVERGENCES, SIDES, WalState
 from tui.widgets.wal_problem_list import WalProblemList
@@ -153,6 +155,7 @@ class WalPane(DeckPane):
                 self.query_one("#wal-pair", Select).clear()
         rows = self.query_one(WalPairList)
         rows.reset(self.state.alignment, has_replay=pair.replay is not None)
+        rows.mark_scope = (pair.record, pair.replay)
         self._update_header()
         for side, path in self.state.paths():
             self._run_index(side, path, generation)
@@ -479,3 +482,74 @@ class WalPane(DeckPane):
         rows.set_rows(range(self.state.shown_rows), cursor=current if had_filter else None)
         rows.focus()
         self._update_status()
+
+    # Selection, go-to and marks (the app's y, Y, :, m, O) -------------------------------
+
+    def selected_item(self) -> Selection | None:
+        rows = self.query_one(WalPairList)
+        aligned = rows.row_at(rows.cursor)
+        pair = self.state.pair
+        if aligned is None or pair is None:
+            return None
+        detail: dict[str, object] = {"run_id": pair.run_id, "record": pair.record, "replay": pair.replay,
+                                     "record_line": aligned.record_line, "replay_line": aligned.replay_line}
+        for side, number, cache in (("record", aligned.record_line, rows.record_cache), ("replay", aligned.replay_line, rows.replay_cache)):
+            line = cache.get(number) if number is not None else None
+            if line is not None:
+                detail[f"{side}_text"] = line.text
+        side, number = ("record", aligned.record_line) if aligned.record_line is not None else ("replay", aligned.replay_line)
+        path = self.state.path(side)
+        where = f"{path}:{number}"
+        if aligned.divergence is not None:
+            detail["divergence"] = as_detail(aligned.divergence)
+            return Selection("divergence", aligned.divergence.headline(), detail, path=path, line=number,
+                             title=f"{aligned.divergence.kind} at {where}")
+        return Selection("line", where, detail, path=path, line=number, title=where)
+
+    def mark_list(self) -> WalPairList:
+        return self.query_one(WalPairList)
+
+    def goto_candidates(self) -> dict[str, list[str]]:
+        return {"wal": list(dict.fromkeys(pair.run_id for pair in self.state.pairs))}
+
+    async def goto(self, target: GotoTarget) -> str:
+        """``wal:RUN``: the first pair of that run; ``line:N``: record line N of the pair shown."""
+        if target.kind == "wal":
+            await self.wait_for(lambda: bool(self.state.pairs) or not any(w.group == "wal-pairs" and w.is_running for w in self.workers),
+                                "the WAL pairs")
+            index = next((i for i, p in enumerate(self.state.pairs) if p.run_id == target.value), None)
+            if index is None:
+                runs = sorted({p.run_id for p in self.state.pairs if p.run_id.startswith(target.value)})
+                if len(runs) != 1:
+                    some = f"{len(runs)} runs start with it" if runs else f"{len(self.state.pairs)} pairs, none of that run"
+                    raise GotoError(f"no WAL pair of run {target.value!r} ({some})")
+                index = next(i for i, p in enumerate(self.state.pairs) if p.run_id == runs[0])
+            with self.prevent(Select.Changed):
+                self.query_one("#wal-pair", Select).value = index
+            self.open_pair(self.state.pairs[index])
+            self.focus_main()
+            chosen = self.state.pairs[index]
+            return f"WAL pair {chosen.run_id} {_name(chosen.record)} ↔ {_name(chosen.replay)}"
+        if target.kind != "line":
+            return await super().goto(target)
+        if self.state.pair is None:
+            await self.wait_for(lambda: self.state.pair is not None or not any(w.group == "wal-pairs" and w.is_running for w in self.workers),
+                                "the WAL pairs")
+        pair = self.state.pair
+        if pair is None:
+            raise GotoError("no WAL pair is open (o opens two files)")
+        generation = self.state.generation
+        # Row numbers are final once the diff has placed every divergence (and the index counted the lines).
+        await self.wait_for(lambda: generation != self.state.generation or (
+            self.state.indexed("record") and (pair.replay is None or self.state.summary is not None)
+            or not any(w.group in ("wal-index", "wal-diff") and w.is_running for w in self.workers)), "the WAL diff")
+        lines = self.state.line_count("record")
+        if target.line > lines:
+            raise GotoError(f"{_name(pair.record)} has {lines:,} lines; no line {target.line:,}")
+        self.state.first_shown = True  # the first divergence no longer takes the cursor
+        if self.state.filtered is not None:
+            self._clear_filter()
+        self._flush()
+        self._show_row(self.state.alignment.row_of(target.line), context=True)
+        self.focus_main()
+        return f"{_name(pair.record)} line {target.line:,}"

@@ -31,12 +31,15 @@ def class_words(name: str, drop: str = "") -> str:
 
 
 def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
-    """``(keys, description)`` rows for the bindings that have a description."""
+    """``(keys, description)`` rows for the bindings that have a description.
+
+    A binding whose footer label is short says it in full in its ``tooltip``: help shows that.
+    """
     rows = []
     for item in bindings:
         binding = item if isinstance(item, Binding) else Binding(*item)
         if binding.description:
-            rows.append((key_label(binding.key), binding.description))
+            rows.append((key_label(binding.key), binding.tooltip or binding.description))
     return rows
 
 

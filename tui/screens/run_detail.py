@@ -23,6 +23,7 @@ from tui.widgets.event_list import EventList
 from tui.widgets.keyed_option_list import KeyedOptionList
 from tui.errors import error_message
 from tui.host import deck_host
+from tui.selection import Selection
 from tui.units import human_size
 from tui.widgets.evidence_list import EvidenceList, EvidenceRow, evidence_rows, missing_summary
 from tui.widgets.source_bar import SourceBar
@@ -105,6 +106,7 @@ class RunDetailScreen(Screen[None]):
         return text
 
     def on_mount(self) -> None:
+        self.query_one(EventList).mark_scope = self.run.key  # timeline marks belong to this run
         self._load_detail()
         self._load_timeline()
         self.query_one("#artifacts", OptionList).focus()
@@ -294,3 +296,27 @@ class RunDetailScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    # Selection and marks (the app's y, Y, m, O) ------------------------------------------
+
+    def selected_item(self) -> Selection | None:
+        """The timeline event or the artifact that has the focus; else the run itself."""
+        timeline = self.query_one(EventList)
+        if timeline.has_focus and timeline.current is not None:
+            event: RunEvent = timeline.current
+            record = self.detail.record_path if self.detail is not None else None
+            detail = {"run_id": self.run.run_id, "line": event.line, "event_id": event.event_id, "ts": event.ts,
+                      "kind": event.kind, "fields": dict(event.fields), "problem": None if event.problem is None else str(event.problem)}
+            return Selection("event id" if event.event_id else "line", event.event_id or f"{record}:{event.line}", detail,
+                             path=record, line=event.line, title=f"{self.run.run_id} line {event.line}")
+        artifacts = self.query_one("#artifacts", OptionList)
+        index = artifacts.highlighted
+        if artifacts.has_focus and self.detail is not None and index is not None and index < len(self.detail.artifacts):
+            artifact = self.detail.artifacts[index]
+            return Selection("path", artifact.path, {"run_id": self.run.run_id, **artifact.to_json()}, path=artifact.path, title=artifact.path)
+        return Selection("run id", self.run.run_id, self.run.to_json(), path=self.detail.status_path if self.detail else None,
+                         title=f"run {self.run.run_id}")
+
+    def mark_list(self) -> EventList:
+        """Marks go on the record timeline."""
+        return self.query_one(EventList)

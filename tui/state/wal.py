@@ -150,6 +150,15 @@ class WalState:
 
     # Words -----------------------------------------------------------------------------
 
+    def indexed(self, side: str) -> bool:
+        """Whether a side's index has finished (its line count is final)."""
+        return isinstance(self.index_state.get(side), WalIndexInfo)
+
+    def line_count(self, side: str) -> int:
+        """Lines of a side counted so far (0 before its index starts)."""
+        state = self.index_state.get(side)
+        return state.lines if state is not None else 0
+
     def lines_text(self, side: str) -> str:
         """A side's line count as known so far: ``400``, ``1,200+ (indexing 40%)`` or ``…``."""
         state = self.index_state.get(side)

@@ -35,11 +35,17 @@ class EventList(VirtualList):
         "event-list--bad",
     }
 
+    MARK_SCOPE = "timeline"
+
     DEFAULT_CSS = """
     EventList > .event-list--line { color: $text-muted; }
     EventList > .event-list--kind { color: $primary; text-style: bold; }
     EventList > .event-list--bad { color: $error; }
     """
+
+    def mark_key(self, row: RunEvent) -> object:
+        """An event is marked by its run (``mark_scope``) and its line in the record."""
+        return (self.mark_scope, row.line)
 
     def render_row(self, index: int, row: RunEvent, width: int) -> list[Segment]:
         line_style = self.get_component_rich_style("event-list--line", partial=True)

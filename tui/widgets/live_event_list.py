@@ -55,6 +55,8 @@ class LiveEventList(VirtualList):
     LiveEventList > .live-list--marker { color: $warning; text-style: italic; }
     """
 
+    MARK_SCOPE = "live"
+
     TYPE_WIDTH = 10
     TIME_WIDTH = 13
 
@@ -108,6 +110,10 @@ class LiveEventList(VirtualList):
     def row_key(self, index: int, row: FsEvent) -> object:
         """Events are immutable: a row's strip survives the merges that shift its index."""
         return row
+
+    def mark_key(self, row: FsEvent) -> object:
+        """An event is marked by its sequence number (unique for the life of the pane)."""
+        return row.seq
 
     def render_row(self, index: int, row: FsEvent, width: int) -> list[Segment]:
         style = self.get_component_rich_style(_TYPE_CLASS.get(row.type, "live-list--quiet"), partial=True)

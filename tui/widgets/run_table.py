@@ -40,6 +40,8 @@ class RunTable(VirtualList):
     RunTable > .run-table--muted { color: $text-muted; }
     """
 
+    MARK_SCOPE = "runs"
+
     STATE_WIDTH = 13
     UPDATED_WIDTH = 17
 
@@ -80,6 +82,10 @@ class RunTable(VirtualList):
             Segment(" "),
             self.cell(updated, self.UPDATED_WIDTH, muted),
         ]
+
+    def mark_key(self, row: RunSummary) -> object:
+        """A run is marked by its directory (unique per source)."""
+        return row.key
 
     def _style(self, component: str) -> Style:
         return self.get_component_rich_style(component, partial=True)

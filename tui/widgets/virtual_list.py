@@ -9,6 +9,7 @@ LRU cache, so 100,000 rows cost what 40 do. Subclasses implement
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Container, Hashable
 from typing import Any, ClassVar, Sequence
 
 from rich.segment import Segment
@@ -21,6 +22,11 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from tui.marks import MarkBook
+
+MARK_GLYPH = "●"
+"""Drawn over a marked row's first cell (``m`` marks, ``'`` / ``"`` jump between marks)."""
 
 
 class VirtualList(ScrollView, can_focus=True):
@@ -36,7 +42,10 @@ class VirtualList(ScrollView, can_focus=True):
         Binding("enter", "select", "Details"),
     ]
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"virtual-list--cursor", "virtual-list--dim"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"virtual-list--cursor", "virtual-list--dim", "virtual-list--mark"}
+
+    MARK_SCOPE: ClassVar[str | None] = None
+    """Name of this list's marks in the app's :class:`~tui.marks.MarkBook`; ``None``: rows cannot be marked."""
 
     DEFAULT_CSS = """
     VirtualList {
@@ -54,6 +63,10 @@ class VirtualList(ScrollView, can_focus=True):
     }
     VirtualList > .virtual-list--dim {
         color: $text-muted;
+    }
+    VirtualList > .virtual-list--mark {
+        color: $accent;
+        text-style: bold;
     }
     """
 
@@ -80,6 +93,15 @@ class VirtualList(ScrollView, can_focus=True):
         self._rows: Sequence[Any] = ()
         self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(2048)
         self._generation = 0
+        self.marked: Container[Hashable] = frozenset()
+        """Keys (``mark_key``) of the marked rows: the app's marks of ``MARK_SCOPE``, once mounted."""
+        self.mark_scope: Hashable = None
+        """What the rows belong to (a WAL pair, a run), part of every mark key."""
+
+    def on_mount(self) -> None:
+        book = getattr(self.app, "marks", None)
+        if self.MARK_SCOPE is not None and isinstance(book, MarkBook):
+            self.marked = book.scope(self.MARK_SCOPE)
 
     # Data ------------------------------------------------------------------
 
@@ -154,16 +176,58 @@ class VirtualList(ScrollView, can_focus=True):
         if index >= len(self._rows):
             return Strip.blank(width, self.rich_style)
         selected = index == self.cursor
-        key = (self.row_key(index, self._rows[index]), width, selected, self.has_focus)
+        row = self._rows[index]
+        marked = bool(self.marked) and self.mark_key(row) in self.marked
+        key = (self.row_key(index, row), width, selected, self.has_focus, marked)
         strip = self._strips.get(key)
         if strip is None:
-            segments = self.render_row(index, self._rows[index], width)
+            segments = self.render_row(index, row, width)
             strip = Strip(segments).crop_extend(0, width, None)
+            if marked:
+                strip = self._with_mark(strip, width)
             if selected:
                 strip = strip.apply_style(self.get_component_rich_style("virtual-list--cursor"))
             strip = strip.apply_style(self.rich_style)
             self._strips[key] = strip
         return strip
+
+    # Marks -----------------------------------------------------------------
+
+    def mark_key(self, row: Any) -> Hashable:
+        """What identifies a row among the marks (stable across re-sorts and refills); subclasses override."""
+        return (self.mark_scope, row)
+
+    def mark_column(self, width: int) -> int:
+        """The cell the mark glyph covers (a blank one: the first, unless a subclass uses it)."""
+        return 0
+
+    def _with_mark(self, strip: Strip, width: int) -> Strip:
+        column = min(self.mark_column(width), max(0, width - 1))
+        glyph = Strip([Segment(MARK_GLYPH, self.get_component_rich_style("virtual-list--mark", partial=True))], 1)
+        return Strip.join([strip.crop(0, column), glyph, strip.crop(column + 1, width)])
+
+    def is_marked(self, index: int) -> bool:
+        """Whether the row at ``index`` is marked."""
+        return 0 <= index < len(self._rows) and self.mark_key(self._rows[index]) in self.marked
+
+    def marked_indexes(self) -> list[int]:
+        """Indexes of the marked rows, in list order (one pass over the rows)."""
+        if not self.marked:
+            return []
+        key, marked = self.mark_key, self.marked
+        return [i for i, row in enumerate(self._rows) if key(row) in marked]
+
+    def jump_mark(self, step: int) -> bool:
+        """Move to the next (``step`` 1) or previous (-1) marked row, wrapping; whether there was one."""
+        indexes = self.marked_indexes()
+        if not indexes:
+            return False
+        if step > 0:
+            target = next((i for i in indexes if i > self.cursor), indexes[0])
+        else:
+            target = next((i for i in reversed(indexes) if i < self.cursor), indexes[-1])
+        self.move_to(target)
+        return True
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows))

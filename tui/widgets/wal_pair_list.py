@@ -57,6 +57,8 @@ class WalPairList(VirtualList):
     WalPairList > .wal-pair-list--diverged { background: $warning 12%; }
     """
 
+    MARK_SCOPE = "wal"
+
     LINE_WIDTH = 7
     ID_WIDTH = 6
     KIND_WIDTH = 19
@@ -96,6 +98,15 @@ class WalPairList(VirtualList):
         height = max(1, self.scrollable_content_region.height)
         top = self.scroll_offset.y
         return range(max(0, top - height), min(len(self.rows), top + 2 * height))
+
+    def mark_key(self, row: int) -> object:
+        """A row is marked by its pair (``mark_scope``) and its two line numbers (row numbers move as divergences arrive)."""
+        aligned = self.alignment.at(row)
+        return (self.mark_scope, aligned.record_line, aligned.replay_line)
+
+    def mark_column(self, width: int) -> int:
+        """The blank before the middle bar: the first cell carries the divergence mark."""
+        return 1 + max(10, (width - 3) // 2)
 
     # Drawing -------------------------------------------------------------------------
 
