@@ -35,6 +35,7 @@ from tui.widgets.outage_line import OutageLine, show_outage
 from tui.widgets.source_bar import SourceBar
 
 if TYPE_CHECKING:
+    from backends.models import RunSummary
     from backends.source import DataSource
 
 
@@ -92,6 +93,8 @@ class DriftdeckApp(App[None]):
         super().__init__()
         self.source = source
         self.marks = MarkBook()
+        self.pivot_origin: tuple[RunSummary, str] | None = None
+        """The run whose evidence was followed and the pane it led to: escape there goes back to the run."""
         """Rows marked with ``m``, for every list of the deck."""
         self._goto = list(goto)
         self._copies: str | None = None
@@ -431,6 +434,27 @@ class DriftdeckApp(App[None]):
                 self.notify(f"{target}: {exc}", title="Go to", severity="warning", timeout=8)
                 return
             self.notify(f"went to {where}", title="Go to", timeout=3)
+
+    def follow(self, targets: Sequence[str], origin: RunSummary) -> None:
+        """Follow a quarantined run's reason or evidence to the pane that shows it (go-to targets in
+        their command-line form); escape there comes back to the run."""
+        parsed = [parse_goto(target) for target in targets]
+        pane_id = _pane_for(parsed[0], self.active_pane.PANE_ID)
+        self.pivot_origin = (origin, pane_id)
+        self._go_to_all(parsed)
+
+    def return_to_origin(self) -> bool:
+        """Back to the run whose evidence led here, if escape was pressed in the pane it led to."""
+        if self.pivot_origin is None:
+            return False
+        (run, pane_id), self.pivot_origin = self.pivot_origin, None
+        if self.active_pane.PANE_ID != pane_id:  # the user has moved on since
+            return False
+        from tui.screens.run_detail import RunDetailScreen
+
+        self.action_show_pane("runs")
+        self.push_screen(RunDetailScreen(run))
+        return True
 
     async def go_to(self, target: GotoTarget) -> str:
         """Show the pane for ``target`` and select what it names; what was selected, in words.

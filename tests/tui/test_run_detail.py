@@ -138,3 +138,78 @@ async def test_help_scrolls_with_the_deck_keys_on_a_short_terminal(make_app) -> 
         await pilot.press("g", "j", "j")
         await pilot.pause()
         assert scroll.scroll_y == 2
+
+
+async def wait_pane(pilot: Pilot, pane_id: str) -> None:
+    await wait_until(pilot, lambda: not isinstance(pilot.app.screen, RunDetailScreen)
+                     and pilot.app.query_one(TabbedContent).active == pane_id, f"pane {pane_id}")
+
+
+async def test_f_follows_a_replay_divergence_to_its_first_divergence_and_escape_comes_back(make_app) -> None:
+    from tui.panes.wal import WalPane
+    from tui.widgets.wal_pair_list import WalPairList
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_run(pilot, "4eb721")  # REPLAY_DIVERGENCE with a WAL pair
+        await pilot.press("f")
+        await wait_pane(pilot, "wal")
+        pane = app.query_one(WalPane)
+        rows = app.query_one(WalPairList)
+        await wait_until(pilot, lambda: pane.state.pair is not None and pane.state.pair.run_id == "run-20261101-1755-4eb721"
+                         and rows.row_count and rows.row_at(rows.cursor).record_line == 37, "the first divergence")
+        assert "payload.status expected 200, found 503" in screen_text(pilot)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunDetailScreen), "the run again")
+        assert app.screen.run.run_id == "run-20261101-1755-4eb721"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "runs"
+
+
+async def test_enter_on_a_wal_line_and_f_on_drift_and_sealed_output_open_their_panes(make_app) -> None:
+    from tui.panes.checksums import ChecksumsPane
+    from tui.panes.snapshots import SnapshotsPane
+    from tui.panes.wal import WalPane
+    from tui.widgets.snapshot_tree import SnapshotTree
+    from tui.widgets.wal_pair_list import WalPairList
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_run(pilot, "4eb721")
+        evidence = screen.query_one(EvidenceList)
+        await pilot.press("v")
+        evidence.move_to(next(i for i, r in enumerate(evidence.rows) if r.ref.ref.endswith("replay.jsonl#L233")))
+        await pilot.press("enter")  # a replay line: the pair (record lines are what line: names)
+        await wait_pane(pilot, "wal")
+        await wait_until(pilot, lambda: app.query_one(WalPane).state.pair.run_id == "run-20261101-1755-4eb721", "the pair")
+
+        await pilot.press("1")
+        await pilot.pause()
+        await pilot.press("escape")  # clears the filter of open_run
+        await open_run(pilot, "f36bb7")  # CHECKSUM_DRIFT
+        await pilot.press("f")
+        await wait_pane(pilot, "checksums")
+        await wait_until(pilot, lambda: app.query_one(ChecksumsPane)._current == "fixtures/golden/SHA256SUMS", "the manifest")
+
+        await pilot.press("1")
+        await pilot.pause()
+        await pilot.press("escape")
+        await open_run(pilot, "7b2ea6")  # SEALED_OUTPUT_MUTATED
+        await pilot.press("f")
+        await wait_pane(pilot, "snapshots")
+        pane = app.query_one(SnapshotsPane)
+        tree = app.query_one(SnapshotTree)
+        await wait_until(pilot, lambda: pane.state.pair == ("baseline-2026-11-01", "candidate-2026-11-08")
+                         and tree.current is not None and tree.current.key == "blobs/feature-index.bin", "the sealed output")
+        assert "blobs/feature-index.bin" in screen_text(pilot)
+
+
+async def test_a_run_whose_evidence_no_pane_shows_says_so(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_run(pilot, "7adbe7")  # CLOCK_SKEW_DETECTED: its record and a URL only
+        await pilot.press("f")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, RunDetailScreen)
+        assert any("no pane shows this" in n.message for n in app._notifications)

@@ -60,6 +60,11 @@ class DeckPane(TabPane):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.report(event.worker.error)
 
+    def back_to_origin(self) -> bool:
+        """Escape with nothing left to close here, after a run's evidence led here: back to that run."""
+        back = getattr(self.app, "return_to_origin", None)
+        return bool(back is not None and back())
+
     def focus_main(self) -> None:
         """Focus the pane's main widget (called when the pane is shown)."""
         self.focus()

@@ -379,6 +379,8 @@ class ChecksumsPane(DeckPane):
                     field.value = ""
                 self.query_one(ChecksumTable).focus()
                 return
+        if self.back_to_origin():
+            return
         if self._cancel():
             self.notify("verification cancelled", title=self.PANE_TITLE, timeout=3)
             return

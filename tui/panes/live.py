@@ -409,6 +409,8 @@ class LivePane(DeckPane):
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#live-filter", Input)
+        if not field.display and not field.value and self.back_to_origin():
+            return
         if field.value:
             field.value = ""
         field.display = False

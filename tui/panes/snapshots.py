@@ -458,6 +458,8 @@ class SnapshotsPane(DeckPane):
                 field.display = False
                 self.query_one(SnapshotTree).focus()
                 return
+        if self.back_to_origin():
+            return
         if self.state.comparing and self._diff_worker is not None:
             self._diff_worker.cancel()
             self.state.comparing = False

@@ -409,6 +409,8 @@ class WalPane(DeckPane):
         if field.display or self.state.filtered is not None or self.state.searching:
             self._clear_filter()
             return
+        if self.back_to_origin():
+            return
         running = [w for w in self.workers if w.group in ("wal-diff", "wal-index", "wal-validate") and w.is_running]
         if running:
             for worker in running:

@@ -18,13 +18,14 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from backends.models import ArtifactInfo, ArtifactPreview, RunDetail, RunEvent, RunSummary
+from backends.models import ArtifactInfo, ArtifactPreview, EvidenceRef, RunDetail, RunEvent, RunSummary
 from tui.widgets.event_list import EventList
 from tui.widgets.keyed_option_list import KeyedOptionList
 from tui.errors import error_message
 from tui.host import deck_host
 from tui.selection import Selection
 from tui.units import human_size
+from tui.evidence_targets import evidence_place, reason_place
 from tui.widgets.evidence_list import EvidenceList, EvidenceRow, evidence_rows, missing_summary
 from tui.widgets.source_bar import SourceBar
 
@@ -49,6 +50,7 @@ class RunDetailScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
+        Binding("f", "follow_reason", "Follow reason"),
         Binding("e", "missing(1)", "Next missing"),
         Binding("E", "missing(-1)", "Prev missing", show=False),
         Binding("a", "focus_part('artifacts')", "Artifacts"),
@@ -280,11 +282,12 @@ class RunDetailScreen(Screen[None]):
 
     @on(EvidenceList.Selected, "#evidence")
     def _evidence_selected(self, event: EvidenceList.Selected) -> None:
-        """enter on evidence in this run's own record shows that line of the timeline."""
+        """enter on evidence: a line of this run's record shows in the timeline; a WAL line, a manifest
+        or a snapshot file opens the pane that shows it (escape there comes back here)."""
         row = self._evidence[event.index]
         line = record_line(row.ref.ref, self.detail.record_path if self.detail else None)
         if line is None:
-            self.notify(f"{row.ref.ref}: not a line of this run's record", timeout=4)
+            self._follow(row.ref)
             return
         timeline = self.query_one(EventList)
         index = next((i for i, e in enumerate(self._events) if e.line >= line), None)
@@ -293,6 +296,33 @@ class RunDetailScreen(Screen[None]):
             return
         timeline.move_to(index)
         timeline.focus()
+
+    def action_follow_reason(self) -> None:
+        """f: from the reason code to the place that answers it (the first divergence, the drifted manifest…)."""
+        self._follow(None)
+
+    @work(exclusive=True, group="follow", exit_on_error=False)
+    async def _follow(self, ref: EvidenceRef | None) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        source = deck_host(self.app).source
+        snapshots, manifests = await source.list_snapshots(), await source.list_manifests()
+        if ref is None:
+            place = reason_place(detail, snapshots, manifests)
+            what = detail.summary.reason_code or "this run"
+        else:
+            others = next((a.evidence for a in detail.artifacts if ref in a.evidence), ())
+            place = evidence_place(ref, detail, snapshots, manifests, others)
+            what = ref.ref
+        if place is None:
+            self.notify(f"{what}: no pane shows this (the evidence list and the timeline are all there is)", timeout=5)
+            return
+        follow = getattr(self.app, "follow", None)
+        if follow is None:  # a screen tested outside the deck
+            return
+        self.notify(f"{what} → {place.label}; escape comes back to {self.run.run_id}", timeout=5)
+        follow(place.targets, self.run)
 
     def action_back(self) -> None:
         self.dismiss()
