@@ -44,7 +44,7 @@ async def open_live(pilot: Pilot) -> LivePane:
     await wait_for_runs(pilot)
     pane = pilot.app.query_one(LivePane)
     await pilot.press("2")
-    await wait_until(pilot, lambda: pane._backend.startswith("watching"), "the watcher to start")
+    await wait_until(pilot, lambda: pane.state.backend.startswith("watching"), "the watcher to start")
     return pane
 
 
@@ -56,7 +56,7 @@ async def test_enter_shows_a_move_with_its_history_and_escape_closes(workspace: 
         with open(workspace / "scratch" / "draft.txt", "a") as handle:
             handle.write("second\n")
         os.rename(workspace / "scratch" / "draft.txt", workspace / "scratch" / "final.txt")
-        await wait_until(pilot, lambda: any(e.type == "moved" for e in pane.ring), "the rename")
+        await wait_until(pilot, lambda: any(e.type == "moved" for e in pane.state.ring), "the rename")
         await pilot.press("slash", *"scratch/", "enter")  # the filter keeps this test's files; enter goes back to the list
         table = app.query_one(LiveEventList)
         await wait_until(pilot, lambda: table.current is not None and table.current.type == "moved", "the cursor on the rename")
@@ -89,7 +89,7 @@ async def test_a_created_file_shows_every_field_and_its_later_events(workspace: 
         target = workspace / "scratch" / "one.bin"
         target.write_bytes(b"x" * 10)
         target.unlink()
-        await wait_until(pilot, lambda: any(e.type == "deleted" and e.path == "scratch/one.bin" for e in pane.ring), "the delete")
+        await wait_until(pilot, lambda: any(e.type == "deleted" and e.path == "scratch/one.bin" for e in pane.state.ring), "the delete")
         await pilot.press("slash", *"one.bin", "enter")
         table = app.query_one(LiveEventList)
         await wait_until(pilot, lambda: table.rows and table.rows[0].type == "created", "the filtered rows")

@@ -27,9 +27,9 @@ SIZE = (120, 36)
 async def open_live(pilot: Pilot) -> LivePane:
     await wait_for_runs(pilot)
     pane = pilot.app.query_one(LivePane)
-    assert not pane._started  # nothing is watched until the pane is shown
+    assert not pane.state.started  # nothing is watched until the pane is shown
     await pilot.press("2")
-    await wait_until(pilot, lambda: pane._backend.startswith("watching"), "the watcher to start")
+    await wait_until(pilot, lambda: pane.state.backend.startswith("watching"), "the watcher to start")
     return pane
 
 
@@ -50,7 +50,7 @@ async def test_shows_live_activity_with_counters(busy) -> None:
         # How the watch started is on screen before any activity (later notices may take that line).
         await wait_until(pilot, lambda: "watching . with inotify: 1 entries" in screen_text(pilot), "the backend line")
         writer.start()
-        await wait_until(pilot, lambda: any(e.type == "created" for e in pane.ring), "created events")
+        await wait_until(pilot, lambda: any(e.type == "created" for e in pane.state.ring), "created events")
         await wait_until(pilot, lambda: "live/capture-00000/frame-0000" in screen_text(pilot), "rows on screen")
         text = screen_text(pilot)
         assert "watching demo-workspace · path . · following" in text
@@ -65,16 +65,16 @@ async def test_space_pauses_ingestion_and_counts_what_arrives(busy) -> None:
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_live(pilot)
         writer.start()
-        await wait_until(pilot, lambda: len(pane.ring) > 3, "some events")
+        await wait_until(pilot, lambda: len(pane.state.ring) > 3, "some events")
         await pilot.press("space")
         frozen = len(app.query_one(LiveEventList).rows)
-        await wait_until(pilot, lambda: pane.held > 5, "events held while paused")
+        await wait_until(pilot, lambda: pane.state.held > 5, "events held while paused")
         await wait_until(pilot, lambda: "new events held while paused" in screen_text(pilot), "the held count")
         await wait_until(pilot, lambda: "paused" in screen_text(pilot), "paused")
         assert len(app.query_one(LiveEventList).rows) == frozen
         await pilot.press("space")
         await pilot.pause(0.2)
-        assert len(app.query_one(LiveEventList).rows) > frozen and pane.held == 0
+        assert len(app.query_one(LiveEventList).rows) > frozen and pane.state.held == 0
 
 
 async def test_scrolling_up_stops_following_and_g_jumps_back(busy) -> None:
@@ -83,15 +83,15 @@ async def test_scrolling_up_stops_following_and_g_jumps_back(busy) -> None:
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_live(pilot)
         writer.start()
-        await wait_until(pilot, lambda: len(pane.ring) > 40, "40 events")
+        await wait_until(pilot, lambda: len(pane.state.ring) > 40, "40 events")
         await pilot.press("g")
-        await wait_until(pilot, lambda: pane.unseen > 0, "unseen events counted")
+        await wait_until(pilot, lambda: pane.state.unseen > 0, "unseen events counted")
         await wait_until(pilot, lambda: "new events — press G" in screen_text(pilot), "the jump hint")
         await wait_until(pilot, lambda: "scrolled back" in screen_text(pilot), "scrolled back")
         await pilot.press("G")
         await pilot.pause(0.2)
         table = app.query_one(LiveEventList)
-        assert pane.following and table.cursor >= len(table.rows) - 2
+        assert pane.state.following and table.cursor >= len(table.rows) - 2
         await wait_until(pilot, lambda: "new events — press G" not in screen_text(pilot), "new events — press G")
 
 
@@ -101,7 +101,7 @@ async def test_text_filter_and_type_toggles(busy) -> None:
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_live(pilot)
         writer.start()
-        await wait_until(pilot, lambda: any(e.type == "moved" for e in pane.ring), "a rename")
+        await wait_until(pilot, lambda: any(e.type == "moved" for e in pane.state.ring), "a rename")
         await pilot.press("slash", *"capture.log", "enter")
         await pilot.pause(0.2)
         rows = app.query_one(LiveEventList).rows
@@ -109,9 +109,9 @@ async def test_text_filter_and_type_toggles(busy) -> None:
         await pilot.press("escape")
         await pilot.press("m")  # hide modified (the watch restarts without it)
         await pilot.pause(0.3)
-        assert "modified" not in pane.types
+        assert "modified" not in pane.state.types
         assert not [e for e in app.query_one(LiveEventList).rows if e.type == "modified"]
-        await wait_until(pilot, lambda: pane._backend.startswith("watching"), "the restarted watch")
+        await wait_until(pilot, lambda: pane.state.backend.startswith("watching"), "the restarted watch")
 
 
 async def test_loss_banner_and_reconciliation_are_visible(tmp_path: Path) -> None:
@@ -146,7 +146,7 @@ async def test_r_records_to_a_named_file_that_verifies(busy, tmp_path: Path) -> 
         await start_recording(pilot, str(target))
         await wait_until(pilot, lambda: "● recording to" in screen_text(pilot), "● recording to")
         writer.start()
-        await wait_until(pilot, lambda: pane._recorder is not None and pane._recorder.count > 10, "recorded events")
+        await wait_until(pilot, lambda: pane.state.recorder is not None and pane.state.recorder.count > 10, "recorded events")
         await pilot.press("r")
         await pilot.pause()
     report = verify_recording(str(target))
@@ -167,7 +167,7 @@ async def test_recording_under_the_source_root_is_refused(busy) -> None:
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_live(pilot)
         await start_recording(pilot, str(root / "live" / "rec.jsonl"))
-        assert pane._recorder is None
+        assert pane.state.recorder is None
         await wait_until(pilot, lambda: "● recording to" not in screen_text(pilot), "● recording to")
         messages = [n.message for n in app._notifications]
         assert any("refusing to write under the read-only source root" in m for m in messages), messages
@@ -186,11 +186,11 @@ async def test_recording_a_watched_subdirectory_has_paths_relative_to_it(busy, t
         await pilot.pause()
         app.screen.query_one("#live-prompt-input").value = "live"
         await pilot.press("enter")
-        await wait_until(pilot, lambda: pane.path == "live" and pane._backend.startswith("watching"), "the watch of live/")
+        await wait_until(pilot, lambda: pane.state.path == "live" and pane.state.backend.startswith("watching"), "the watch of live/")
         await start_recording(pilot, str(target))
         await wait_until(pilot, lambda: "● recording to" in screen_text(pilot), "● recording to")
         writer.start()
-        await wait_until(pilot, lambda: pane._recorder is not None and pane._recorder.count > 10, "recorded events")
+        await wait_until(pilot, lambda: pane.state.recorder is not None and pane.state.recorder.count > 10, "recorded events")
         await pilot.press("r")
         await pilot.pause()
     lines = [orjson.loads(line) for line in target.read_bytes().splitlines()]
@@ -211,7 +211,7 @@ async def test_a_failing_recording_write_stops_it_without_crashing(busy, tmp_pat
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_live(pilot)
         await start_recording(pilot, str(target))
-        recorder = pane._recorder
+        recorder = pane.state.recorder
         assert recorder is not None
 
         def full_disk(events) -> None:
@@ -219,7 +219,7 @@ async def test_a_failing_recording_write_stops_it_without_crashing(busy, tmp_pat
 
         recorder.write = full_disk  # type: ignore[method-assign]
         pane.ingest([FsEvent(1, "created", "a.txt", 1, 1)])
-        await wait_until(pilot, lambda: pane._recorder is None, "the recording to stop")
+        await wait_until(pilot, lambda: pane.state.recorder is None, "the recording to stop")
         await wait_until(
             pilot, lambda: any("No space left on device" in n.message for n in app._notifications), "the error notification"
         )
@@ -253,13 +253,13 @@ async def test_a_type_toggle_while_recording_keeps_numbers_rising(busy, tmp_path
         pane = await open_live(pilot)
         await start_recording(pilot, str(target))
         writer.start()
-        await wait_until(pilot, lambda: pane._recorder is not None and pane._recorder.count > 10, "events before the toggle")
-        before = pane._recorder.count if pane._recorder else 0
+        await wait_until(pilot, lambda: pane.state.recorder is not None and pane.state.recorder.count > 10, "events before the toggle")
+        before = pane.state.recorder.count if pane.state.recorder else 0
         await pilot.press("x")  # a type toggle restarts the watch
-        await wait_until(pilot, lambda: pane._recorder is not None and pane._recorder.count > before + 20, "events after the toggle")
+        await wait_until(pilot, lambda: pane.state.recorder is not None and pane.state.recorder.count > before + 20, "events after the toggle")
         await pilot.press("r")
         await pilot.pause()
-        seqs = [e.seq for e in pane.ring]
+        seqs = [e.seq for e in pane.state.ring]
     assert all(a < b for a, b in pairwise(seqs)), "the ring holds a number twice or out of order"
     report = verify_recording(str(target))
     assert report.order_violations == 0 and report.malformed_count == 0, report.violations[:3]

@@ -54,7 +54,7 @@ async def open_live(pilot: Pilot) -> LivePane:
     await pilot.press("2")
     pane = pilot.app.query_one(LivePane)
     for _ in range(400):
-        if pane._backend.startswith("watching"):
+        if pane.state.backend.startswith("watching"):
             break
         await pilot.pause(0.025)
     return pane

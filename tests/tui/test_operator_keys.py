@@ -176,7 +176,7 @@ async def test_goto_wal_run_and_line_and_snapshot_pair(demo_root: Path) -> None:
         assert active(app) == "snapshots"
         pane4 = app.query_one(SnapshotsPane)
         await wait_until(pilot, lambda: pane4.state.summary is not None, "the comparison")
-        entry = next(e for e in pane4._entries if e.category == "unchanged")
+        entry = next(e for e in pane4.state.entries if e.category == "unchanged")
         await pilot.press("colon", *f"path {entry.path}", "enter")
         await wait_until(pilot, lambda: notes[-1].startswith("went to") and entry.path in notes[-1], "the path go-to")
         assert app.query_one(SnapshotTree).current.entry == entry  # unchanged entries are hidden until asked for
@@ -396,10 +396,10 @@ async def test_live_events_are_marked_with_b_copied_and_found_by_path(tmp_path: 
         pane.ingest(events)
         listing = app.query_one(LiveEventList)
         await wait_until(pilot, lambda: listing.current is not None and listing.current.path == "live/file-4.txt", "the events")
-        types = pane.types
+        types = pane.state.types
         await pilot.press("b", "m")  # b marks here; m still toggles modified events
         await pilot.pause(0.2)
-        assert pane.types == types ^ {"modified"}, notes
+        assert pane.state.types == types ^ {"modified"}, notes
         await pilot.press("colon", *"path live/file-1.txt", "enter")
         await wait_until(pilot, lambda: listing.current is not None and listing.current.seq == 1001, "the path go-to")
         await pilot.press("y")

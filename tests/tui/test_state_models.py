@@ -78,3 +78,24 @@ def test_snapshots_state_status_and_stream() -> None:
     assert state.toggle_rules() is False and "rules OFF" in state.status()
     state.comparing = False
     assert state.status().endswith("cancelled; R re-runs") and state.tree_title() == "Differences"
+
+
+def test_live_state_queues_counts_overflow_and_reads_markers() -> None:
+    from backends.events.model import FsEvent
+    from tui.state.live import LiveState
+
+    state = LiveState.sized(100, frozenset({"created", "modified"}))
+    events = [FsEvent(seq=i, type="created", path=f"f{i}", wall_ns=i, mono_ns=i) for i in range(150)]
+    state.take(events)
+    assert state.arrived == 50 and len(state.drain()) == 100 and not state.pending
+    kept = state.read_markers([FsEvent(seq=1, type="notice", path="", wall_ns=1, mono_ns=1, detail="polling every 1 s"),
+                               FsEvent(seq=2, type="lost", path="", wall_ns=2, mono_ns=2, detail="queue overflow", lost=12)])
+    assert [e.type for e in kept] == ["lost"] and state.backend == "polling every 1 s"
+    assert state.banner == ("-lost", "⚠ 12 events lost (queue overflow); reconciling with a rescan…")
+    state.read_markers([FsEvent(seq=3, type="resynced", path="", wall_ns=3, mono_ns=3, detail="rescanned")])
+    assert state.banner == ("-notice", "reconciled after a loss: rescanned")
+    assert "polling every 1 s · 7/s · 0 in the ring (max 100) · 50 fell off before display" == state.status(7)
+    state.text = "f1"
+    assert state.matches(events[1]) and not state.matches(events[2])
+    state.error = "permission denied"
+    assert state.status(0) == "⚠ cannot watch: permission denied"

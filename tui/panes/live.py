@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,15 +17,13 @@ from textual.widgets import Input, Label, Static
 from backends.errors import DriftdeckError
 from backends.events.model import CHANGE_TYPES, DEFAULT_TYPES, FsEvent, WatchFilter, WatchHeader
 from backends.events.recording import RecordingWriter, format_for, strip_prefix
-from backends.events.sequence import Sequencer
-from backends.events.ring import RAW_DEST, RAW_PATH, RAW_RECONCILED, RAW_TYPE, EventRing, Raw
-from backends.events.stats import EventStats
-from backends.models import text_matches
+from backends.events.ring import RAW_DEST, RAW_PATH, RAW_RECONCILED, RAW_TYPE
 from tui.export import export_path
 from tui.goto import GotoError, GotoTarget
 from tui.host import deck_host
 from tui.panes.base import DeckPane
 from tui.selection import Selection, as_detail
+from tui.state.live import LiveState
 from tui.widgets.live_event_list import LiveEventList
 from tui.widgets.live_stats import LiveStats
 
@@ -87,32 +84,11 @@ class LivePane(DeckPane):
 
     def __init__(self, ring_size: int = RING_SIZE) -> None:
         super().__init__()
-        self.ring = EventRing(max(100, ring_size))
-        self._view: EventRing = self.ring
-        self._pending: deque[FsEvent] = deque(maxlen=max(100, ring_size))
-        self._arrived = 0  # events received while the display lags (pending overflow counted)
-        self.stats = EventStats()
-        self.types: frozenset[str] = DEFAULT_TYPES
-        self.path = ""
-        self.paused = False
-        self.held = 0
-        self._held_events = EventRing(self.ring.maxlen)
-        self.following = True
-        self.unseen = 0
-        self._text = ""
+        self.state = LiveState.sized(ring_size, DEFAULT_TYPES)
         self._last_flush = 0.0  # time.monotonic() of the last merge
-        self._started = False
-        self._backend = "starting…"
-        self._banner: tuple[str, str] | None = None
-        self._recorder: RecordingWriter | None = None
-        self._record_path = ""
-        self._record_prefix = ""
-        self._error: str | None = None
         self._flush_timer: Timer | None = None  # the one-shot merge scheduled, if any
         self._head_key: tuple[object, ...] | None = None
         self._banner_shown: tuple[str, str] | None = None
-        self._sequence = Sequencer()  # numbers keep rising across watch restarts
-        self._gaps: set[tuple[str, int]] = set()  # (type, wall_ns) of the markers a server sent about a gap
 
     def compose(self) -> ComposeResult:
         yield Static("", id="live-head")
@@ -132,8 +108,8 @@ class LivePane(DeckPane):
         self._draw_status()
 
     def on_show(self) -> None:
-        if not self._started:
-            self._started = True
+        if not self.state.started:
+            self.state.started = True
             self._restart()
 
     def focus_main(self) -> None:
@@ -145,12 +121,12 @@ class LivePane(DeckPane):
     # Watching -------------------------------------------------------------------------
 
     def _restart(self) -> None:
-        if self._sequence.last:
-            shown = ", ".join(t for t in CHANGE_TYPES if t in self.types)
-            self._sequence.restart(f"watch restarted on {self.path or '.'} for {shown}", self.path)
-        self._error = None
-        self._backend = "starting…"
-        self._watch(self.path, WatchFilter(types=self.types, isolate=True))
+        if self.state.sequence.last:
+            shown = ", ".join(t for t in CHANGE_TYPES if t in self.state.types)
+            self.state.sequence.restart(f"watch restarted on {self.state.path or '.'} for {shown}", self.state.path)
+        self.state.error = None
+        self.state.backend = "starting…"
+        self._watch(self.state.path, WatchFilter(types=self.state.types, isolate=True))
         self._draw_head()
 
     @work(exclusive=True, group="live-watch", exit_on_error=False)
@@ -159,29 +135,20 @@ class LivePane(DeckPane):
             async for batch in self.source.watch(path, spec):
                 if batch and batch[0].seq == 0 and batch[0].is_marker:
                     self._gap(batch[0])
-                self.ingest(self._sequence.number(batch))
+                self.ingest(self.state.sequence.number(batch))
         except Exception as exc:
-            self._error = str(exc)
+            self.state.error = str(exc)
             self._draw_head()
             raise
 
     def _gap(self, marker: FsEvent) -> None:
         """A remote source resumed its stream and says what the gap cost: shown as a banner."""
-        self._gaps.add((marker.type, marker.wall_ns))
-        if marker.type == "lost":
-            count = "an unknown number of" if marker.lost is None else f"{marker.lost:,}"
-            self._banner = ("-lost", f"⚠ reconnected: {count} events may have been missed while offline ({marker.detail})")
-        else:
-            self._banner = ("-lost", f"⚠ reconnected — {marker.detail}")
+        self.state.gap(marker)
         self._draw_banner()
 
     def ingest(self, batch: list[FsEvent]) -> None:
         """Take a batch from the source (also how tests feed a known stream)."""
-        pending = self._pending
-        overflow = len(pending) + len(batch) - (pending.maxlen or 0)
-        if overflow > 0:
-            self._arrived += overflow
-        pending.extend(batch)
+        self.state.take(batch)
         if self._flush_timer is None:
             wait = self._last_flush + FLUSH_SECONDS - time.monotonic()
             if wait <= 0:
@@ -195,10 +162,8 @@ class LivePane(DeckPane):
             self._flush_timer.stop()
             self._flush_timer = None
         self._last_flush = time.monotonic()
-        if self._pending:
-            batch = list(self._pending)
-            self._pending.clear()
-            self._absorb(batch)
+        if self.state.pending:
+            self._absorb(self.state.drain())
 
     def _tick(self) -> None:
         self._draw_stats()
@@ -206,24 +171,12 @@ class LivePane(DeckPane):
         self._draw_head()  # a remote source's connection shows in the head
 
     def _absorb(self, batch: list[FsEvent]) -> None:
-        if self._recorder is not None:
+        if self.state.recorder is not None:
             self._record(batch)
-        self.stats.add(batch)
-        for event in batch:
-            if (event.type, event.wall_ns) in self._gaps:
-                continue  # its banner is up already (_gap)
-            if event.type == "lost":
-                count = "an unknown number of" if event.lost is None else f"{event.lost:,}"
-                self._banner = ("-lost", f"⚠ {count} events lost ({event.detail}); reconciling with a rescan…")
-            elif event.type == "resynced" and self._banner and self._banner[0] == "-lost":
-                self._banner = ("-notice", f"reconciled after a loss: {event.detail}")
-            elif event.type == "notice":
-                self._backend = event.detail or ""
-                if (event.detail or "").startswith("polling"):
-                    self._banner = ("-notice", f"⚠ {event.detail}")
-        batch = [e for e in batch if e.type != "notice"]  # notices go to the status line and banner
-        if self.paused:
-            self.held += len(batch)
+        self.state.stats.add(batch)
+        batch = self.state.read_markers(batch)
+        if self.state.paused:
+            self.state.held += len(batch)
             self._hold(batch)
             self._draw_banner()
             return
@@ -232,151 +185,120 @@ class LivePane(DeckPane):
         self._draw_head()
 
     def _hold(self, batch: list[FsEvent]) -> None:
-        self._held_events.extend(batch)
+        self.state.held_events.extend(batch)
 
     def _append(self, batch: list[FsEvent]) -> None:
         table = self.query_one(LiveEventList)
-        before = len(self._view)
+        before = len(self.state.view)
+        if self.state.following and before and table.cursor < before - 1:
+            # The user moved up (g, k, a click) and this merge came before the list's Highlighted
+            # message: following would put the cursor back at the bottom and undo the key.
+            self._set_following(False)
         dropped = 0
-        self.ring.extend(batch)
-        if self._view is not self.ring:
-            shown = [e for e in batch if self._matches(e)]
-            dropped = max(0, len(self._view) + len(shown) - (self._view.maxlen or 0))
-            self._view.extend(shown)
+        self.state.ring.extend(batch)
+        if self.state.view is not self.state.ring:
+            shown = [e for e in batch if self.state.matches(e)]
+            dropped = max(0, len(self.state.view) + len(shown) - (self.state.view.maxlen or 0))
+            self.state.view.extend(shown)
             added = len(shown)
         else:
-            dropped = max(0, before + len(batch) - (self.ring.maxlen or 0))
+            dropped = max(0, before + len(batch) - (self.state.ring.maxlen or 0))
             added = len(batch)
         if not added:
             return
-        if self.following:
-            table.set_rows(self._view, cursor=len(self._view) - 1)
+        if self.state.following:
+            table.set_rows(self.state.view, cursor=len(self.state.view) - 1)
         else:
-            self.unseen += added
-            table.set_rows(self._view, cursor=max(0, table.cursor - dropped))
+            self.state.unseen += added
+            table.set_rows(self.state.view, cursor=max(0, table.cursor - dropped))
             self._draw_new()
 
     # Display -------------------------------------------------------------------------------
 
     def _draw_head(self) -> None:
-        recording = None if self._recorder is None else (self._record_path, self._recorder.count // 1000)
+        recording = None if self.state.recorder is None else (self.state.record_path, self.state.recorder.count // 1000)
         connection = self._connection()
-        key = (self.path, self.paused, self.following, recording, deck_host(self.app).source_label, connection)
+        key = (self.state.path, self.state.paused, self.state.following, recording, deck_host(self.app).source_label, connection)
         if key == self._head_key:
             return
         self._head_key = key
-        where = self.path or "."
-        state = "paused" if self.paused else ("following" if self.following else "scrolled back")
-        style = "bold reverse" if self.paused else "bold"
+        where = self.state.path or "."
+        state = "paused" if self.state.paused else ("following" if self.state.following else "scrolled back")
+        style = "bold reverse" if self.state.paused else "bold"
         if connection is not None:  # not following anything while offline
-            state, style = (f"paused · {connection}" if self.paused else connection), "bold reverse"
+            state, style = (f"paused · {connection}" if self.state.paused else connection), "bold reverse"
         head = Text.assemble(
             ("watching ", "bold"), (deck_host(self.app).source_label, "bold"), f" · path {where} · ", (state, style),
         )
-        if self._recorder is not None:
-            head.append(f" · ● recording to {self._record_path}", style="bold red")
+        if self.state.recorder is not None:
+            head.append(f" · ● recording to {self.state.record_path}", style="bold red")
         self.query_one("#live-head", Static).update(head)
 
     def _connection(self) -> str | None:
         """What the head says instead of following while a remote source is not connected."""
         state = getattr(self.source, "state", None)
-        if state is None or state == "connected" or not self._started or self._error:
+        if state is None or state == "connected" or not self.state.started or self.state.error:
             return None
         if state == "connecting":
             return "connecting…"
         return "offline" if state == "offline" else f"offline · {state}"
 
     def _draw_status(self) -> None:
-        if self._error:
-            text = f"⚠ cannot watch: {self._error}"
-        else:
-            snap_rate = self.stats.rate(int(time.time()))
-            parts = []
-            if self.paused:
-                parts.append(f"{self.held:,} new events held while paused")
-            backend = self._backend.replace(", recursively", "") if self._backend.startswith("watching") else self._backend.split(":")[0]
-            parts.append(f"{backend} · {snap_rate:,}/s · {len(self.ring):,} in the ring (max {self.ring.maxlen:,})")
-            if self._view is not self.ring:
-                parts.append(f"{len(self._view):,} shown")
-            if self._text:
-                parts.append(f"filter {self._text!r}")
-            if self._arrived:
-                parts.append(f"{self._arrived:,} fell off before display")
-            text = " · ".join(parts)
-        self.query_one("#live-status", Label).update(text)
+        self.query_one("#live-status", Label).update(self.state.status(self.state.stats.rate(int(time.time()))))
 
     def _draw_banner(self) -> None:
-        if self._banner == self._banner_shown:
+        if self.state.banner == self._banner_shown:
             return
-        self._banner_shown = self._banner
+        self._banner_shown = self.state.banner
         banner = self.query_one("#live-banner", Static)
         banner.set_class(False, "-lost")
         banner.set_class(False, "-notice")
-        if self._banner is not None:
-            cls, text = self._banner
+        if self.state.banner is not None:
+            cls, text = self.state.banner
             banner.set_class(True, cls)
             banner.update(text)
 
     def _draw_new(self) -> None:
         label = self.query_one("#live-new", Label)
-        label.set_class(self.unseen > 0 and not self.following, "-shown")
-        label.update(f"▼ {self.unseen:,} new events — press G (or f) to jump to the newest and follow")
+        label.set_class(self.state.unseen > 0 and not self.state.following, "-shown")
+        label.update(f"▼ {self.state.unseen:,} new events — press G (or f) to jump to the newest and follow")
 
     def _draw_stats(self) -> None:
-        self.query_one(LiveStats).show(self.stats.snapshot(int(time.time()), width=LiveStats.SPARK_SECONDS), self.types)
+        self.query_one(LiveStats).show(self.state.stats.snapshot(int(time.time()), width=LiveStats.SPARK_SECONDS), self.state.types)
 
     def _set_following(self, following: bool) -> None:
-        if following == self.following:
+        if following == self.state.following:
             return
-        self.following = following
+        self.state.following = following
         if following:
-            self.unseen = 0
+            self.state.unseen = 0
         self._draw_new()
         self._draw_head()
 
     @on(LiveEventList.Highlighted)
     def _moved(self, event: LiveEventList.Highlighted) -> None:
-        self._set_following(event.index >= len(self._view) - 1)
+        self._set_following(event.index >= len(self.state.view) - 1)
 
     @on(LiveEventList.Selected)
     def _details(self, event: LiveEventList.Selected) -> None:
         """Open the selected event in full, with the ring's other events on its path."""
         from tui.screens.live_event import LiveEventScreen, related_events
 
-        row = self._view[event.index]
-        self.app.push_screen(LiveEventScreen(row, related_events(self.ring, row)))
+        row = self.state.view[event.index]
+        self.app.push_screen(LiveEventScreen(row, related_events(self.state.ring, row)))
 
     # Filtering -------------------------------------------------------------------------------
 
-    def _matches(self, event: FsEvent) -> bool:
-        if event.type in CHANGE_TYPES and event.type not in self.types:
-            return False
-        return text_matches(self._text, (event.path, event.dest or "", event.type))
-
-    def _matches_raw(self, raw: Raw) -> bool:
-        """``_matches`` on an event as the ring stores it."""
-        kind = raw[RAW_TYPE]
-        if kind in CHANGE_TYPES and kind not in self.types:
-            return False
-        return text_matches(self._text, (raw[RAW_PATH], raw[RAW_DEST] or "", kind))
-
-    def _needs_filtered_view(self) -> bool:
-        seen = {kind for kind, count in self.stats.by_type.items() if count}
-        return bool(self._text) or not seen <= self.types
-
     def _rebuild(self) -> None:
         """Recompute the view from the ring (filter text or shown types changed)."""
-        if self._needs_filtered_view():
-            self._view = self.ring.select(self._matches_raw)
-        else:
-            self._view = self.ring
+        self.state.refilter()
         table = self.query_one(LiveEventList)
-        table.set_rows(self._view, cursor=len(self._view) - 1 if self.following else None)
+        table.set_rows(self.state.view, cursor=len(self.state.view) - 1 if self.state.following else None)
         self._draw_status()
 
     @on(Input.Changed, "#live-filter")
     def _text_changed(self, event: Input.Changed) -> None:
-        self._text = event.value
+        self.state.text = event.value
         self._rebuild()
 
     @on(Input.Submitted, "#live-filter")
@@ -387,11 +309,11 @@ class LivePane(DeckPane):
 
     def action_pause(self) -> None:
         """Pause ingestion (events keep being counted), or resume and show what was held."""
-        self.paused = not self.paused
-        if not self.paused:
-            held = list(self._held_events)
-            self._held_events.clear()
-            self.held = 0
+        self.state.paused = not self.state.paused
+        if not self.state.paused:
+            held = list(self.state.held_events)
+            self.state.held_events.clear()
+            self.state.held = 0
             if held:
                 self._append(held)
         self._draw_head()
@@ -418,13 +340,13 @@ class LivePane(DeckPane):
 
     def action_match(self, step: int) -> None:
         table = self.query_one(LiveEventList)
-        if self._view:
-            table.move_to((table.cursor + step) % len(self._view))
+        if self.state.view:
+            table.move_to((table.cursor + step) % len(self.state.view))
 
     def action_marker(self, step: int) -> None:
         """Next/previous loss, reconciliation or notice from the cursor."""
         table = self.query_one(LiveEventList)
-        rows = list(self._view.raw)  # one copy: indexing a deque is linear
+        rows = list(self.state.view.raw)  # one copy: indexing a deque is linear
         count = len(rows)
         for offset in range(1, count + 1):
             index = (table.cursor + step * offset) % count
@@ -436,15 +358,15 @@ class LivePane(DeckPane):
 
     def action_toggle_type(self, kind: str) -> None:
         """Show or hide a type; the watch is restarted so the kernel only reports what is shown."""
-        types = set(self.types)
+        types = set(self.state.types)
         types.symmetric_difference_update({kind})
         if not types & set(CHANGE_TYPES):
             self.notify("at least one event type must stay on", severity="warning", timeout=3)
             return
-        self.types = frozenset(types)
+        self.state.types = frozenset(types)
         self._rebuild()
         self._draw_stats()
-        if self._started:
+        if self.state.started:
             self._restart()
 
     def action_toggle_times(self) -> None:
@@ -453,11 +375,11 @@ class LivePane(DeckPane):
         table.invalidate()
 
     def action_clear(self) -> None:
-        self.ring.clear()
-        if self._view is not self.ring:
-            self._view.clear()
-        self.unseen = 0
-        self.query_one(LiveEventList).set_rows(self._view, cursor=0)
+        self.state.ring.clear()
+        if self.state.view is not self.state.ring:
+            self.state.view.clear()
+        self.state.unseen = 0
+        self.query_one(LiveEventList).set_rows(self.state.view, cursor=0)
         self._draw_new()
 
     def action_choose_path(self) -> None:
@@ -466,17 +388,17 @@ class LivePane(DeckPane):
         def chosen(value: str | None) -> None:
             if value is None:
                 return
-            self.path = "" if value in (".", "/") else value.strip("/")
-            self._banner = None
+            self.state.path = "" if value in (".", "/") else value.strip("/")
+            self.state.banner = None
             self._draw_banner()
             self._restart()
 
-        self.app.push_screen(LivePrompt("Directory to watch, relative to the source root:", self.path or ".", "enter to watch, escape to cancel"), chosen)
+        self.app.push_screen(LivePrompt("Directory to watch, relative to the source root:", self.state.path or ".", "enter to watch, escape to cancel"), chosen)
 
     def action_record(self) -> None:
         """Start recording to a file the user names, or stop the recording in progress."""
-        if self._recorder is not None:
-            count, path = self._recorder.count, self._record_path
+        if self.state.recorder is not None:
+            count, path = self.state.recorder.count, self.state.record_path
             if self._stop_recording():
                 self.notify(f"recorded {count:,} events to {path}", title="Recording", timeout=6)
             self._draw_head()
@@ -494,33 +416,33 @@ class LivePane(DeckPane):
             return
         try:
             target = export_path(self.source, value)
-            header = WatchHeader(self.path or ".", WatchFilter(types=self.types), time.time_ns())
-            self._recorder = RecordingWriter(target, header, format_for(target, None))
+            header = WatchHeader(self.state.path or ".", WatchFilter(types=self.state.types), time.time_ns())
+            self.state.recorder = RecordingWriter(target, header, format_for(target, None))
         except (OSError, DriftdeckError) as exc:
             self.report(exc)
             return
-        self._record_path = target  # absolute: the notices say where the file is, not just its name
-        self._record_prefix = self.path  # event paths are recorded relative to the watched directory
+        self.state.record_path = target  # absolute: the notices say where the file is, not just its name
+        self.state.record_prefix = self.state.path  # event paths are recorded relative to the watched directory
         self._draw_head()
 
     def _record(self, batch: list[FsEvent]) -> None:
         """Append a batch to the recording; a write error ends it (nothing is published) and is shown."""
-        recorder = self._recorder
+        recorder = self.state.recorder
         assert recorder is not None
         try:
-            recorder.write([strip_prefix(e, self._record_prefix) for e in batch])
+            recorder.write([strip_prefix(e, self.state.record_prefix) for e in batch])
         except (OSError, DriftdeckError) as exc:
-            self._recorder = None
+            self.state.recorder = None
             _discard(recorder)
             self.report(exc)
-            self.notify(f"recording to {self._record_path} stopped; nothing was written", title="Recording", severity="error", timeout=8)
+            self.notify(f"recording to {self.state.record_path} stopped; nothing was written", title="Recording", severity="error", timeout=8)
             self._draw_head()
 
     def _stop_recording(self) -> bool:
         """Publish the recording in progress; on failure drop its temporary file. Whether it was published."""
-        if self._recorder is None:
+        if self.state.recorder is None:
             return False
-        recorder, self._recorder = self._recorder, None
+        recorder, self.state.recorder = self.state.recorder, None
         try:
             recorder.close()
         except (OSError, DriftdeckError) as exc:
@@ -547,7 +469,7 @@ class LivePane(DeckPane):
         return self.query_one(LiveEventList)
 
     def goto_candidates(self) -> dict[str, list[str]]:
-        recent = self._view[-500:] if len(self._view) else []
+        recent = self.state.view[-500:] if len(self.state.view) else []
         return {"path": list(dict.fromkeys(e.path for e in reversed(recent) if not e.is_marker))}
 
     async def goto(self, target: GotoTarget) -> str:
@@ -555,12 +477,12 @@ class LivePane(DeckPane):
         if target.kind != "path":
             return await super().goto(target)
         wanted = target.value.strip("/")
-        rows = list(self._view.raw)  # one copy: indexing a deque is linear
+        rows = list(self.state.view.raw)  # one copy: indexing a deque is linear
         for index in range(len(rows) - 1, -1, -1):
             if wanted in (rows[index][RAW_PATH], rows[index][RAW_DEST]):
                 self.query_one(LiveEventList).move_to(index)
-                return f"event #{self._view[index].seq} on {wanted}"
-        raise GotoError(f"no event on {wanted!r} among the {len(self._view):,} shown")
+                return f"event #{self.state.view[index].seq} on {wanted}"
+        raise GotoError(f"no event on {wanted!r} among the {len(self.state.view):,} shown")
 
 def _discard(recorder: RecordingWriter) -> None:
     """Drop an unfinished recording's temporary file, whatever state its handle is in.
