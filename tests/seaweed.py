@@ -85,6 +85,7 @@ class SeaweedFS:
         names = ("master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
                  "filer.port", "filer.port.grpc", "s3.port", "s3.port.grpc")
         self.s3_port = ports[6]
+        self.filer_port = ports[4]
         self.endpoint = f"http://127.0.0.1:{self.s3_port}"
         command = [
             weed_binary(), "mini", f"-dir={d}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
@@ -157,8 +158,20 @@ class SeaweedFS:
         self.stop()
 
 
-def upload_tree(store, root: Path, prefix: str, concurrency: int = 32) -> int:
-    """Upload every regular file under ``root`` to ``prefix/…``; an empty directory becomes a ``dir/`` marker key."""
+def make_marker(server: SeaweedFS, bucket: str, key: str) -> None:
+    """A ``key/`` directory marker (an empty directory in SeaweedFS's filer).
+
+    obstore normalises ``key/`` to ``key`` (an empty object), so the marker is
+    made as SeaweedFS keeps one: a directory, through its filer's HTTP API.
+    """
+    import httpx
+
+    httpx.post(f"http://127.0.0.1:{server.filer_port}/buckets/{bucket}/{key.strip('/')}/?op=mkdir", timeout=10).raise_for_status()
+
+
+def upload_tree(server: SeaweedFS, bucket: str, root: Path, prefix: str, concurrency: int = 32) -> int:
+    """Upload every regular file under ``root`` to ``prefix/…``; an empty directory becomes a ``dir/`` marker."""
+    store = server.store(bucket)
     import asyncio
 
     import obstore
@@ -171,7 +184,7 @@ def upload_tree(store, root: Path, prefix: str, concurrency: int = 32) -> int:
         for name in entries:
             jobs.append((base + name, Path(dirpath, name).read_bytes()))
         if not dirnames and not filenames:
-            jobs.append((base, b""))
+            make_marker(server, bucket, base)
 
     async def run() -> None:
         gate = asyncio.Semaphore(concurrency)

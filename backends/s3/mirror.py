@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from backends.errors import DriftdeckError, NotFoundError
+from backends.errors import NotFoundError
 from backends.models import Problem
 from backends.s3.keys import checked
 from backends.s3.store import store_error
@@ -121,8 +121,10 @@ class Mirror:
     async def fetch(self, rel: str, etag: str | None = None) -> Problem | None:
         """Bring one object into the mirror unless the copy there has ``etag``; a problem when it cannot.
 
-        An object that vanished between listing and reading is removed from
-        the mirror and reported; a ``dir/`` marker key becomes a directory.
+        An object that vanished between listing and reading (``etag`` given:
+        it was listed) is removed from the mirror and reported; a ``dir/``
+        marker key becomes a directory and is reported; an unlisted key that
+        is not there is simply absent.
         """
         import obstore
 
@@ -139,6 +141,8 @@ class Mirror:
                         handle.write(chunk)
                 if os.path.isdir(target):
                     shutil.rmtree(target)
+                stamp = response.meta["last_modified"].timestamp()
+                os.utime(partial, (stamp, stamp))  # engines report a file's mtime: the object's, not the download's
                 os.replace(partial, target)
                 self._etags[rel] = response.meta["e_tag"]
                 return None
@@ -148,18 +152,37 @@ class Mirror:
                     raise error from None
         self._forget(rel)
         if await self._is_marker(rel):
-            os.makedirs(target, exist_ok=True)
+            self._make_dir(rel)
             return Problem(rel, None, "a directory marker key, not an object")
-        return Problem(rel, None, "vanished between listing and reading")
+        return None if etag is None else Problem(rel, None, "vanished between listing and reading")
+
+    def _make_dir(self, rel: str) -> None:
+        """A directory in the mirror for a bucket directory; a bucket keeps no time for it (mtime 0)."""
+        path = self.local(rel)
+        if not os.path.isdir(path):
+            os.makedirs(path, exist_ok=True)
+            os.utime(path, (0, 0))
 
     async def _is_marker(self, rel: str) -> bool:
-        import obstore
+        """Whether ``rel`` is a directory (a ``rel/`` marker or a prefix): the parent's delimiter listing says so."""
+        parent, _, name = checked(rel).rpartition("/")
+        dirs, _ = await self.children(parent)
+        return name in dirs
 
-        try:
-            await obstore.head_async(self.store, self.key(rel) + "/")
-        except Exception:  # noqa: BLE001 (any failure: it is not a marker we can see)
-            return False
-        return True
+    async def _walk(self, rel_dir: str) -> list[Listed]:
+        """Objects under ``rel_dir`` by delimiter listings, level by level; empty directories made in the mirror."""
+        found: list[Listed] = []
+        level = [checked(rel_dir)]
+        while level:
+            listings = await asyncio.gather(*(self.children(base) for base in level))
+            nxt = []
+            for base, (dirs, objects) in zip(level, listings):
+                found.extend(objects)
+                for name in dirs:
+                    nxt.append(f"{base}/{name}" if base else name)
+                    self._make_dir(nxt[-1])
+            level = nxt
+        return sorted(found, key=lambda item: item.rel.split("/"))
 
     def _forget(self, rel: str) -> None:
         self._etags.pop(rel, None)
@@ -181,9 +204,20 @@ class Mirror:
             raise error from None
         return await self.fetch(rel, meta["e_tag"])
 
-    async def sync_tree(self, rel_dir: str) -> tuple[list[Listed], list[Problem]]:
-        """Make the mirror's copy of a directory match the bucket: list, fetch what changed, drop what is gone."""
-        listed = await self.list(rel_dir)
+    async def sync_tree(self, rel_dir: str, *, empty_dirs: bool = False) -> tuple[list[Listed], list[Problem]]:
+        """Make the mirror's copy of a directory match the bucket: list, fetch what changed, drop what is gone.
+
+        Args:
+            rel_dir: Root-relative directory.
+            empty_dirs: Also bring empty directories (``dir/`` markers) as
+                directories: one delimiter listing per directory instead of
+                one recursive listing per 1,000 keys (a checksum manifest
+                naming a directory must find one).
+        """
+        if empty_dirs:
+            listed = await self._walk(rel_dir)
+        else:
+            listed = await self.list(rel_dir)
         problems = [p for p in await asyncio.gather(*(self.fetch(o.rel, o.etag) for o in listed)) if p is not None]
         keep = {self.local(o.rel) for o in listed}
         top = self.local(rel_dir)
@@ -196,5 +230,3 @@ class Mirror:
         os.makedirs(top, exist_ok=True)
         return listed, problems
 
-
-__all__ = ["DriftdeckError", "Listed", "Mirror"]

@@ -13,10 +13,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
-from backends.errors import DriftdeckError, NotFoundError, UnreadableError
+from backends.errors import NotFoundError, UnreadableError
 from backends.layout import CONFIG_NAME
 from backends.models import (
     CAP_CHECKSUMS,
@@ -29,7 +28,6 @@ from backends.models import (
     ArtifactPreview,
     FileEntry,
     Page,
-    Problem,
     RunDetail,
     RunEvent,
     RunQuery,
@@ -145,8 +143,12 @@ class S3Source:
     async def _summaries(self, dirs: list[tuple[str, str]]) -> list[RunSummary]:
         """Fetch the runs' status objects concurrently, then read them with the directory's parser."""
         status = self.layout.status
-        await asyncio.gather(*(self.mirror.fetch(f"{key}/{status}") for key, _ in dirs))
-        return [summarize_run(self.mirror.dir, key, fallback, self.layout) for key, fallback in dirs]
+        problems = await asyncio.gather(*(self.mirror.fetch(f"{key}/{status}") for key, _ in dirs))
+        return [
+            summarize_run(self.mirror.dir, key, fallback, self.layout) if problem is None
+            else RunSummary(fallback, key, None, None, None, 0.0, problem)
+            for (key, fallback), problem in zip(dirs, problems)
+        ]
 
     async def iter_runs(
         self, query: RunQuery = RunQuery(), batch: int = 500, after: str | None = None
@@ -316,7 +318,7 @@ class S3Source:
         self, manifest: str, *, include_new: bool = True, scope: Any = None, emit_ok: bool = True
     ) -> AsyncIterator[ChecksumEntry | ChecksumProgress | ChecksumSummary]:
         await self._need(manifest)
-        await self.mirror.sync_tree(checked(manifest).rpartition("/")[0])
+        await self.mirror.sync_tree(checked(manifest).rpartition("/")[0], empty_dirs=True)
         kwargs: dict[str, Any] = {"include_new": include_new, "emit_ok": emit_ok}
         if scope is not None:
             kwargs["scope"] = scope
@@ -412,5 +414,3 @@ class S3Source:
             if batch:
                 yield batch
 
-
-__all__ = ["DriftdeckError", "Problem", "S3Source", "replace"]

@@ -66,7 +66,7 @@ def store_error(exc: Exception, what: str) -> DriftdeckError:
 
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     text = str(exc)
-    if isinstance(exc, obx.NotFoundError) or "NoSuchBucket" in text:
+    if isinstance(exc, (obx.NotFoundError, FileNotFoundError)) or "NoSuchBucket" in text:
         return NotFoundError(f"{what}: no such {'bucket' if 'NoSuchBucket' in text else 'object'}", path=what)
     if isinstance(exc, (obx.PermissionDeniedError, obx.UnauthenticatedError)) or any(
         code in text for code in ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "403 Forbidden")
