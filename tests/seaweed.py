@@ -18,6 +18,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
+
+import pytest
 
 ACCESS_KEY = "driftdeck-test"
 SECRET_KEY = "driftdeck-test-secret-key"
@@ -158,6 +161,26 @@ class SeaweedFS:
         self.stop()
 
 
+@pytest.fixture(scope="session")
+def seaweed() -> Iterator[SeaweedFS]:
+    """One real SeaweedFS per test session, its AWS_* variables set for the duration (restored after).
+
+    Registered in tests/conftest.py, so the contract suite and tests/s3 share it.
+    """
+    pytest.importorskip("obstore")
+    with SeaweedFS(buckets=("driftdeck", "contract")) as server:
+        saved = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+        for key in saved:
+            del os.environ[key]
+        os.environ.update(server.env())
+        try:
+            yield server
+        finally:
+            for key in [k for k in os.environ if k.startswith("AWS_")]:
+                del os.environ[key]
+            os.environ.update(saved)
+
+
 def make_marker(server: SeaweedFS, bucket: str, key: str) -> None:
     """A ``key/`` directory marker (an empty directory in SeaweedFS's filer).
 
@@ -196,4 +219,32 @@ def upload_tree(server: SeaweedFS, bucket: str, root: Path, prefix: str, concurr
         await asyncio.gather(*(put(k, v) for k, v in jobs))
 
     asyncio.run(run())
+    for chunk in obstore.list(store, prefix.strip("/") + "/"):  # the local copy's mtimes become the bucket's: engines report them
+        for meta in chunk:
+            path = root / meta["path"][len(prefix.strip("/")) + 1:]
+            if path.is_file():
+                stamp = meta["last_modified"].timestamp()
+                os.utime(path, (stamp, stamp))
     return len(jobs)
+
+
+def bucket_copy(source: Path, root: Path) -> Path:
+    """Copy a workspace as a bucket holds it: the baseline a bucket source is compared with.
+
+    No symlinks (a dangling one becomes an empty directory: a marker; one
+    named ``escape-link`` is left out), a backslash in a name becomes a slash
+    (SeaweedFS keeps it so), an empty directory has no time (mtime 0).
+    """
+    shutil.copytree(source, root, symlinks=True)
+    for link in [p for p in root.rglob("*") if p.is_symlink()]:
+        target_exists = link.exists()
+        link.unlink()
+        if not target_exists and link.name != "escape-link":
+            link.mkdir()
+    for odd in [p for p in root.rglob("*") if "\\" in p.name]:
+        moved = odd.parent.joinpath(*odd.name.split("\\"))
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        odd.rename(moved)
+    for empty in [p for p in root.rglob("*") if p.is_dir() and not any(p.iterdir())]:
+        os.utime(empty, (0, 0))
+    return root

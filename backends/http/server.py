@@ -395,7 +395,14 @@ def serve(
         raise errors.ForbiddenError(f"the token has {len(token)} characters; at least {MIN_TOKEN_CHARS} are required")
     if bool(certfile) != bool(keyfile):
         raise errors.SourceSpecError("give both --certfile and --keyfile for TLS")
-    source = LocalSource(root)
+    if "://" in root and not root.startswith("file://"):  # a bucket (or a plugin's scheme): a server next to the data
+        from backends.source import open_source
+
+        if root.split("://", 1)[0].lower() in ("http", "https"):
+            raise errors.SourceSpecError(f"{root}: serve a directory or a bucket, not another server")
+        source: Any = open_source(root)
+    else:
+        source = LocalSource(root)
     if on_ready is not None:
         on_ready()
     app = create_app(source, token=token, allowed_hosts=serving_hosts(host, allow_hosts))

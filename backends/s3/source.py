@@ -85,7 +85,10 @@ class S3Source:
             try:  # the probe: a signed list says whether bucket, credentials and endpoint are usable
                 obstore.list_with_delimiter(self.store, self.prefix + "/" if self.prefix else None)
             except Exception as exc:
-                raise store_error(exc, self.root) from None
+                error = store_error(exc, self.root)
+                if isinstance(error, NotFoundError):  # a listing finds no key or a bucket: only the bucket can be missing
+                    error = NotFoundError(f"s3://{self.bucket}: no such bucket", path=self.root)
+                raise error from None
             self._fetch_config()
             from backends.local import LocalSource
 

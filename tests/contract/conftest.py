@@ -10,7 +10,6 @@ symlinks left out (a dangling one becomes an empty directory: a ``dir/`` marker)
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,7 +25,7 @@ from backends.demo import build_demo
 from backends.http.client import HttpSource
 from backends.http.server import BackgroundServer, create_app
 from backends.local import LocalSource
-from tests.seaweed import SeaweedFS, upload_tree
+from tests.seaweed import SeaweedFS, bucket_copy, upload_tree
 
 TOKEN = "s3cret-token-for-tests"
 
@@ -42,21 +41,9 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def bucket_root(demo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo as the bucket holds it: no symlinks (a dangling one becomes an empty directory, a marker),
-    a backslash in a name is a slash (SeaweedFS), an empty directory has no time."""
+    """The demo as the bucket holds it (``tests.seaweed.bucket_copy``)."""
     root = tmp_path_factory.mktemp("bucket") / "workspace"
-    shutil.copytree(demo_root, root, symlinks=True)
-    for link in [p for p in root.rglob("*") if p.is_symlink()]:
-        target_exists = link.exists()
-        link.unlink()
-        if not target_exists and link.name != "escape-link":
-            link.mkdir()
-    for odd in [p for p in root.rglob("*") if "\\" in p.name]:  # SeaweedFS keeps a backslash in a key as a slash
-        moved = odd.parent.joinpath(*odd.name.split("\\"))
-        moved.parent.mkdir(parents=True, exist_ok=True)
-        odd.rename(moved)
-    for empty in [p for p in root.rglob("*") if p.is_dir() and not any(p.iterdir())]:
-        os.utime(empty, (0, 0))  # a directory in a bucket (a marker) has no time
+    bucket_copy(demo_root, root)
     return root
 
 
@@ -70,34 +57,8 @@ def contract_root(request: pytest.FixtureRequest, demo_root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def seaweed() -> Iterator[SeaweedFS]:
-    """One real SeaweedFS per session, its AWS_* variables set for the duration (restored after)."""
-    pytest.importorskip("obstore")
-    with SeaweedFS(buckets=("driftdeck", "contract")) as server:
-        saved = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
-        for key in saved:
-            del os.environ[key]
-        os.environ.update(server.env())
-        try:
-            yield server
-        finally:
-            for key in [k for k in os.environ if k.startswith("AWS_")]:
-                del os.environ[key]
-            os.environ.update(saved)
-
-
-@pytest.fixture(scope="session")
 def bucket_url(seaweed: SeaweedFS, bucket_root: Path) -> str:
-    import obstore
-
-    store = seaweed.store("contract")
     upload_tree(seaweed, "contract", bucket_root, "workspace")
-    for chunk in obstore.list(store, "workspace/"):  # the copy's mtimes become the bucket's: engines report them
-        for meta in chunk:
-            path = bucket_root / meta["path"].removeprefix("workspace/")
-            if path.is_file():
-                stamp = meta["last_modified"].timestamp()
-                os.utime(path, (stamp, stamp))
     return "s3://contract/workspace"
 
 
