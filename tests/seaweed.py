@@ -95,11 +95,11 @@ class SeaweedFS:
             f"-s3.config={d / 's3.json'}", "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
             f"-filer.localSocket={d / 'filer.sock'}", f"-s3.localSocket={d / 's3.sock'}",
             f"-bucket={','.join(self.buckets)}",
-            *(f"-{name}={port}" for name, port in zip(names, ports)),
+            *(f"-{name}={port}" for name, port in zip(names, ports, strict=False)),
         ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # it adopts AWS_* as admin keys
         env["TMPDIR"] = str(d)
-        self.log = open(d / "weed.log", "wb")  # noqa: SIM115 (closed in stop)
+        self.log = open(d / "weed.log", "wb")  # closed in stop()
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=d)
         try:
             self._wait_ready()

@@ -79,7 +79,7 @@ class Mirror:
 
     # Listing -----------------------------------------------------------------
 
-    async def list(self, rel_dir: str) -> list[Listed]:
+    async def listing(self, rel_dir: str) -> list[Listed]:
         """Every object under a root-relative directory (recursive), sorted by path.
 
         Raises:
@@ -176,7 +176,7 @@ class Mirror:
         while level:
             listings = await asyncio.gather(*(self.children(base) for base in level))
             nxt = []
-            for base, (dirs, objects) in zip(level, listings):
+            for base, (dirs, objects) in zip(level, listings, strict=False):
                 found.extend(objects)
                 for name in dirs:
                     nxt.append(f"{base}/{name}" if base else name)
@@ -217,7 +217,7 @@ class Mirror:
         if empty_dirs:
             listed = await self._walk(rel_dir)
         else:
-            listed = await self.list(rel_dir)
+            listed = await self.listing(rel_dir)
         problems = [p for p in await asyncio.gather(*(self.fetch(o.rel, o.etag) for o in listed)) if p is not None]
         keep = {self.local(o.rel) for o in listed}
         top = self.local(rel_dir)

@@ -15,6 +15,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
+from backends.base import BaseSource
 from backends.errors import NotFoundError, UnreadableError
 from backends.layout import CONFIG_NAME
 from backends.models import (
@@ -57,7 +58,7 @@ POLL_SECONDS = 2.0
 """How often a watch on a bucket lists it again (object stores push no events to a client)."""
 
 
-class S3Source:
+class S3Source(BaseSource):
     """A workspace in an S3-compatible bucket (AWS S3, MinIO, SeaweedFS).
 
     Args:
@@ -136,7 +137,7 @@ class S3Source:
         for segment in segments:
             listings = await asyncio.gather(*(self.mirror.children(base) for base, _ in level))
             nxt: list[tuple[str, str | None]] = []
-            for (base, capture), (dirs, _) in zip(level, listings):
+            for (base, capture), (dirs, _) in zip(level, listings, strict=False):
                 for name in dirs:
                     if segment_matches(segment, name):
                         nxt.append((f"{base}/{name}" if base else name, name if segment != name else capture))
@@ -150,7 +151,7 @@ class S3Source:
         return [
             summarize_run(self.mirror.dir, key, fallback, self.layout) if problem is None
             else RunSummary(fallback, key, None, None, None, 0.0, problem)
-            for (key, fallback), problem in zip(dirs, problems)
+            for (key, fallback), problem in zip(dirs, problems, strict=False)
         ]
 
     async def iter_runs(
@@ -272,7 +273,7 @@ class S3Source:
 
     async def _matching(self, pattern: str) -> list[Listed]:
         regex = glob_regex(pattern)
-        return [o for o in await self.mirror.list(literal_head(pattern)) if regex.match(o.rel)]
+        return [o for o in await self.mirror.listing(literal_head(pattern)) if regex.match(o.rel)]
 
     async def list_manifests(self) -> list[str]:
         found: set[str] = set()
@@ -285,7 +286,7 @@ class S3Source:
         regex = glob_regex(pattern)
         depth = len(pattern.strip("/").split("/"))
         stats: dict[str, list[float]] = {}
-        for obj in await self.mirror.list(literal_head(pattern + "/x")):
+        for obj in await self.mirror.listing(literal_head(pattern + "/x")):
             parts = obj.rel.split("/")
             top = "/".join(parts[:depth])
             if len(parts) > depth and regex.match(top):
@@ -300,12 +301,12 @@ class S3Source:
         wal = glob_regex(self.layout.wal)
         pairs: list[WalPair] = []
         with_wal: list[tuple[tuple[str, str], list[str]]] = []
-        for (key, fallback), listed in zip(dirs, await asyncio.gather(*(self.mirror.list(key) for key, _ in dirs))):
+        for (key, fallback), listed in zip(dirs, await asyncio.gather(*(self.mirror.listing(key) for key, _ in dirs)), strict=False):
             files = [o.rel[len(key) + 1:] for o in listed if wal.match(o.rel[len(key) + 1:])]
             if files:
                 with_wal.append(((key, fallback), files))
         summaries = await self._summaries([d for d, _ in with_wal])
-        for summary, ((key, _), files) in zip(summaries, with_wal):
+        for summary, ((key, _), files) in zip(summaries, with_wal, strict=False):
             names = set(files)
             for rel in files:
                 base = rel.rsplit("/", 1)[-1]
@@ -403,13 +404,13 @@ class S3Source:
             seq += 1
             return FsEvent(seq, kind, where, time.monotonic_ns(), time.time_ns(), detail=detail)
 
-        seen = {o.rel: (o.etag, o.mtime) for o in await self.mirror.list(rel)}
+        seen = {o.rel: (o.etag, o.mtime) for o in await self.mirror.listing(rel)}
         yield [event("notice", rel, f"polling the bucket listing every {POLL_SECONDS:g} s (object stores push no events)")]
         if filters is not None and filters.baseline:
             yield [event("exists", name) for name in sorted(seen)]
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            now = {o.rel: (o.etag, o.mtime) for o in await self.mirror.list(rel)}
+            now = {o.rel: (o.etag, o.mtime) for o in await self.mirror.listing(rel)}
             batch = [event("created", n) for n in sorted(now.keys() - seen.keys())]
             batch += [event("modified", n) for n in sorted(now.keys() & seen.keys()) if now[n] != seen[n]]
             batch += [event("deleted", n) for n in sorted(seen.keys() - now.keys())]

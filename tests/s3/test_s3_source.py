@@ -140,7 +140,7 @@ def test_an_object_that_vanishes_between_list_and_get_is_reported(seaweed: Seawe
     async def scenario() -> tuple[list, list[str]]:
         mirror = Mirror(store, "vanish", "s3://driftdeck/vanish")
         try:
-            listed = await mirror.list("dir")
+            listed = await mirror.listing("dir")
             await obstore.delete_async(store, "vanish/dir/b.txt")
             problems = [await mirror.fetch(o.rel, o.etag) for o in listed]
             return problems, sorted(os.listdir(mirror.local("dir")))
