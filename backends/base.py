@@ -56,7 +56,8 @@ class BaseSource:
         raise UnsupportedError(f"{self.spec}: {operation} is not offered by this source ({self.kind})")
 
     async def _unsupported_stream(self, operation: str) -> AsyncIterator[Any]:
-        for item in ():  # an async generator: the error arrives on the first iteration, as a stream's would
+        nothing: tuple[Any, ...] = ()
+        for item in nothing:  # an async generator: the error arrives on the first iteration, as a stream's would
             yield item
         self._unsupported(operation)
 
