@@ -163,6 +163,26 @@ class Mirror:
             os.makedirs(path, exist_ok=True)
             os.utime(path, (0, 0))
 
+    async def get_small(self, rel: str, limit: int) -> tuple[bytes, int] | Problem | None:
+        """The first ``limit`` bytes of a small object and its size, in memory; ``None`` when it is not
+        there, a problem when it is a directory marker."""
+        import obstore
+
+        async with self._gate:
+            try:
+                response = await obstore.get_async(self.store, self.key(rel))
+                size = response.meta["size"]
+                data = bytes(await response.bytes_async()) if size < limit else bytes(await obstore.get_range_async(
+                    self.store, self.key(rel), start=0, length=limit))
+                return data, size
+            except Exception as exc:
+                error = store_error(exc, rel)
+                if not isinstance(error, NotFoundError):
+                    raise error from None
+        if await self._is_marker(rel):
+            return Problem(rel, None, "a directory marker key, not an object")
+        return None
+
     async def _is_marker(self, rel: str) -> bool:
         """Whether ``rel`` is a directory (a ``rel/`` marker or a prefix): the parent's delimiter listing says so."""
         parent, _, name = checked(rel).rpartition("/")

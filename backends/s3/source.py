@@ -29,6 +29,7 @@ from backends.models import (
     ArtifactPreview,
     FileEntry,
     Page,
+    Problem,
     RunDetail,
     RunEvent,
     RunQuery,
@@ -37,7 +38,7 @@ from backends.models import (
     SourceInfo,
     WalPair,
 )
-from backends.runs import summarize_run
+from backends.runs import MAX_STATUS_BYTES, parse_status, status_summary
 from backends.s3.keys import checked, glob_regex, literal_head, segment_matches
 from backends.s3.mirror import Listed, Mirror
 from backends.s3.store import open_store, parse_spec, store_error
@@ -145,14 +146,19 @@ class S3Source(BaseSource):
         return [(key, capture or key.rsplit("/", 1)[-1]) for key, capture in sorted(level, key=lambda kc: kc[0].split("/"))]
 
     async def _summaries(self, dirs: list[tuple[str, str]]) -> list[RunSummary]:
-        """Fetch the runs' status objects concurrently, then read them with the directory's parser."""
-        status = self.layout.status
-        problems = await asyncio.gather(*(self.mirror.fetch(f"{key}/{status}") for key, _ in dirs))
-        return [
-            summarize_run(self.mirror.dir, key, fallback, self.layout) if problem is None
-            else RunSummary(fallback, key, None, None, None, 0.0, problem)
-            for (key, fallback), problem in zip(dirs, problems, strict=False)
-        ]
+        """Fetch the runs' status objects concurrently, in memory (a mirror directory per run cost more than
+        the GETs: 5 s to remove 2,000 on this ext4), and read them with the directory's parser."""
+        return list(await asyncio.gather(*(self._summary(key, fallback) for key, fallback in dirs)))
+
+    async def _summary(self, key: str, fallback: str) -> RunSummary:
+        rel = f"{key}/{self.layout.status}"
+        got = await self.mirror.get_small(rel, MAX_STATUS_BYTES + 1)
+        if isinstance(got, Problem):
+            return status_summary({}, got, key, fallback, rel)
+        if got is None:
+            return status_summary({}, Problem(rel, None, "no status file in this run directory"), key, fallback, rel)
+        data, size = got
+        return status_summary(*parse_status(data, size, rel), key, fallback, rel)
 
     async def iter_runs(
         self, query: RunQuery = RunQuery(), batch: int = 500, after: str | None = None
