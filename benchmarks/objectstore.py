@@ -33,8 +33,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from command import driftdeck_command, prepare  # noqa: E402
-from wal import build as build_wal  # noqa: E402
+from command import driftdeck_command, prepare
+from wal import build as build_wal
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
