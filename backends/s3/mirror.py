@@ -53,6 +53,7 @@ class Mirror:
         self.dir = tempfile.mkdtemp(prefix="driftdeck-s3-")
         self._etags: dict[str, str | None] = {}
         self._gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     @property
     def _gate(self) -> asyncio.Semaphore:
@@ -60,7 +61,13 @@ class Mirror:
         loop = asyncio.get_running_loop()
         if loop not in self._gates:
             self._gates = {loop: asyncio.Semaphore(CONCURRENCY)}
+            self._locks = {}
         return self._gates[loop]
+
+    def _lock(self, rel: str) -> asyncio.Lock:
+        """One download of a key at a time: panes ask for the same WAL from several workers at once."""
+        _ = self._gate  # a new event loop starts a new set of locks
+        return self._locks.setdefault(rel, asyncio.Lock())
 
     def key(self, rel: str) -> str:
         """The object key of a root-relative path."""
@@ -126,6 +133,10 @@ class Mirror:
         marker key becomes a directory and is reported; an unlisted key that
         is not there is simply absent.
         """
+        async with self._lock(rel):
+            return await self._fetch(rel, etag)
+
+    async def _fetch(self, rel: str, etag: str | None) -> Problem | None:
         import obstore
 
         target = self.local(rel)
