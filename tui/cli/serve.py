@@ -38,9 +38,17 @@ def serve_command(
     from backends.http.server import serve
 
     token = read_token(token_file, token_env)
+    source: object = root
+    if "://" in root and not root.startswith("file://"):  # a bucket (or a plugin's scheme): a server next to the data
+        from backends.errors import SourceSpecError
+        from backends.source import open_source
+
+        if root.split("://", 1)[0].lower() in ("http", "https"):
+            raise SourceSpecError(f"{root}: serve a directory or a bucket, not another server")
+        source = open_source(root)
     scheme = "https" if certfile else "http"
     announce = f"serving {root} read-only on {scheme}://{host}:{port}/api/v1/ ({'token required' if token else 'no token'})"
-    serve(str(root), host=host, port=port, token=token, allow_hosts=allow_hosts, certfile=certfile, keyfile=keyfile,
+    serve(source, host=host, port=port, token=token, allow_hosts=allow_hosts, certfile=certfile, keyfile=keyfile,
           on_ready=lambda: click.echo(announce, err=True))
     return 0
 
