@@ -15,6 +15,7 @@ import asyncio
 import os
 import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,8 @@ class Mirror:
         self.prefix = prefix
         self.label = label
         self.dir = tempfile.mkdtemp(prefix="driftdeck-s3-")
+        # removed on close(), or when the source is collected or the interpreter exits without one
+        self._remove = weakref.finalize(self, shutil.rmtree, self.dir, ignore_errors=True)
         self._etags: dict[str, str | None] = {}
         self._gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -82,7 +85,7 @@ class Mirror:
         return os.path.join(self.dir, *checked(rel).split("/"))
 
     def close(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self._remove()
 
     # Listing -----------------------------------------------------------------
 
