@@ -410,6 +410,15 @@ class S3Source(BaseSource):
             seq += 1
             return FsEvent(seq, kind, where, time.monotonic_ns(), time.time_ns(), detail=detail)
 
+        from backends.events.filters import glob_matches
+
+        def shown(change: FsEvent) -> bool:
+            if filters is None:
+                return True
+            return change.type in filters.types and (
+                not filters.include or any(glob_matches(g, change.path) for g in filters.include)
+            ) and not any(glob_matches(g, change.path) for g in filters.exclude)
+
         seen = {o.rel: (o.etag, o.mtime) for o in await self.mirror.listing(rel)}
         yield [event("notice", rel, f"polling the bucket listing every {POLL_SECONDS:g} s (object stores push no events)")]
         if filters is not None and filters.baseline:
@@ -421,6 +430,7 @@ class S3Source(BaseSource):
             batch += [event("modified", n) for n in sorted(now.keys() & seen.keys()) if now[n] != seen[n]]
             batch += [event("deleted", n) for n in sorted(seen.keys() - now.keys())]
             seen = now
+            batch = [change for change in batch if shown(change)]
             if batch:
                 yield batch
 

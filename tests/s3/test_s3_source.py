@@ -159,3 +159,24 @@ def test_paths_outside_the_prefix_are_refused(s3_demo: str) -> None:
     for path in ("../other/x", "/etc/passwd", "runs/../../x"):
         with pytest.raises(ForbiddenError):
             asyncio.run(source.read_range(path, 0, 10))
+
+
+async def test_live_events_on_a_bucket_poll_the_listing_and_say_so(seaweed: SeaweedFS) -> None:
+    store = seaweed.store()
+    await obstore.put_async(store, "live/a.txt", b"1")
+    await obstore.put_async(store, "live/b.txt", b"1")
+    source = S3Source("s3://driftdeck/live")
+    stream = source.watch("")
+    try:
+        [notice] = await asyncio.wait_for(anext(stream), 30)
+        assert notice.type == "notice" and "polling the bucket listing" in (notice.detail or "")
+        await obstore.put_async(store, "live/c.txt", b"new")
+        await obstore.put_async(store, "live/a.txt", b"changed")
+        await obstore.delete_async(store, "live/b.txt")
+        seen: set[tuple[str, str]] = set()
+        while len(seen) < 3:
+            seen |= {(e.type, e.path) for e in await asyncio.wait_for(anext(stream), 30)}
+        assert seen == {("created", "c.txt"), ("modified", "a.txt"), ("deleted", "b.txt")}
+    finally:
+        await stream.aclose()
+        await source.aclose()
