@@ -116,6 +116,11 @@ def summarize_run(root: str, key: str, fallback_id: str, layout: Layout) -> RunS
     """
     status_rel = f"{key}/{layout.status}"
     status, problem = load_status(root, status_rel)
+    return status_summary(status, problem, key, fallback_id, status_rel)
+
+
+def status_summary(status: dict[str, Any], problem: Problem | None, key: str, fallback_id: str, status_rel: str) -> RunSummary:
+    """A ``RunSummary`` of a parsed status (``load_status``/``parse_status``); shared by every source."""
     if problem is not None:
         return RunSummary(fallback_id, key, None, None, None, 0.0, problem)
     run_id = status.get("run_id")
@@ -142,6 +147,11 @@ def load_status(root: str, status_rel: str) -> tuple[dict[str, Any], Problem | N
         return {}, Problem(status_rel, None, "no status file in this run directory")
     except OSError as exc:
         return {}, Problem(status_rel, None, f"unreadable: {os_reason(exc)}")
+    return parse_status(data, size, status_rel)
+
+
+def parse_status(data: bytes, size: int, status_rel: str) -> tuple[dict[str, Any], Problem | None]:
+    """Parse status bytes (``size``: the whole file's); return ``({}, problem)`` when they cannot be used."""
     if size > MAX_STATUS_BYTES:
         return {}, Problem(status_rel, None, f"status file too large ({size} bytes > {MAX_STATUS_BYTES})")
     try:

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.seaweed import seaweed as seaweed  # the session's one SeaweedFS, shared by tests/contract and tests/s3
+
 T = TypeVar("T")
 
 

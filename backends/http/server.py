@@ -177,6 +177,7 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
         await hubs.reap(everything=True)  # stop every watch (observers, threads) on shutdown
+        await source.aclose()  # here, not after uvicorn.run: uvicorn re-raises SIGTERM, so nothing after it runs (a bucket's mirror stayed)
 
     return Guard(Starlette(routes=routes, lifespan=lifespan), token, allowed_hosts)
 
@@ -366,7 +367,7 @@ def serving_hosts(host: str, extra: tuple[str, ...] = ()) -> frozenset[str]:
 
 
 def serve(
-    root: str,
+    root: Any,
     *,
     host: str = "127.0.0.1",
     port: int = 8765,
@@ -376,7 +377,7 @@ def serve(
     keyfile: str | None = None,
     on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Serve ``root`` until interrupted (the body of ``driftdeck serve``).
+    """Serve ``root`` (a directory path, or a source the caller opened) until interrupted (the body of ``driftdeck serve``).
 
     ``on_ready`` runs once the workspace is open, before the server binds
     (``driftdeck serve`` announces itself there, not before a broken
@@ -395,7 +396,7 @@ def serve(
         raise errors.ForbiddenError(f"the token has {len(token)} characters; at least {MIN_TOKEN_CHARS} are required")
     if bool(certfile) != bool(keyfile):
         raise errors.SourceSpecError("give both --certfile and --keyfile for TLS")
-    source = LocalSource(root)
+    source: Any = LocalSource(root) if isinstance(root, str) else root  # a source the caller opened: a bucket, say
     if on_ready is not None:
         on_ready()
     app = create_app(source, token=token, allowed_hosts=serving_hosts(host, allow_hosts))

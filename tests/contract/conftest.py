@@ -1,7 +1,10 @@
-"""One contract, two implementations: the same tests run on LocalSource and HttpSource.
+"""One contract, three implementations: the same tests run on LocalSource, HttpSource and S3Source.
 
 The HTTP source talks to a real ``driftdeck serve`` app on uvicorn, bound to
-127.0.0.1 on an ephemeral port, serving the same demo workspace.
+127.0.0.1 on an ephemeral port, serving the same demo workspace. The S3 source
+reads the same workspace uploaded to a real SeaweedFS (``tests/seaweed.py``),
+one per session; a bucket has no symlinks, so its workspace is the demo with
+symlinks left out (a dangling one becomes an empty directory: a ``dir/`` marker).
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ from backends.demo import build_demo
 from backends.http.client import HttpSource
 from backends.http.server import BackgroundServer, create_app
 from backends.local import LocalSource
+from tests.seaweed import SeaweedFS, bucket_copy, upload_tree
 
 TOKEN = "s3cret-token-for-tests"
 
 
 @pytest.fixture(scope="session")
-def contract_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("contract") / "workspace"
     build_demo(root, seed=7)
     (root.parent / "outside.txt").write_text("never served")
@@ -36,15 +40,42 @@ def contract_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(contract_root: Path) -> Iterator[BackgroundServer]:
-    with BackgroundServer(create_app(LocalSource(str(contract_root)), token=TOKEN)) as running:
+def bucket_root(demo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo as the bucket holds it (``tests.seaweed.bucket_copy``)."""
+    root = tmp_path_factory.mktemp("bucket") / "workspace"
+    bucket_copy(demo_root, root)
+    return root
+
+
+@pytest.fixture
+def contract_root(request: pytest.FixtureRequest, demo_root: Path) -> Path:
+    """The workspace the source under test holds (the bucket's copy for the s3 source)."""
+    params = getattr(request.node, "callspec", None)
+    if params is not None and params.params.get("source") == "s3":
+        return request.getfixturevalue("bucket_root")
+    return demo_root
+
+
+@pytest.fixture(scope="session")
+def bucket_url(seaweed: SeaweedFS, bucket_root: Path) -> str:
+    upload_tree(seaweed, "contract", bucket_root, "workspace")
+    return "s3://contract/workspace"
+
+
+@pytest.fixture(scope="session")
+def server(demo_root: Path) -> Iterator[BackgroundServer]:
+    with BackgroundServer(create_app(LocalSource(str(demo_root)), token=TOKEN)) as running:
         yield running
 
 
-@pytest.fixture(params=["local", "http"])
+@pytest.fixture(params=["local", "http", "s3"])
 def source(request: pytest.FixtureRequest, contract_root: Path):
     if request.param == "local":
         return LocalSource(str(contract_root))
+    if request.param == "s3":
+        from backends.s3.source import S3Source
+
+        return S3Source(request.getfixturevalue("bucket_url"))
     running = request.getfixturevalue("server")
     return HttpSource(running.url, token=TOKEN, retries=1, backoff=0.05)
 

@@ -11,7 +11,7 @@ from backends.errors import DriftdeckError
 
 
 @click.command("serve")
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("root", metavar="SOURCE")  # a directory or s3://bucket/prefix (a Path would fold the '//')
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; anything but loopback needs a token.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), help="File whose first line is the bearer token.")
@@ -21,7 +21,7 @@ from backends.errors import DriftdeckError
 @click.option("--certfile", type=click.Path(dir_okay=False, exists=True), help="TLS certificate (PEM): serve HTTPS.")
 @click.option("--keyfile", type=click.Path(dir_okay=False, exists=True), help="TLS private key (PEM) of --certfile.")
 def serve_command(
-    root: Path,
+    root: str,
     host: str,
     port: int,
     token_file: Path | None,
@@ -30,7 +30,7 @@ def serve_command(
     certfile: str | None,
     keyfile: str | None,
 ) -> int:
-    """Serve ROOT read-only at http://HOST:PORT/api/v1/ (OpenAPI at /api/v1/openapi.json).
+    """Serve SOURCE (a directory or s3://bucket/prefix) read-only at http://HOST:PORT/api/v1/ (OpenAPI at /api/v1/openapi.json).
 
     Clients use it as a source: `driftdeck http://HOST:PORT`, or `--source
     http://HOST:PORT` on any subcommand, with the token in DRIFTDECK_TOKEN.
@@ -38,9 +38,17 @@ def serve_command(
     from backends.http.server import serve
 
     token = read_token(token_file, token_env)
+    source: object = root
+    if "://" in root and not root.startswith("file://"):  # a bucket (or a plugin's scheme): a server next to the data
+        from backends.errors import SourceSpecError
+        from backends.source import open_source
+
+        if root.split("://", 1)[0].lower() in ("http", "https"):
+            raise SourceSpecError(f"{root}: serve a directory or a bucket, not another server")
+        source = open_source(root)
     scheme = "https" if certfile else "http"
     announce = f"serving {root} read-only on {scheme}://{host}:{port}/api/v1/ ({'token required' if token else 'no token'})"
-    serve(str(root), host=host, port=port, token=token, allow_hosts=allow_hosts, certfile=certfile, keyfile=keyfile,
+    serve(source, host=host, port=port, token=token, allow_hosts=allow_hosts, certfile=certfile, keyfile=keyfile,
           on_ready=lambda: click.echo(announce, err=True))
     return 0
 

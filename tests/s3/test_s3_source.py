@@ -1,0 +1,182 @@
+"""The s3:// source against a real SeaweedFS: layouts, the CLI, serving a bucket, and bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import obstore
+import pytest
+
+from backends.errors import AuthError, NotFoundError, UnavailableError
+from backends.http.client import HttpSource
+from backends.local import LocalSource
+from backends.s3.mirror import Mirror
+from backends.s3.source import S3Source
+from backends.source import open_source
+from tests.seaweed import SeaweedFS, free_ports, make_marker
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).parent / "driftdeck"
+    return subprocess.run([str(script), *args], capture_output=True, text=True, timeout=120, env=env or dict(os.environ))
+
+
+async def runs_of(source) -> list:
+    return [run async for chunk in source.iter_runs(batch=50) for run in chunk]
+
+
+def test_the_entry_point_opens_a_bucket(s3_demo: str) -> None:
+    source = open_source(s3_demo)
+    assert isinstance(source, S3Source)
+    info = asyncio.run(source.describe())
+    assert info.kind == "s3" and info.root == s3_demo and {"runs", "wal", "snapshots", "checksums", "watch"} <= info.capabilities
+    asyncio.run(source.aclose())
+    assert not os.path.exists(source.mirror.dir)  # the private mirror goes with the source
+
+
+def test_quarantine_list_of_a_bucket_equals_its_local_copy(s3_demo: str, s3_twin: Path) -> None:
+    remote = cli("quarantine", "list", "--json", "--source", s3_demo)
+    local = cli("quarantine", "list", "--json", "--source", str(s3_twin))
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout and len(remote.stdout.splitlines()) >= 10
+
+
+def test_wal_diff_on_a_bucket_exits_1_like_the_directory(s3_demo: str, s3_twin: Path) -> None:
+    pairs = asyncio.run(LocalSource(str(s3_twin)).list_wal_pairs())
+    record, replay = next((p.record, p.replay) for p in pairs if p.replay and "4eb721" in p.record)
+    remote = cli("wal", "diff", record, replay, "--json", "--source", s3_demo)
+    local = cli("wal", "diff", record, replay, "--json", "--source", str(s3_twin))
+    assert (remote.returncode, remote.stdout) == (local.returncode, local.stdout) and remote.returncode == 1
+
+
+def test_a_layout_in_driftdeck_yaml_maps_runs_in_a_bucket(seaweed: SeaweedFS) -> None:
+    store = seaweed.store()
+    obstore.put(store, "platform/driftdeck.yaml", b'layout:\n  runs: "fraud-platform/*/sr"\n')
+    for run, state in (("p-1", "READY"), ("p-2", "QUARANTINED")):
+        body = json.dumps({"run_id": run, "state": state, "updated_at": "2026-11-01T00:00:00Z"}).encode()
+        obstore.put(store, f"platform/fraud-platform/{run}/sr/run_status.json", body)
+    obstore.put(store, "platform/fraud-platform/p-3/other/run_status.json", b"{}")  # not an sr directory: not a run
+    runs = asyncio.run(runs_of(S3Source("s3://driftdeck/platform")))
+    assert [(r.run_id, r.key, r.state) for r in runs] == [
+        ("p-1", "fraud-platform/p-1/sr", "READY"), ("p-2", "fraud-platform/p-2/sr", "QUARANTINED")
+    ]
+
+
+def test_serve_a_bucket_and_read_it_over_http(s3_demo: str, s3_twin: Path) -> None:
+    [port] = free_ports(1)
+    script = Path(sys.executable).parent / "driftdeck"
+    process = subprocess.Popen([str(script), "serve", s3_demo, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("driftdeck serve s3://… did not come up")
+        remote = HttpSource(f"http://127.0.0.1:{port}", retries=1, backoff=0.05)
+        assert asyncio.run(runs_of(remote)) == asyncio.run(runs_of(LocalSource(str(s3_twin))))
+        detail = asyncio.run(remote.get_run("run-20261104-0905-dd6511"))
+        assert detail.summary.reason_code == "ENGINE_RECEIPT_MISMATCH" and detail.artifacts
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# Bad input ----------------------------------------------------------------------------------
+
+
+def test_a_missing_bucket_is_one_line_and_exit_2(s3_demo: str) -> None:
+    with pytest.raises(NotFoundError, match="^s3://no-such-bucket: no such bucket$"):
+        S3Source("s3://no-such-bucket/x")
+    done = cli("quarantine", "list", "--source", "s3://no-such-bucket/x")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "no such bucket" in done.stderr
+
+
+def test_wrong_credentials_are_refused_in_one_line(s3_demo: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    with pytest.raises(AuthError, match="access refused"):
+        S3Source(s3_demo)
+    done = cli("quarantine", "list", "--source", s3_demo)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "access refused" in done.stderr
+
+
+def test_an_unreachable_endpoint_fails_fast_in_one_line(s3_demo: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    [port] = free_ports(1)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    with pytest.raises(UnavailableError, match="unreachable"):
+        S3Source(s3_demo)
+    assert time.monotonic() - started < 30  # bounded retries, not obstore's default three minutes
+    done = cli("quarantine", "list", "--source", s3_demo)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "unreachable" in done.stderr
+
+
+def test_a_directory_marker_where_a_status_should_be_is_reported_and_the_rest_listed(seaweed: SeaweedFS) -> None:
+    store = seaweed.store()
+    for run in ("m-1", "m-3"):
+        obstore.put(store, f"markers/runs/{run}/run_status.json", json.dumps({"run_id": run, "state": "READY"}).encode())
+    make_marker(seaweed, "driftdeck", "markers/runs/m-2/run_status.json")
+    runs = asyncio.run(runs_of(S3Source("s3://driftdeck/markers")))
+    assert [r.run_id for r in runs] == ["m-1", "m-2", "m-3"]
+    assert [r.state for r in runs] == ["READY", None, "READY"]
+    assert str(runs[1].problem) == "runs/m-2/run_status.json: a directory marker key, not an object"
+
+
+def test_an_object_that_vanishes_between_list_and_get_is_reported(seaweed: SeaweedFS) -> None:
+    store = seaweed.store()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        obstore.put(store, f"vanish/dir/{name}", name.encode())
+
+    async def scenario() -> tuple[list, list[str]]:
+        mirror = Mirror(store, "vanish", "s3://driftdeck/vanish")
+        try:
+            listed = await mirror.listing("dir")
+            await obstore.delete_async(store, "vanish/dir/b.txt")
+            problems = [await mirror.fetch(o.rel, o.etag) for o in listed]
+            return problems, sorted(os.listdir(mirror.local("dir")))
+        finally:
+            mirror.close()
+
+    problems, copied = asyncio.run(scenario())
+    assert [str(p) for p in problems if p is not None] == ["dir/b.txt: vanished between listing and reading"]
+    assert copied == ["a.txt", "c.txt"]
+
+
+def test_paths_outside_the_prefix_are_refused(s3_demo: str) -> None:
+    from backends.errors import ForbiddenError
+
+    source = S3Source(s3_demo)
+    for path in ("../other/x", "/etc/passwd", "runs/../../x"):
+        with pytest.raises(ForbiddenError):
+            asyncio.run(source.read_range(path, 0, 10))
+
+
+async def test_live_events_on_a_bucket_poll_the_listing_and_say_so(seaweed: SeaweedFS) -> None:
+    store = seaweed.store()
+    await obstore.put_async(store, "live/a.txt", b"1")
+    await obstore.put_async(store, "live/b.txt", b"1")
+    source = S3Source("s3://driftdeck/live")
+    stream = source.watch("")
+    try:
+        [notice] = await asyncio.wait_for(anext(stream), 30)
+        assert notice.type == "notice" and "polling the bucket listing" in (notice.detail or "")
+        await obstore.put_async(store, "live/c.txt", b"new")
+        await obstore.put_async(store, "live/a.txt", b"changed")
+        await obstore.delete_async(store, "live/b.txt")
+        seen: set[tuple[str, str]] = set()
+        while len(seen) < 3:
+            seen |= {(e.type, e.path) for e in await asyncio.wait_for(anext(stream), 30)}
+        assert seen == {("created", "c.txt"), ("modified", "a.txt"), ("deleted", "b.txt")}
+    finally:
+        await stream.aclose()
+        await source.aclose()
