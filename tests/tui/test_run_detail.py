@@ -172,7 +172,6 @@ async def test_enter_on_a_wal_line_and_f_on_drift_and_sealed_output_open_their_p
     from tui.panes.snapshots import SnapshotsPane
     from tui.panes.wal import WalPane
     from tui.widgets.snapshot_tree import SnapshotTree
-    from tui.widgets.wal_pair_list import WalPairList
 
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
