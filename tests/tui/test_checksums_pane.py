@@ -27,7 +27,7 @@ async def wait_verified(pilot: Pilot) -> ChecksumsPane:
     """Wait until every queued verification has finished and the view is drawn."""
     pane = pilot.app.query_one(ChecksumsPane)
     for _ in range(1000):
-        if pane._manifests and not pane._queue and pane._runs and not any(r.running for r in pane._runs.values()):
+        if pane.state.manifests and not pane.state.queue and pane.state.runs and not any(r.running for r in pane.state.runs.values()):
             break
         await pilot.pause(0.01)
     await pilot.pause(FLUSH_PAUSE)
@@ -42,7 +42,7 @@ async def open_golden(pilot: Pilot) -> ChecksumsPane:
     await pilot.press("5")
     pane = await wait_verified(pilot)
     manifests = pilot.app.query_one(ManifestList)
-    manifests.highlighted = pane._manifests.index(GOLDEN)
+    manifests.highlighted = pane.state.manifests.index(GOLDEN)
     await pilot.pause(FLUSH_PAUSE)
     pilot.app.query_one(ChecksumTable).focus()
     await pilot.pause()
@@ -87,7 +87,7 @@ async def test_golden_entries_hide_ok_and_jump_between_drifts(make_app) -> None:
         await pilot.pause(FLUSH_PAUSE)
         assert [e.path for e in table.rows] == ["fixtures/golden/data/missing.csv"]
         assert "1 of 18 entries · missing" in screen_text(pilot)
-        assert pane._category == "missing"
+        assert pane.state.category == "missing"
 
 
 async def test_path_filter_and_inverted_filter(make_app) -> None:
@@ -208,10 +208,10 @@ async def test_reverify_sees_a_change_and_escape_cancels(make_app, tmp_path: Pat
         assert "SHA256SUMS · OK · 0 of 40 entries" in screen_text(pilot)
         (root / "data" / "f07.bin").write_bytes(b"tampered")
         gate.set()
-        first = pane._runs["SHA256SUMS"]
+        first = pane.state.runs["SHA256SUMS"]
         await pilot.press("r")
         for _ in range(1000):  # until the new run has streamed something
-            run = pane._runs["SHA256SUMS"]
+            run = pane.state.runs["SHA256SUMS"]
             if run is not first and run.progress is not None:
                 break
             await pilot.pause(0.01)
@@ -249,7 +249,7 @@ async def test_a_workspace_aliasing_its_own_directories_is_verified(make_app, tm
         await wait_for_runs(pilot)
         await pilot.press("5")
         pane = await wait_verified(pilot)
-        assert pane._manifests == ["a/SHA256SUMS"]
+        assert pane.state.manifests == ["a/SHA256SUMS"]
         text = screen_text(pilot)
         assert "a/SHA256SUMS · OK" in text and "reading the source" not in text
 
@@ -281,19 +281,19 @@ async def test_an_ok_first_manifest_focuses_the_list_and_e_crosses_to_the_drift(
         await wait_for_runs(pilot)
         await pilot.press("5")
         pane = await wait_verified(pilot)
-        assert pane._current == "fixtures/bsd/SHA256SUMS"  # clean: every entry hidden as ok
+        assert pane.state.current == "fixtures/bsd/SHA256SUMS"  # clean: every entry hidden as ok
         await pilot.press("5")  # shown again: focus goes where there is something to move through
         await pilot.pause()
         assert isinstance(app.focused, ManifestList)
         await pilot.press("e")
         await pilot.pause(FLUSH_PAUSE)
         table = app.query_one(ChecksumTable)
-        assert pane._current != "fixtures/bsd/SHA256SUMS" and app.focused is table
+        assert pane.state.current != "fixtures/bsd/SHA256SUMS" and app.focused is table
         assert table.current is not None and table.current.is_drift
-        assert f"{pane._current} · " in screen_text(pilot)  # the status names the manifest now shown
-        first = pane._current
+        assert f"{pane.state.current} · " in screen_text(pilot)  # the status names the manifest now shown
+        first = pane.state.current
         for _ in range(40):  # e keeps going through every drifting manifest and comes back round
             await pilot.press("e")
-            if pane._current != first:
+            if pane.state.current != first:
                 break
-        assert pane._current != first
+        assert pane.state.current != first

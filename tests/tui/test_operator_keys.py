@@ -150,7 +150,7 @@ async def test_goto_on_the_command_line_opens_a_manifest_entry(demo_root: Path) 
                          "both go-tos")
         assert active(app) == "checksums"
         pane = app.query_one(ChecksumsPane)
-        assert pane._current == "fixtures/golden/SHA256SUMS"
+        assert pane.state.current == "fixtures/golden/SHA256SUMS"
         entry = app.query_one(ChecksumTable).current
         assert entry.path == "fixtures/golden/data/c.json"
         assert notes[-1] == f"went to fixtures/golden/data/c.json in fixtures/golden/SHA256SUMS ({entry.category})"

@@ -189,7 +189,7 @@ async def test_enter_on_a_wal_line_and_f_on_drift_and_sealed_output_open_their_p
         await open_run(pilot, "f36bb7")  # CHECKSUM_DRIFT
         await pilot.press("f")
         await wait_pane(pilot, "checksums")
-        await wait_until(pilot, lambda: app.query_one(ChecksumsPane)._current == "fixtures/golden/SHA256SUMS", "the manifest")
+        await wait_until(pilot, lambda: app.query_one(ChecksumsPane).state.current == "fixtures/golden/SHA256SUMS", "the manifest")
 
         await pilot.press("1")
         await pilot.pause()

@@ -99,3 +99,32 @@ def test_live_state_queues_counts_overflow_and_reads_markers() -> None:
     assert state.matches(events[1]) and not state.matches(events[2])
     state.error = "permission denied"
     assert state.status(0) == "⚠ cannot watch: permission denied"
+
+
+def test_checksums_state_filters_queues_and_finds_the_next_drift() -> None:
+    from backends.checksums.models import ChecksumEntry
+    from tui.state.checksums import ChecksumsState, ManifestRun
+
+    def entry(path: str, category: str, line: int | None) -> ChecksumEntry:
+        fields = {name: None for name in ChecksumEntry._fields}
+        return ChecksumEntry(**{**fields, "path": path, "category": category, "line": line})
+
+    state = ChecksumsState()
+    state.set_manifests(["a/SUMS", "b/SUMS", "c/SUMS"])
+    assert state.queue == ["a/SUMS", "b/SUMS", "c/SUMS"]
+    state.choose("c/SUMS")
+    assert state.current == "c/SUMS" and state.queue[0] == "c/SUMS" and state.busy
+    for name, entries in (("a/SUMS", [entry("x", "ok", 1)]), ("b/SUMS", [entry("y", "changed", 2), entry("z", "ok", 1), entry("n", "new", None)])):
+        run = state.runs[name] = ManifestRun(name)
+        for item in entries:
+            run.add(item)
+    state.current = "b/SUMS"
+    assert [e.path for e in state.visible_entries()] == ["y", "n"]  # ok hidden, manifest line order, new last
+    state.show_ok = True
+    assert [e.path for e in state.visible_entries()] == ["z", "y", "n"]
+    state.text = "!y"
+    assert [e.path for e in state.visible_entries()] == ["z", "n"]
+    state.current = "a/SUMS"
+    assert state.drifting(1) == ["b/SUMS"] and state.drifting(-1) == ["b/SUMS"]
+    state.set_manifests(["b/SUMS"])
+    assert list(state.runs) == ["b/SUMS"] and state.queue == []

@@ -14,71 +14,20 @@ from textual.widgets import Input, Label, ProgressBar, Static
 from textual.widgets import OptionList
 from textual.worker import Worker
 
-from backends.checksums.models import CATEGORIES, OK, ChecksumEntry, ChecksumProgress, ChecksumSummary
+from backends.checksums.models import OK, ChecksumEntry
 from backends.errors import ForbiddenError, UnavailableError
-from backends.models import text_matches
 from tui.export import export_path
 from tui.errors import error_message
 from tui.goto import GotoError, GotoTarget
 from tui.panes.base import DeckPane
 from tui.selection import Selection
+from tui.state.checksums import CATEGORY_CYCLE, ChecksumsState, ManifestRun
 from tui.units import counted, human_size
 from tui.widgets.checksum_manifests import ManifestList
 from tui.widgets.checksum_table import ChecksumTable
 
 FLUSH_SECONDS = 0.1
 """How often streamed entries are merged into the view."""
-
-CATEGORY_CYCLE: tuple[str | None, ...] = (None, *CATEGORIES)
-"""``c`` cycles through: every category, then one category at a time."""
-
-
-class ManifestRun:
-    """What one verification of one manifest has produced so far (pane state, mutable)."""
-
-    def __init__(self, manifest: str) -> None:
-        self.manifest = manifest
-        self.entries: list[ChecksumEntry] = []
-        self.counts: dict[str, int] = {}
-        self.progress: ChecksumProgress | None = None
-        self.summary: ChecksumSummary | None = None
-        self.running = True
-        self.cancelled = False
-        self.error: str | None = None
-
-    def add(self, item: object) -> None:
-        if isinstance(item, ChecksumEntry):
-            self.entries.append(item)
-            self.counts[item.category] = self.counts.get(item.category, 0) + 1
-        elif isinstance(item, ChecksumProgress):
-            self.progress = item
-        elif isinstance(item, ChecksumSummary):
-            self.summary = item
-            self.counts = dict(item.counts)
-
-    @property
-    def state(self) -> str:
-        """A word or two for the manifest list."""
-        if self.error is not None:
-            return "error"
-        if self.running:
-            p = self.progress
-            if p is not None and p.bytes_total:
-                return f"verifying {100 * p.bytes_done // max(1, p.bytes_total)}%"
-            return "verifying…"
-        if self.cancelled:
-            return "cancelled"
-        if self.summary is None:
-            return "?"
-        if self.summary.problem is not None:
-            return self.summary.problem.kind.upper()
-        return "DRIFT" if self.summary.drift else "OK"
-
-
-def entry_order(entry: ChecksumEntry) -> tuple[bool, int, str]:
-    """Manifest line order; unlisted (``new``) entries last, by path."""
-    return (entry.line is None, entry.line or 0, entry.path)
-
 
 class ChecksumsPane(DeckPane):
     """Manifests on the left with badges; the selected one's entries, live, on the right."""
@@ -120,16 +69,7 @@ class ChecksumsPane(DeckPane):
 
     def __init__(self) -> None:
         super().__init__()
-        self._manifests: list[str] = []
-        self._runs: dict[str, ManifestRun] = {}
-        self._queue: list[str] = []
-        self._current: str | None = None
-        self._view: list[ChecksumEntry] = []
-        self._shown_count = -1
-        self._dirty: set[str] = set()
-        self._category: str | None = None
-        self._show_ok = False
-        self._text = ""
+        self.state = ChecksumsState()
         self._worker: Worker[None] | None = None
         self._flush_timer: Timer | None = None
 
@@ -172,10 +112,8 @@ class ChecksumsPane(DeckPane):
         except Exception as exc:  # shown where the pane said it was reading, not only as a toast
             self.query_one("#ck-status", Label).update(f"cannot list the manifests: {error_message(exc)}")
             raise
-        self._manifests = manifests
-        self._runs = {m: r for m, r in self._runs.items() if m in manifests}
-        self._queue = [m for m in manifests if m not in self._runs]
-        self.query_one(ManifestList).set_manifests(manifests, {m: (r.counts, r.state) for m, r in self._runs.items()})
+        self.state.set_manifests(manifests)
+        self.query_one(ManifestList).set_manifests(manifests, {m: (r.counts, r.state) for m, r in self.state.runs.items()})
         count = len(manifests)
         self.query_one("#ck-side-title", Label).update(counted(count, "manifest"))
         if not manifests:
@@ -192,14 +130,14 @@ class ChecksumsPane(DeckPane):
 
     @work(exclusive=True, group="ck-verify", exit_on_error=False)
     async def _verify_queue(self) -> None:
-        while self._queue:
-            manifest = self._queue.pop(0)
-            run = self._runs[manifest] = ManifestRun(manifest)
-            self._dirty.add(manifest)
+        while self.state.queue:
+            manifest = self.state.queue.pop(0)
+            run = self.state.runs[manifest] = ManifestRun(manifest)
+            self.state.dirty.add(manifest)
             try:
                 async for item in self.source.verify_checksums(manifest):
                     run.add(item)
-                    self._dirty.add(manifest)
+                    self.state.dirty.add(manifest)
             except asyncio.CancelledError:
                 run.cancelled = True
                 raise
@@ -210,18 +148,18 @@ class ChecksumsPane(DeckPane):
                     break  # the rest waits for the source to come back (retry_after_outage)
             finally:
                 run.running = False
-                self._dirty.add(manifest)
+                self.state.dirty.add(manifest)
         self.call_later(self._flush)
 
     def retry_after_outage(self) -> None:
         """List the manifests again and verify those the outage broke or kept waiting."""
-        for manifest in [m for m, run in self._runs.items() if run.error is not None]:
-            self._runs.pop(manifest)
+        for manifest in [m for m, run in self.state.runs.items() if run.error is not None]:
+            self.state.runs.pop(manifest)
         self._load_manifests()
 
     def _cancel(self) -> bool:
         """Stop the running verification and empty the queue; whether anything was running."""
-        self._queue.clear()
+        self.state.queue.clear()
         if self._worker is not None and not self._worker.is_finished:
             self._worker.cancel()
             return True
@@ -230,43 +168,31 @@ class ChecksumsPane(DeckPane):
     # Drawing ---------------------------------------------------------------------
 
     def _flush(self) -> None:
-        dirty, self._dirty = self._dirty, set()
+        dirty, self.state.dirty = self.state.dirty, set()
         manifests = self.query_one(ManifestList)
         for manifest in dirty:
-            run = self._runs.get(manifest)
+            run = self.state.runs.get(manifest)
             if run is not None:
                 manifests.update_manifest(manifest, run.counts, run.state)
-        if self._current is None and self._manifests:
-            self._current = self._manifests[0]
-            dirty.add(self._current)
-        if self._current in dirty:
+        if self.state.current is None and self.state.manifests:
+            self.state.current = self.state.manifests[0]
+            dirty.add(self.state.current)
+        if self.state.current in dirty:
             self._rebuild()
         else:
             self._update_status()
-        if not any(r.running for r in self._runs.values()) and not self._queue and self._flush_timer is not None:
+        if not any(r.running for r in self.state.runs.values()) and not self.state.queue and self._flush_timer is not None:
             self._flush_timer.pause()
-
-    def _visible(self, entry: ChecksumEntry) -> bool:
-        if self._category is not None:
-            if entry.category != self._category:
-                return False
-        elif entry.category == OK and not self._show_ok:
-            return False
-        if self._text:
-            return text_matches(self._text, (entry.path, entry.name or "", entry.reason or "", entry.other or ""))
-        return True
 
     def _rebuild(self, *, keep: bool = True) -> None:
         table = self.query_one(ChecksumTable)
-        run = self._runs.get(self._current or "")
-        entries = run.entries if run is not None else []
         current = table.current if keep else None
-        view = sorted((e for e in entries if self._visible(e)), key=entry_order)
-        if len(view) != self._shown_count or view != self._view or not keep:
-            self._view = view
-            self._shown_count = len(view)
+        view = self.state.visible_entries()
+        if len(view) != self.state.shown_count or view != self.state.view or not keep:
+            self.state.view = view
+            self.state.shown_count = len(view)
             cursor = None
-            table.prefix = f"{self._current.rsplit('/', 1)[0]}/" if self._current and "/" in self._current else ""
+            table.prefix = f"{self.state.current.rsplit('/', 1)[0]}/" if self.state.current and "/" in self.state.current else ""
             if current is not None:
                 cursor = next((i for i, e in enumerate(view) if e is current), None)
             table.set_rows(view, cursor=cursor if cursor is not None else (table.cursor if keep else 0))
@@ -282,22 +208,22 @@ class ChecksumsPane(DeckPane):
         status = self.query_one("#ck-status", Label)
         bar = self.query_one("#ck-progress", ProgressBar)
         label = self.query_one("#ck-progress-label", Label)
-        run = self._runs.get(self._current or "")
-        if self._current is None:
+        run = self.state.runs.get(self.state.current or "")
+        if self.state.current is None:
             return
         if run is None:
-            status.update(f"{self._current} · queued for verification")
+            status.update(f"{self.state.current} · queued for verification")
             bar.update(total=None, progress=0)
             label.update("")
             return
         total = len(run.entries)
-        scope = self._category or ("every category" if self._show_ok else "ok hidden")
-        text = f"{run.manifest} · {run.state} · {len(self._view):,} of {total:,} entries · {scope}"
-        if self._text:
-            text += f" · filter {self._text!r}"
+        scope = self.state.category or ("every category" if self.state.show_ok else "ok hidden")
+        text = f"{run.manifest} · {run.state} · {len(self.state.view):,} of {total:,} entries · {scope}"
+        if self.state.text:
+            text += f" · filter {self.state.text!r}"
         if run.summary is not None and run.summary.problem is not None:
             text += f"\n⚠ {run.summary.problem.message}"
-        elif not run.running and not self._view and total:
+        elif not run.running and not self.state.view and total:
             hidden = run.counts.get(OK, 0)
             if run.summary is not None and not run.summary.drift and hidden:
                 text += f"\nno drift: all {hidden:,} entries ok (o shows them)"
@@ -325,12 +251,9 @@ class ChecksumsPane(DeckPane):
     @on(OptionList.OptionHighlighted, "#ck-manifests")
     def _manifest_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         manifest = event.option.id
-        if manifest is None or manifest == self._current:
+        if manifest is None or manifest == self.state.current:
             return
-        self._current = manifest
-        if manifest not in self._runs and manifest in self._queue:
-            self._queue.remove(manifest)
-            self._queue.insert(0, manifest)
+        self.state.choose(manifest)
         self._rebuild(keep=False)
 
     @on(OptionList.OptionSelected, "#ck-manifests")
@@ -341,12 +264,12 @@ class ChecksumsPane(DeckPane):
     def _open_entry(self, event: ChecksumTable.Selected) -> None:
         from tui.screens.checksum_detail import ChecksumDetailScreen
 
-        if 0 <= event.index < len(self._view):
-            self.app.push_screen(ChecksumDetailScreen(self._view[event.index], self._current or ""))
+        if 0 <= event.index < len(self.state.view):
+            self.app.push_screen(ChecksumDetailScreen(self.state.view[event.index], self.state.current or ""))
 
     @on(Input.Changed, "#ck-filter")
     def _text_changed(self, event: Input.Changed) -> None:
-        self._text = event.value
+        self.state.text = event.value
         self._rebuild()
 
     @on(Input.Submitted, "#ck-filter")
@@ -393,44 +316,36 @@ class ChecksumsPane(DeckPane):
     def action_match(self, step: int) -> None:
         """Next/previous row of the filtered view, wrapping around."""
         table = self.query_one(ChecksumTable)
-        if self._view:
-            table.move_to((table.cursor + step) % len(self._view))
+        if self.state.view:
+            table.move_to((table.cursor + step) % len(self.state.view))
 
     def action_drift(self, step: int) -> None:
         """Next/previous drifting entry from the cursor; past the last one, the next manifest that drifts."""
         table = self.query_one(ChecksumTable)
         here = table.cursor if table.row_count else (-1 if step > 0 else 0)
         index = here + step
-        while 0 <= index < len(self._view):
-            if self._view[index].is_drift:
+        while 0 <= index < len(self.state.view):
+            if self.state.view[index].is_drift:
                 table.move_to(index)
                 table.focus()
                 return
             index += step
         if self._drift_in_next_manifest(step):
             return
-        for index in range(len(self._view)) if step > 0 else range(len(self._view) - 1, -1, -1):  # wrap in this one
-            if self._view[index].is_drift:
+        for index in range(len(self.state.view)) if step > 0 else range(len(self.state.view) - 1, -1, -1):  # wrap in this one
+            if self.state.view[index].is_drift:
                 table.move_to(index)
                 table.focus()
                 return
-        running = any(run.running for run in self._runs.values()) or self._queue
-        self.notify("no drift found yet (still verifying)" if running else "no drift in any manifest", timeout=3)
+        self.notify("no drift found yet (still verifying)" if self.state.busy else "no drift in any manifest", timeout=3)
 
     def _drift_in_next_manifest(self, step: int) -> bool:
         """Open the next (``step`` 1) or previous manifest, in list order, that has drift; whether there was one."""
-        if self._current not in self._manifests:
-            return False
-        start = self._manifests.index(self._current)
-        for offset in range(1, len(self._manifests)):
-            manifest = self._manifests[(start + step * offset) % len(self._manifests)]
-            run = self._runs.get(manifest)
-            if run is None or not any(entry.is_drift for entry in run.entries):
-                continue
-            self.query_one(ManifestList).highlighted = self._manifests.index(manifest)
-            self._current = manifest
+        for manifest in self.state.drifting(step):
+            self.query_one(ManifestList).highlighted = self.state.manifests.index(manifest)
+            self.state.current = manifest
             self._rebuild(keep=False)
-            drifts = [i for i, entry in enumerate(self._view) if entry.is_drift]
+            drifts = [i for i, entry in enumerate(self.state.view) if entry.is_drift]
             if drifts:
                 table = self.query_one(ChecksumTable)
                 table.move_to(drifts[0] if step > 0 else drifts[-1])
@@ -440,26 +355,26 @@ class ChecksumsPane(DeckPane):
         return False
 
     def action_cycle_category(self) -> None:
-        index = CATEGORY_CYCLE.index(self._category)
-        self._category = CATEGORY_CYCLE[(index + 1) % len(CATEGORY_CYCLE)]
+        index = CATEGORY_CYCLE.index(self.state.category)
+        self.state.category = CATEGORY_CYCLE[(index + 1) % len(CATEGORY_CYCLE)]
         self._rebuild(keep=False)
 
     def action_toggle_ok(self) -> None:
-        self._show_ok = not self._show_ok
+        self.state.show_ok = not self.state.show_ok
         self._rebuild()
 
     def action_reverify(self) -> None:
         """Verify the selected manifest again (now, ahead of the queue)."""
-        manifest = self._current
+        manifest = self.state.current
         if manifest is None:
             return
         worker = self._worker
-        current_run = self._runs.get(manifest)
+        current_run = self.state.runs.get(manifest)
         restart = worker is not None and not worker.is_finished and current_run is not None and current_run.running
         if restart and worker is not None:
             worker.cancel()
-        self._queue = [manifest, *(m for m in self._queue if m != manifest)]
-        self._runs.pop(manifest, None)
+        self.state.queue = [manifest, *(m for m in self.state.queue if m != manifest)]
+        self.state.runs.pop(manifest, None)
         self._rebuild(keep=False)
         if restart:
             self.call_after_refresh(self._start)
@@ -469,10 +384,10 @@ class ChecksumsPane(DeckPane):
     def action_reload(self) -> None:
         """Forget every result, list the manifests again and verify them all."""
         self._cancel()
-        self._runs.clear()
-        self._current = None
-        self._view = []
-        self._shown_count = -1
+        self.state.runs.clear()
+        self.state.current = None
+        self.state.view = []
+        self.state.shown_count = -1
         self.query_one(ChecksumTable).set_rows([], cursor=0)
         self.call_after_refresh(self._load_manifests)
 
@@ -483,7 +398,7 @@ class ChecksumsPane(DeckPane):
         self.query_one(ChecksumTable).focus()
 
     def action_export(self) -> None:
-        run = self._runs.get(self._current or "")
+        run = self.state.runs.get(self.state.current or "")
         if run is None or run.summary is None:
             self.notify("nothing to export yet: the verification has not finished", timeout=4)
             return
@@ -499,7 +414,7 @@ class ChecksumsPane(DeckPane):
         from backends.atomic import atomic_write
         from backends.checksums.report import render_json, render_markdown
 
-        run = self._runs.get(self._current or "")
+        run = self.state.runs.get(self.state.current or "")
         if run is None or run.summary is None:
             return
         try:
@@ -522,12 +437,12 @@ class ChecksumsPane(DeckPane):
     # Selection, go-to and marks (the app's y, Y, :, O) ----------------------------------
 
     def selected_item(self) -> Selection | None:
-        if self.query_one(ManifestList).has_focus and self._current is not None:
-            return Selection("path", self._current, {"manifest": self._current}, path=self._current, title=f"manifest {self._current}")
+        if self.query_one(ManifestList).has_focus and self.state.current is not None:
+            return Selection("path", self.state.current, {"manifest": self.state.current}, path=self.state.current, title=f"manifest {self.state.current}")
         entry: ChecksumEntry | None = self.query_one(ChecksumTable).current
         if entry is None:
             return None
-        detail = {"manifest": self._current, **entry._asdict()}
+        detail = {"manifest": self.state.current, **entry._asdict()}
         if entry.category == "malformed":  # the path is the manifest's: open it at the bad line
             return Selection("path", entry.path, detail, path=entry.path, line=entry.line, title=f"malformed line {entry.line}")
         digest = entry.actual or entry.expected
@@ -537,51 +452,51 @@ class ChecksumsPane(DeckPane):
         return Selection("path", entry.path, detail, path=entry.path, title=title)
 
     def goto_candidates(self) -> dict[str, list[str]]:
-        run = self._runs.get(self._current or "")
-        return {"manifest": list(self._manifests), "path": [e.path for e in (run.entries[:5000] if run else [])]}
+        run = self.state.runs.get(self.state.current or "")
+        return {"manifest": list(self.state.manifests), "path": [e.path for e in (run.entries[:5000] if run else [])]}
 
     async def goto(self, target: GotoTarget) -> str:
         """``manifest:M``: that manifest (or the one whose path ends in M); ``path:P``: its entry for P."""
         if target.kind == "manifest":
-            await self.wait_for(lambda: bool(self._manifests) or not any(w.group == "ck-manifests" and w.is_running for w in self.workers),
+            await self.wait_for(lambda: bool(self.state.manifests) or not any(w.group == "ck-manifests" and w.is_running for w in self.workers),
                                 "the manifest list")
             wanted = target.value.strip("/")
-            matches = [m for m in self._manifests if m == wanted] or [m for m in self._manifests if m.endswith("/" + wanted)]
+            matches = [m for m in self.state.manifests if m == wanted] or [m for m in self.state.manifests if m.endswith("/" + wanted)]
             if len(matches) != 1:
-                why = f"{len(matches)} manifests end with it" if matches else f"{len(self._manifests)} manifests, none of that path"
+                why = f"{len(matches)} manifests end with it" if matches else f"{len(self.state.manifests)} manifests, none of that path"
                 raise GotoError(f"no manifest {wanted!r} ({why})")
-            self.query_one(ManifestList).highlighted = self._manifests.index(matches[0])
-            await self.wait_for(lambda: self._current == matches[0], "the manifest to be shown")
+            self.query_one(ManifestList).highlighted = self.state.manifests.index(matches[0])
+            await self.wait_for(lambda: self.state.current == matches[0], "the manifest to be shown")
             self.query_one(ChecksumTable).focus()
             return f"manifest {matches[0]}"
         if target.kind != "path":
             return await super().goto(target)
-        await self.wait_for(lambda: self._current is not None or not any(w.group == "ck-manifests" and w.is_running for w in self.workers),
+        await self.wait_for(lambda: self.state.current is not None or not any(w.group == "ck-manifests" and w.is_running for w in self.workers),
                             "the manifest list")
-        manifest = self._current
+        manifest = self.state.current
         if manifest is None:
             raise GotoError("this source holds no checksum manifest")
         wanted = target.value.strip("/")
 
         def entry() -> ChecksumEntry | None:
-            run = self._runs.get(manifest)
+            run = self.state.runs.get(manifest)
             return None if run is None else next((e for e in run.entries if wanted in (e.path, e.name)), None)
 
-        await self.wait_for(lambda: entry() is not None or (manifest in self._runs and not self._runs[manifest].running)
-                            or manifest != self._current, f"the verification of {manifest}")
+        await self.wait_for(lambda: entry() is not None or (manifest in self.state.runs and not self.state.runs[manifest].running)
+                            or manifest != self.state.current, f"the verification of {manifest}")
         found = entry()
         if found is None:
             raise GotoError(f"{wanted!r} is not an entry of {manifest}")
-        if not self._visible(found):
-            self._category, self._show_ok = None, True
-            if self._text:
+        if not self.state.visible(found):
+            self.state.category, self.state.show_ok = None, True
+            if self.state.text:
                 field = self.query_one("#ck-filter", Input)
                 with self.prevent(Input.Changed):
                     field.value = ""
                 field.display = False
-                self._text = ""
+                self.state.text = ""
         self._rebuild(keep=False)
         table = self.query_one(ChecksumTable)
-        table.move_to(self._view.index(found))
+        table.move_to(self.state.view.index(found))
         table.focus()
         return f"{found.path} in {manifest} ({found.category})"
