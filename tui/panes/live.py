@@ -27,6 +27,7 @@ from tui.host import deck_host
 from tui.panes.base import DeckPane
 from tui.widgets.live_event_list import LiveEventList
 from tui.widgets.live_stats import LiveStats
+from tui.theme_style import theme_style
 
 FLUSH_SECONDS = 0.05
 """Arrived events are merged into the view at most this often (20 Hz, the refresh budget)."""
@@ -272,7 +273,7 @@ class LivePane(DeckPane):
             ("watching ", "bold"), (deck_host(self.app).source_label, "bold"), f" · path {where} · ", (state, style),
         )
         if self._recorder is not None:
-            head.append(f" · ● recording to {self._record_path}", style="bold red")
+            head.append(f" · ● recording to {self._record_path}", style=theme_style(self.app, "bold $text-error"))
         self.query_one("#live-head", Static).update(head)
 
     def _connection(self) -> str | None:

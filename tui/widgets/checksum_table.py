@@ -93,4 +93,4 @@ class ChecksumTable(VirtualList):
         ]
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return self.row_style(component)

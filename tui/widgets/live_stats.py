@@ -10,15 +10,16 @@ from textual.widgets import Label, Sparkline, Static
 
 from backends.events.model import CHANGE_TYPES
 from backends.events.stats import StatsSnapshot, latency_labels
+from tui.theme_style import theme_style
 
 TYPE_STYLE = {
-    "created": "green",
-    "modified": "blue",
-    "deleted": "red",
-    "moved": "magenta",
-    "closed": "cyan",
+    "created": "$text-success",
+    "modified": "$text-primary",
+    "deleted": "$text-error",
+    "moved": "$text-secondary",
+    "closed": "$text-accent",
 }
-"""Colour of each event type in the pane's side panel and its detail screen."""
+"""Colour of each event type in the pane's side panel and its detail screen (see ``theme_style``)."""
 
 
 class LiveStats(Vertical):
@@ -65,7 +66,7 @@ class LiveStats(Vertical):
         cells: list[Text] = []
         for kind in CHANGE_TYPES:
             on = kind in enabled
-            label = Text(("■ " if on else "□ ") + kind.replace("closed_no_write", "closed-nw"), style=TYPE_STYLE.get(kind, "") if on else "dim")
+            label = Text(("■ " if on else "□ ") + kind.replace("closed_no_write", "closed-nw"), style=theme_style(self.app, TYPE_STYLE.get(kind, "") if on else "$text-muted"))
             cells.extend([label, Text(f"{snap.by_type.get(kind, 0):,}")])
         cells.extend([Text("total", style="bold"), Text(f"{snap.total:,}", style="bold")])
         for i in range(0, len(cells), 4):
@@ -80,10 +81,10 @@ class LiveStats(Vertical):
         for path, count in snap.top_paths[:6]:
             top.append(f"{count:>7,} ", style="bold")
             top.append(_tail(path, 34) + "\n")
-        self.query_one("#live-top", Static).update(top if snap.top_paths else Text("none yet", style="dim italic"))
+        self.query_one("#live-top", Static).update(top if snap.top_paths else Text("none yet", style=theme_style(self.app, "italic $text-muted")))
         latency = Text()
         if snap.latency_p50_ms is None:
-            latency.append("no file writes measured yet", style="dim italic")
+            latency.append("no file writes measured yet", style=theme_style(self.app, "italic $text-muted"))
         else:
             latency.append(f"p50 {snap.latency_p50_ms:.1f} ms · p95 {snap.latency_p95_ms:.1f} ms\n")
             peak = max(snap.latency_buckets) or 1

@@ -82,4 +82,4 @@ class RunTable(VirtualList):
         ]
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return self.row_style(component)

@@ -195,4 +195,4 @@ class SnapshotDiffView(VirtualList):
         return out
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return self.row_style(component)

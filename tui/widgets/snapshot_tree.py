@@ -175,4 +175,4 @@ class SnapshotTree(VirtualList):
         return segments
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return self.row_style(component)

@@ -45,6 +45,7 @@ class VirtualList(ScrollView, can_focus=True):
     }
     VirtualList > .virtual-list--cursor {
         background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
     }
     VirtualList:focus > .virtual-list--cursor {
         background: $block-cursor-background;
@@ -79,6 +80,7 @@ class VirtualList(ScrollView, can_focus=True):
         self._rows: Sequence[Any] = ()
         self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(2048)
         self._generation = 0
+        self._row_styles: dict[tuple[str, bool], Style] = {}
 
     # Data ------------------------------------------------------------------
 
@@ -143,9 +145,11 @@ class VirtualList(ScrollView, can_focus=True):
         strip = self._strips.get(key)
         if strip is None:
             segments = self.render_row(index, self._rows[index], width)
-            strip = Strip(segments).crop_extend(0, width, None)
             if selected:
-                strip = strip.apply_style(self.get_component_rich_style("virtual-list--cursor"))
+                # The cursor's colours go over the row's own: a state or kind colour kept on the
+                # cursor background measured 1.1:1 to 3.7:1 (yellow on white, red on blue).
+                segments = list(Segment.apply_style(segments, post_style=self.row_style("virtual-list--cursor")))
+            strip = Strip(segments).crop_extend(0, width, None)
             strip = strip.apply_style(self.rich_style)
             self._strips[key] = strip
         return strip
@@ -163,6 +167,30 @@ class VirtualList(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._row_styles.clear()
+
+    def row_style(self, component: str) -> Style:
+        """The Rich style of one of this list's component classes, as the terminal will draw it.
+
+        ``get_component_rich_style(partial=True)`` drops alpha and ``auto``: ``$warning 12%``
+        came out as solid warning and ``$text-muted`` (``auto 60%``) as pure white, white on
+        light grey in the light theme. Here translucent colours are blended over this
+        widget's own background and ``auto`` picks the readable text colour for it.
+        """
+        key = (component, self.has_focus)
+        style = self._row_styles.get(key)
+        if style is None:
+            styles = self.get_component_styles(component)
+            base = self.background_colors[1]
+            background = base + styles.background if styles.has_rule("background") else None
+            under = background or base
+            color = None
+            if styles.has_rule("color"):
+                colour = under.get_contrast_text(styles.color.a) if styles.auto_color else styles.color
+                color = (under + colour).rich_color
+            style = Style(color=color, bgcolor=None if background is None else background.rich_color) + styles.text_style
+            self._row_styles[key] = style
+        return style
 
     # Cursor ------------------------------------------------------------------
 

@@ -100,7 +100,7 @@ class WalPairList(VirtualList):
     # Drawing -------------------------------------------------------------------------
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return self.row_style(component)
 
     def render_row(self, index: int, row: int, width: int) -> list[Segment]:
         aligned = self.alignment.at(row)

@@ -1,0 +1,127 @@
+"""Every character on screen, in every bundled theme, is readable: WCAG 4.5:1 against its own background.
+
+Each scene drives the demo to a state a user reaches (cursor rows, the selected
+divergence, word-level diff highlights, a drift row, the help and detail
+screens); then every bundled theme is applied in turn and the composed screen
+is read back cell by cell (``tests/tui/contrast.py``). A colour that does not
+come from the theme, or a theme slot that does not contrast, fails here with
+the row, both colours and the text it hides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui.contrast import failures
+from tests.tui.test_checksums_pane import open_golden
+from tests.tui.test_live_snapshot import known_events
+from tests.tui.test_snapshots_pane import go_to, open_pane, wait_for_content
+from tests.tui.test_wal_pane import DIVERGES, open_pair, settled
+from themes import bundled_themes
+from tui.panes.live import LivePane
+from tui.screenshots import settle
+
+THEMES = sorted(bundled_themes())
+SIZES = [(120, 36), (80, 24)]
+
+
+async def runs(pilot: Pilot) -> None:
+    await settle(pilot)
+
+
+async def runs_all_states(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("s", "j", "j")
+    await settle(pilot)
+
+
+async def run_detail(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def help_screen(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause(0.2)
+
+
+async def live(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("2")
+    pane = pilot.app.query_one(LivePane)
+    await pilot.pause(0.3)
+    pane.ingest(known_events())
+    await pilot.pause(0.3)
+    await pilot.press("space", "g", "j")
+    await pilot.pause(0.3)
+
+
+async def wal(pilot: Pilot) -> None:
+    await open_pair(pilot, DIVERGES)
+    await settled(pilot)
+
+
+async def snapshots_words(pilot: Pilot) -> None:
+    await open_pane(pilot)
+    await go_to(pilot, "notes/known-issues.md")
+
+
+async def snapshots_table(pilot: Pilot) -> None:
+    await open_pane(pilot)
+    await pilot.press("e")
+    await wait_for_content(pilot, "rules/velocity.yaml", "structured")
+    await pilot.press("e", "e")
+    await wait_for_content(pilot, "telemetry/spans-score.jsonl", "structured")
+    await pilot.press("d", "j", "j")
+    await pilot.pause(0.1)
+
+
+async def checksums(pilot: Pilot) -> None:
+    await open_golden(pilot)
+    await pilot.press("e")
+    await pilot.pause(0.3)
+
+
+SCENES: dict[str, Callable[[Pilot], Awaitable[None]]] = {
+    "runs": runs,
+    "runs-all-states": runs_all_states,
+    "run-detail": run_detail,
+    "help": help_screen,
+    "live": live,
+    "wal": wal,
+    "snapshots-words": snapshots_words,
+    "snapshots-table": snapshots_table,
+    "checksums": checksums,
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("scene", list(SCENES))
+async def test_every_theme_keeps_every_character_readable(scene: str, size: tuple[int, int], make_app) -> None:
+    app = make_app()
+    problems: list[str] = []
+    async with app.run_test(size=size) as pilot:
+        await SCENES[scene](pilot)
+        for theme in THEMES:
+            app.theme = theme
+            await pilot.pause(0.1)
+            problems += [f"{theme}: {line}" for line in failures(app.export_screenshot())]
+    assert not problems, f"{scene} at {size}: text below 4.5:1\n" + "\n".join(problems)
+
+
+def test_the_check_sees_a_hard_coded_colour() -> None:
+    """The reader finds low contrast it was not told about: grey text drawn on a light background."""
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(width=20, file=StringIO(), record=True, color_system="truecolor")
+    console.print(Text("hidden", style="#e0e0e0 on #f7f8fa"), Text("shown", style="#101010 on #f7f8fa"))
+    found = failures(console.export_svg())
+    assert len(found) == 1 and "hidden" in found[0]
