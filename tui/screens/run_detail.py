@@ -101,7 +101,7 @@ class RunDetailScreen(Screen[None]):
         artifacts.clear_options()
         for artifact in detail.artifacts:
             label = Text(artifact.name)
-            label.append(f"  {human_size(artifact.size)}", style=theme_style(self.app, "$text-muted"))
+            label.append(f"  {human_size(artifact.size)}")
             if artifact.problem is not None:
                 label.append("  ⚠", style=theme_style(self.app, "bold $text-error"))
             artifacts.add_option(Option(label, id=artifact.path))

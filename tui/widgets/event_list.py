@@ -53,6 +53,6 @@ class EventList(VirtualList):
             number,
             self.cell(ts, 25, line_style),
             self.cell(row.kind or "-", 18, kind_style),
-            self.cell(row.event_id or "", 12, line_style),
+            self.cell(row.event_id or "", 12, line_style, middle=True),
             Segment(event_extras(row, width)),
         ]

@@ -138,7 +138,7 @@ class LiveEventList(VirtualList):
             flags.append(f"×{row.coalesced}")
         tail = f"  [{', '.join(flags)}]" if flags else ""
         room = max(0, width - used - len(tail))
-        segments.append(self.cell(text, room, style if row.type in ("deleted", "lost") else None))
+        segments.append(self.cell(text, room, style if row.type in ("deleted", "lost") else None, middle=True))
         if tail:
             segments.append(Segment(tail, muted + Style(italic=True)))
         return segments

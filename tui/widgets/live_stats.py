@@ -27,7 +27,6 @@ class LiveStats(Vertical):
 
     DEFAULT_CSS = """
     LiveStats {
-        width: 44;
         padding: 0 1;
         background: $panel;
     }

@@ -149,7 +149,7 @@ class SnapshotDiffView(VirtualList):
         mark, path, old, new, where = values
         return [
             self.cell(mark, 2, style),
-            self.cell(path, path_w, style),
+            self.cell(path, path_w, style, middle=True),
             self.cell(old, old_w, style),
             self.cell(new, new_w, style),
             self.cell(where, where_w, style),

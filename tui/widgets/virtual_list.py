@@ -21,6 +21,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.units import fit
+
 
 class VirtualList(ScrollView, can_focus=True):
     """A keyboard-driven list over a sequence, virtual in both memory and paint."""
@@ -247,10 +249,8 @@ class VirtualList(ScrollView, can_focus=True):
                 self.action_select()
 
     @staticmethod
-    def cell(text: str, width: int, style: Style | None = None) -> Segment:
-        """A segment of ``text`` cut or padded to exactly ``width`` cells."""
-        from rich.cells import cell_len, set_cell_size
+    def cell(text: str, width: int, style: Style | None = None, *, middle: bool = False) -> Segment:
+        """A segment of ``text`` cut (at the end, or the ``middle`` for ids and paths) or padded to ``width`` cells."""
+        from rich.cells import set_cell_size
 
-        if cell_len(text) > width:
-            text = set_cell_size(text, max(0, width - 1)) + "…" if width > 0 else ""
-        return Segment(set_cell_size(text, width), style)
+        return Segment(set_cell_size(fit(text, max(0, width), middle=middle), width), style)
