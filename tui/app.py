@@ -51,7 +51,13 @@ class DriftdeckApp(App[None]):
         *(Binding(p.PANE_KEY, f"show_pane('{p.PANE_ID}')", p.PANE_TITLE, show=False) for p in PANES),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
+        Binding("backslash", "toggle_side_panels", "Side panels", show=False),
     ]
+
+    SIDE_PANELS_MIN_WIDTH = 100
+    """Below this many columns the panes' side panels start collapsed (``\\`` shows them)."""
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (SIDE_PANELS_MIN_WIDTH, "-wide")]
 
     def __init__(
         self,
@@ -213,6 +219,13 @@ class DriftdeckApp(App[None]):
         if isinstance(pane, DeckPane):
             pane.focus_main()
 
+    def action_toggle_side_panels(self) -> None:
+        """Show the side panels if they are hidden (by width or by hand), else hide them."""
+        shown = self.has_class("-side-on") or (not self.has_class("-side-off") and self.size.width >= self.SIDE_PANELS_MIN_WIDTH)
+        self.set_class(not shown, "-side-on")
+        self.set_class(shown, "-side-off")
+        self.notify("side panels shown" if not shown else "side panels hidden", timeout=2)
+
     def action_show_pane(self, pane_id: str) -> None:
         """Show the pane with this id and focus its main widget."""
         if self.screen is not self.screen_stack[0]:
@@ -244,6 +257,7 @@ class DriftdeckApp(App[None]):
                 [
                     ("1 … 5", "switch pane: " + ", ".join(f"{p.PANE_KEY} {p.PANE_TITLE}" for p in PANES)),
                     ("?", "this help"),
+                    ("\\", f"show or hide side panels (hidden below {self.SIDE_PANELS_MIN_WIDTH} columns)"),
                     ("ctrl+p", "command palette (panes, themes, reload)"),
                     ("q", "quit"),
                 ],

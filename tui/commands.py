@@ -26,6 +26,7 @@ class DeckCommands(Provider):
         for name in app.deck_theme_names:
             commands.append((f"Theme: {name}", partial(setattr, app, "theme", name), f"Switch to the {name} theme"))
         commands.append(("Reload runs", app.action_reload_runs, "Scan the source for runs again"))
+        commands.append(("Toggle side panels", app.action_toggle_side_panels, "Show or hide the panes' side panels (key \\)"))
         return commands
 
     async def discover(self) -> Hits:

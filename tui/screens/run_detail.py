@@ -187,7 +187,7 @@ class RunDetailScreen(Screen[None]):
         parts: list[RenderableType] = []
         if preview.problem is not None:
             parts.append(Text(f"⚠ {preview.problem}", style=theme_style(self.app, "bold $text-error")))
-        parts.append(Syntax(preview.text, preview.language, theme=syntax_theme(self.app), line_numbers=True, word_wrap=False))
+        parts.append(Syntax(preview.text, preview.language, theme=syntax_theme(self.app), line_numbers=True, word_wrap=True))
         if preview.truncated:
             parts.append(Text(f"… preview cut at {human_size(PREVIEW_BYTES)} of {human_size(preview.size)}", style="italic"))
         return Group(*parts)
