@@ -30,6 +30,7 @@ from backends.wal.progress import WalProgress
 from backends.wal.rules import WalRules
 from backends.wal.validate import WalProblem, WalValidation
 from tui.panes.base import DeckPane
+from tui.theme_style import theme_style
 from tui.widgets.wal_pair_list import MARKS, WalPairList
 from tui.widgets.wal_problem_list import WalProblemList
 
@@ -401,7 +402,7 @@ class WalPane(DeckPane):
         replay = "-" if aligned.replay_line is None else str(aligned.replay_line)
         checked = self._summary is not None or self._checked_through(aligned)
         verdict = "matched under the rules" if checked else "not compared yet"
-        return Text(f"record line {record} ↔ replay line {replay}: {verdict}", style="dim")
+        return Text(f"record line {record} ↔ replay line {replay}: {verdict}", style=theme_style(self.app, "$text-muted"))
 
     def _checked_through(self, aligned: AlignedRow) -> bool:
         progress = self._diff_progress

@@ -76,7 +76,7 @@ class WalEventScreen(Screen[None]):
     def _changes(self) -> RenderableType:
         divergence = self.row.divergence
         if divergence is None or not divergence.changes:
-            return Text(f"rules: {self.rules.describe()}", style="dim")
+            return Text(f"rules: {self.rules.describe()}", style=theme_style(self.app, "$text-muted"))
         table = Table(box=None, padding=(0, 2), show_edge=False, header_style="bold")
         table.add_column("field", no_wrap=True)
         table.add_column("expected (record)", overflow="fold")
