@@ -57,7 +57,7 @@ class DriftdeckApp(App[None]):
     SIDE_PANELS_MIN_WIDTH = 100
     """Below this many columns the panes' side panels start collapsed (``\\`` shows them)."""
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (SIDE_PANELS_MIN_WIDTH, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (SIDE_PANELS_MIN_WIDTH, "-wide")]
 
     def __init__(
         self,

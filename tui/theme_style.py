@@ -51,7 +51,7 @@ def syntax_theme(app: App[object]) -> SyntaxTheme:
 
     Rich's ``ansi_light`` drew JSON strings in #cb9000 (2.6:1 on the light background).
     """
-    from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Token
+    from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Token  # type: ignore[import-untyped]  # pygments ships no stubs; rich depends on it
 
     def style(spec: str) -> Style:
         return theme_style(app, spec)
