@@ -125,3 +125,29 @@ async def test_the_run_detail_preview_wraps_long_values(make_app) -> None:
         # The quarantine record's detail sentence is longer than the preview is wide: it wraps, not cut.
         assert "produced a different" in text
         assert "…" not in "".join(line for line in text.splitlines() if '"detail"' in line)
+
+
+async def test_a_wal_payload_cut_at_the_column_edge_is_reachable_with_l(make_app) -> None:
+    from tests.tui.test_wal_pane import DIVERGES, open_pair, settled
+    from tui.widgets.wal_pair_list import WalPairList
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_pair(pilot, DIVERGES)
+        await settled(pilot)
+        rows = app.query_one(WalPairList)
+        rows.focus()
+        summary = rows.record_cache[37].summary  # the first divergence, under the cursor
+        assert len(summary) > rows.text_width  # cut on screen
+        tail = summary[-8:]
+        screens = [screen_text(pilot)]
+        for _ in range(len(summary) // max(1, rows.text_width) + 2):
+            await pilot.press("l")
+            await pilot.pause()
+            screens.append(screen_text(pilot))
+        assert tail not in screens[0]
+        assert any(tail in text for text in screens[1:]), tail
+        for _ in range(len(screens)):
+            await pilot.press("h")
+        await pilot.pause()
+        assert rows.shift == 0

@@ -75,9 +75,6 @@ class SnapshotDiffView(VirtualList):
         Binding("h,left", "shift(-1)", "Scroll left", show=False),
     ]
 
-    SHIFT_STEP = 16
-    """Columns one ``l``/``h`` moves the text: long values (a 64-hex digest) are cut at the pane's edge."""
-
     DEFAULT_CSS = """
     SnapshotDiffView > .snapshot-diff--add { color: $success; }
     SnapshotDiffView > .snapshot-diff--add-word { color: $text; background: $success 45%; text-style: bold; }
@@ -103,14 +100,8 @@ class SnapshotDiffView(VirtualList):
         self.shift = 0
         self.set_rows(rows, cursor=0)
 
-    shift = 0
-    """Columns of each line's text (and each value) scrolled off to the left."""
-
-    def action_shift(self, direction: int) -> None:
-        """Scroll the texts and values sideways by ``SHIFT_STEP`` columns (never past the longest)."""
-        longest = max((len(_longest(row)) for row in self.rows), default=0)
-        self.shift = max(0, min(self.shift + direction * self.SHIFT_STEP, max(0, longest - self.SHIFT_STEP)))
-        self.invalidate()
+    def longest_text(self, row: Row) -> int:
+        return len(_longest(row))
 
     @property
     def current_field(self) -> FieldChange | None:

@@ -110,6 +110,31 @@ class VirtualList(ScrollView, can_focus=True):
         self.call_after_refresh(self.scroll_to_row, self.cursor)
         self.refresh()
 
+    shift = 0
+    """Columns of each row's long text scrolled off to the left (lists that bind ``action_shift``)."""
+
+    SHIFT_STEP = 16
+    """Columns one sideways step moves: long values (a 64-hex digest) are cut at the list's edge."""
+
+    text_width = SHIFT_STEP
+    """Cells the scrolled text gets in a row, as last drawn: a step never skips characters."""
+
+    def longest_text(self, row: Any) -> int:
+        """Cells of the longest text ``row`` shows; sideways scrolling stops when it has been seen.
+
+        Lists that scroll sideways override this and cut their texts at ``self.shift``.
+        """
+        return 0
+
+    def action_shift(self, direction: int) -> None:
+        """Scroll the rows' texts sideways by ``SHIFT_STEP`` columns, never past the longest on screen."""
+        top = self.scroll_offset.y
+        shown = self._rows[top : top + max(1, self.scrollable_content_region.height)]
+        longest = max((self.longest_text(row) for row in shown), default=0)
+        step = max(1, min(self.SHIFT_STEP, self.text_width))
+        self.shift = max(0, min(self.shift + direction * step, max(0, longest - step)))
+        self.invalidate()
+
     def invalidate(self) -> None:
         """Forget cached strips (styles changed) and repaint."""
         self._generation += 1

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 
 from backends.wal.alignment import AlignedRow, Alignment
@@ -57,6 +58,11 @@ class WalPairList(VirtualList):
     WalPairList > .wal-pair-list--diverged { background: $warning 12%; }
     """
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l,right", "shift(1)", "Scroll right", show=False),
+        Binding("h,left", "shift(-1)", "Scroll left", show=False),
+    ]
+
     LINE_WIDTH = 7
     ID_WIDTH = 6
     KIND_WIDTH = 19
@@ -71,6 +77,7 @@ class WalPairList(VirtualList):
 
     def reset(self, alignment: Alignment, *, has_replay: bool) -> None:
         """Show another pair: forget the cached lines."""
+        self.shift = 0
         self.alignment = alignment
         self.has_replay = has_replay
         self.record_cache.clear()
@@ -98,6 +105,11 @@ class WalPairList(VirtualList):
         return range(max(0, top - height), min(len(self.rows), top + 2 * height))
 
     # Drawing -------------------------------------------------------------------------
+
+    def longest_text(self, row: int) -> int:
+        aligned = self.alignment.at(row)
+        lines = (self.record_cache.get(aligned.record_line or -1), self.replay_cache.get(aligned.replay_line or -1))
+        return max((len(line.summary) for line in lines if line is not None), default=0)
 
     def _style(self, component: str) -> Style:
         return self.row_style(component)
@@ -139,11 +151,12 @@ class WalPairList(VirtualList):
         kind_style = self._style("wal-pair-list--kind")
         event_id = "" if line.event_id is None else str(line.event_id)
         text_width = max(0, rest - self.ID_WIDTH - self.KIND_WIDTH)
+        self.text_width = text_width
         return [
             head,
             self.cell(event_id, self.ID_WIDTH, muted),
             self.cell(line.kind or "-", self.KIND_WIDTH, kind_style),
-            self.cell(line.summary, text_width),
+            self.cell(line.summary[self.shift :], text_width),
         ]
 
     def header(self, width: int, record: str, replay: str | None) -> str:
