@@ -150,19 +150,28 @@ class WalPairList(VirtualList):
             return [head, self.cell(f"⚠ {line.problem}: {line.text}", rest, bad)]
         kind_style = self._style("wal-pair-list--kind")
         event_id = "" if line.event_id is None else str(line.event_id)
-        text_width = max(0, rest - self.ID_WIDTH - self.KIND_WIDTH)
+        kind_width = self.kind_width(width)
+        text_width = max(0, rest - self.ID_WIDTH - kind_width)
         self.text_width = text_width
         return [
             head,
             self.cell(event_id, self.ID_WIDTH, muted),
-            self.cell(line.kind or "-", self.KIND_WIDTH, kind_style),
+            self.cell(line.kind or "-", kind_width - 1, kind_style),
+            Segment(" "),
             self.cell(line.summary[self.shift :], text_width),
         ]
+
+    def kind_width(self, half: int) -> int:
+        """The KIND column in a half ``half`` cells wide: narrower on a narrow screen, so payloads keep room.
+
+        At 80 columns a 19-cell kind left 3 cells of payload per side.
+        """
+        return min(self.KIND_WIDTH, max(8, (half - self.LINE_WIDTH - self.ID_WIDTH) // 2))
 
     def header(self, width: int, record: str, replay: str | None) -> str:
         """Column titles aligned with the rows: line, id, kind and the file's name over its payloads."""
         half = max(10, (width - 3) // 2)
-        titles = f"{'LINE':>{self.LINE_WIDTH - 1}} {'ID':<{self.ID_WIDTH}}{'KIND':<{self.KIND_WIDTH}}"
+        titles = f"{'LINE':>{self.LINE_WIDTH - 1}} {'ID':<{self.ID_WIDTH}}{'KIND':<{self.kind_width(half)}}"
         left = f"{titles}{record.upper()}"[:half].ljust(half)
         right = f"{titles}{replay.upper()}"[:half] if replay else ""
         return f" {left} │ {right}"
