@@ -151,3 +151,26 @@ async def test_a_wal_payload_cut_at_the_column_edge_is_reachable_with_l(make_app
             await pilot.press("h")
         await pilot.pause()
         assert rows.shift == 0
+
+
+async def test_at_80x24_live_paths_are_whole_and_the_stats_panel_waits_for_backslash(make_app) -> None:
+    from tests.tui.test_live_snapshot import known_events
+    from tui.panes.live import LivePane
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("2")
+        await pilot.pause(0.3)
+        app.query_one(LivePane).ingest(known_events())
+        await pilot.press("space")  # paused: only the injected rows
+        await pilot.pause(0.3)
+        text = screen_text(pilot)
+        assert "live/capture-00001/frame-000002.json" in text
+        # Too long for the row: cut in the middle, so the move's destination name still shows.
+        move = next(line for line in text.splitlines() if " moved " in line)
+        assert "live/capture-00001/fr" in move and "…" in move and move.rstrip().endswith("000001.done.json"), move
+        assert "Events by type" not in text
+        await pilot.press("backslash")
+        await pilot.pause(0.2)
+        assert "Events by type" in screen_text(pilot)
