@@ -33,7 +33,7 @@ def fit(text: str, width: int, *, middle: bool = False) -> str:
     if not middle:
         return set_cell_size(text, width - 1) + "…"
     tail_width = (width - 1) // 2
-    head = set_cell_size(text, width - 1 - tail_width)
+    head = set_cell_size(text, width - 1 - tail_width).rstrip(" ")  # a wide character that does not fit leaves a pad
     tail = text[len(text) - tail_width :]
     while cell_len(tail) > tail_width:
         tail = tail[1:]
