@@ -128,3 +128,14 @@ def test_the_check_sees_a_hard_coded_colour() -> None:
     console.print(Text("hidden", style="#e0e0e0 on #f7f8fa"), Text("shown", style="#101010 on #f7f8fa"))
     found = failures(console.export_svg())
     assert len(found) == 1 and "hidden" in found[0]
+
+
+async def test_switching_the_theme_redraws_the_run_detail_in_the_new_colours(make_app) -> None:
+    """The palette's Theme commands switch a running app; texts built with theme colours follow."""
+    app = make_app(theme="driftdeck-high-contrast")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await run_detail(pilot)
+        app.theme = "driftdeck-light"
+        await settle(pilot, 0.3)
+        problems = failures(app.export_screenshot())
+    assert not problems, "\n".join(problems)

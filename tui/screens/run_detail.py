@@ -89,6 +89,8 @@ class RunDetailScreen(Screen[None]):
         self._load_detail()
         self._load_timeline()
         self.query_one("#artifacts", OptionList).focus()
+        # Its texts carry the theme's colours as Rich styles: drawn again when the theme changes.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._load_detail())
 
     # Loading -------------------------------------------------------------------
 

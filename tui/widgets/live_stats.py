@@ -44,6 +44,16 @@ class LiveStats(Vertical):
 
     SPARK_SECONDS = 40
 
+    _shown: tuple[StatsSnapshot, frozenset[str]] | None = None
+
+    def on_mount(self) -> None:
+        # The counters carry the theme's colours as Rich styles: drawn again when the theme changes.
+        self.app.theme_changed_signal.subscribe(self, self._redraw)
+
+    def _redraw(self, _theme: object) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
+
     def compose(self) -> ComposeResult:
         yield Label("Events by type", classes="live-stats--title")
         yield Static("", id="live-counters")
@@ -57,6 +67,7 @@ class LiveStats(Vertical):
 
     def show(self, snap: StatsSnapshot, enabled: frozenset[str]) -> None:
         """Draw a snapshot; ``enabled`` marks which types are subscribed."""
+        self._shown = (snap, enabled)
         counters = Table.grid(padding=(0, 1))
         counters.add_column(no_wrap=True)
         counters.add_column(justify="right", no_wrap=True)
