@@ -70,7 +70,13 @@ class DriftdeckApp(App[None]):
         Binding("quotation_mark", "jump_mark(-1)", "Prev mark", show=False),
         Binding("O", "open_file('editor')", "Open in $EDITOR", show=False),
         Binding("V", "open_file('pager')", "Open in $PAGER", show=False),
+        Binding("backslash", "toggle_side_panels", "Side panels", show=False),
     ]
+
+    SIDE_PANELS_MIN_WIDTH = 100
+    """Below this many columns the panes' side panels start collapsed (``\\`` shows them)."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (SIDE_PANELS_MIN_WIDTH, "-wide")]
 
     def __init__(
         self,
@@ -248,6 +254,13 @@ class DriftdeckApp(App[None]):
         if isinstance(pane, DeckPane):
             pane.focus_main()
 
+    def action_toggle_side_panels(self) -> None:
+        """Show the side panels if they are hidden (by width or by hand), else hide them."""
+        shown = self.has_class("-side-on") or (not self.has_class("-side-off") and self.size.width >= self.SIDE_PANELS_MIN_WIDTH)
+        self.set_class(not shown, "-side-on")
+        self.set_class(shown, "-side-off")
+        self.notify("side panels shown" if not shown else "side panels hidden", timeout=2)
+
     def action_show_pane(self, pane_id: str) -> None:
         """Show the pane with this id and focus its main widget (from a screen over the deck too)."""
         while len(self.screen_stack) > 1:
@@ -295,6 +308,7 @@ class DriftdeckApp(App[None]):
                 [
                     ("1 … 5", "switch pane: " + ", ".join(f"{p.PANE_KEY} {p.PANE_TITLE}" for p in PANES)),
                     ("?", "this help"),
+                    ("\\", f"show or hide side panels (hidden below {self.SIDE_PANELS_MIN_WIDTH} columns)"),
                     ("ctrl+p", "command palette (panes, themes, reload, go to, export marks)"),
                     ("q", "quit"),
                     ("y", "copy the selected run id, path, hash or divergence (works over SSH: OSC 52)"),

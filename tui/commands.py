@@ -28,6 +28,7 @@ class DeckCommands(Provider):
         commands.append(("Reload runs", app.action_reload_runs, "Scan the source for runs again"))
         commands.append(("Go to…", app.action_goto_line, "Open the : line (run, wal, line, path, manifest, snap)"))
         commands.append(("Export marks", app.action_export_marks, "Write the marked rows to a JSON or Markdown file"))
+        commands.append(("Toggle side panels", app.action_toggle_side_panels, "Show or hide the panes' side panels (key \\)"))
         return commands
 
     async def discover(self) -> Hits:

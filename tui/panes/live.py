@@ -26,6 +26,7 @@ from tui.selection import Selection, as_detail
 from tui.state.live import LiveState
 from tui.widgets.live_event_list import LiveEventList
 from tui.widgets.live_stats import LiveStats
+from tui.theme_style import theme_style
 
 FLUSH_SECONDS = 0.05
 """Arrived events are merged into the view at most this often (20 Hz, the refresh budget)."""
@@ -231,7 +232,7 @@ class LivePane(DeckPane):
             ("watching ", "bold"), (deck_host(self.app).source_label, "bold"), f" · path {where} · ", (state, style),
         )
         if self.state.recorder is not None:
-            head.append(f" · ● recording to {self.state.record_path}", style="bold red")
+            head.append(f" · ● recording to {self.state.record_path}", style=theme_style(self.app, "bold $text-error"))
         self.query_one("#live-head", Static).update(head)
 
     def _connection(self) -> str | None:

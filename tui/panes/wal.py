@@ -27,6 +27,7 @@ from tui.errors import error_message
 from tui.goto import GotoError, GotoTarget
 from tui.panes.base import DeckPane
 from tui.selection import Selection, as_detail
+from tui.theme_style import theme_style
 from tui.widgets.wal_pair_list import MARKS, WalPairList
 from tui.state.wal import MAX_DIVERGENCES, SIDES, WalState
 from tui.widgets.wal_problem_list import WalProblemList
@@ -321,7 +322,7 @@ class WalPane(DeckPane):
         replay = "-" if aligned.replay_line is None else str(aligned.replay_line)
         checked = self.state.summary is not None or self.state.checked_through(aligned)
         verdict = "matched under the rules" if checked else "not compared yet"
-        return Text(f"record line {record} ↔ replay line {replay}: {verdict}", style="dim")
+        return Text(f"record line {record} ↔ replay line {replay}: {verdict}", style=theme_style(self.app, "$text-muted"))
 
     @on(WalPairList.Highlighted, "#wal-rows")
     def _row_highlighted(self, event: WalPairList.Highlighted) -> None:

@@ -19,7 +19,7 @@ from tui.screens.detail import SCROLL_HINT, DetailScreen
 def _hash_text(value: str | None, other: str | None, style: str) -> Text:
     """A hash, with the characters that differ from ``other`` highlighted."""
     if value is None:
-        return Text("-", style="dim")
+        return Text("-")
     text = Text()
     for n, char in enumerate(value):
         differs = other is not None and (n >= len(other) or other[n] != char)

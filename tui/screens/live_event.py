@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,6 +17,7 @@ from textual.widgets import Static
 
 from backends.events.model import MARKER_TYPES, FsEvent, display_path
 from backends.events.ring import RAW_DEST, RAW_PATH, RAW_RECONCILED, RAW_TYPE, EventRing, Raw, from_raw, to_raw
+from tui.theme_style import theme_style
 from tui.widgets.live_stats import TYPE_STYLE
 from tui.screens.detail import SCROLL_HINT, DetailScreen
 
@@ -25,10 +28,13 @@ _MARKERS = frozenset({"lost", "resynced", "notice"})
 
 _TYPE_STYLE = {
     **TYPE_STYLE,
-    "lost": "bold reverse red",
-    "resynced": "italic yellow",
-    "notice": "italic yellow",
+    "lost": "bold reverse $text-error",
+    "resynced": "italic $text-warning",
+    "notice": "italic $text-warning",
 }
+
+Paint = Callable[[str], Style]
+"""Turns a style written with theme variables (``"bold $text-error"``) into a Rich style."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +114,7 @@ def wall_text(wall_ns: int) -> str:
     return f"{stamp}.{(wall_ns % 1_000_000_000) // 1000:06d} UTC"
 
 
-def latency_text(event: FsEvent) -> Text:
+def latency_text(event: FsEvent, paint: Paint) -> Text:
     """The write-to-receipt latency, or why there is none."""
     if event.latency_us is not None:
         return Text(f"{event.latency_us / 1000:,.3f} ms (receipt time minus the file's mtime)")
@@ -120,63 +126,63 @@ def latency_text(event: FsEvent) -> Text:
         why = "not measured for this kind of event"
     else:
         why = "not measured (sampled at most once per ms, and not while the watcher has a backlog)"
-    return Text(why, style="dim")
+    return Text(why, style=paint("$text-muted"))
 
 
-def origin_text(event: FsEvent) -> Text:
+def origin_text(event: FsEvent, paint: Paint) -> Text:
     """Where the event comes from: the kernel, a rescan, or the stream itself."""
     if event.type == "lost":
         count = "an unknown number of" if event.lost is None else f"{event.lost:,}"
         return Text.assemble(
-            ("LOST-EVENTS MARKER", "bold reverse red"),
+            ("LOST-EVENTS MARKER", paint("bold reverse $text-error")),
             f": {count} events were lost here; the watcher rescans the tree and emits "
             "reconciled events for what changed, then a resynced marker",
         )
     if event.type == "resynced":
-        return Text.assemble(("RESYNCED MARKER", "bold yellow"), ": the reconciliation after a loss is complete")
+        return Text.assemble(("RESYNCED MARKER", paint("bold $text-warning")), ": the reconciliation after a loss is complete")
     if event.type == "notice":
-        return Text.assemble(("NOTICE", "bold yellow"), ": a message from the watcher")
+        return Text.assemble(("NOTICE", paint("bold $text-warning")), ": a message from the watcher")
     if event.type == "exists":
         return Text("baseline: present when the watch started")
     if event.reconciled:
-        return Text.assemble(("RECONCILED", "bold yellow"), " (synthetic): found by a rescan after a loss, not seen live")
+        return Text.assemble(("RECONCILED", paint("bold $text-warning")), " (synthetic): found by a rescan after a loss, not seen live")
     return Text("live: reported by the kernel")
 
 
-def detail_table(event: FsEvent) -> Table:
+def detail_table(event: FsEvent, paint: Paint) -> Table:
     """Every field of one event as a two-column grid."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     table.add_row("sequence", f"{event.seq:,}")
-    table.add_row("type", Text(event.type, style=_TYPE_STYLE.get(event.type, "")))
+    table.add_row("type", Text(event.type, style=paint(_TYPE_STYLE.get(event.type, ""))))
     table.add_row("path", _path(event.path))
     if event.type == "moved" or event.dest is not None:
-        table.add_row("destination", _path(event.dest) if event.dest is not None else Text("-", style="dim"))
+        table.add_row("destination", _path(event.dest) if event.dest is not None else Text("-", style=paint("$text-muted")))
     table.add_row("is_dir", "yes: a directory" if event.is_dir else "no: a file (or not a directory)")
     table.add_row("wall time", wall_text(event.wall_ns))
     table.add_row("monotonic", f"{event.mono_ns:,} ns")
-    table.add_row("origin", origin_text(event))
+    table.add_row("origin", origin_text(event, paint))
     if event.coalesced != 1:
         table.add_row("coalesced", f"stands for {event.coalesced:,} raw events (debounce)")
     if event.type == "lost":
         table.add_row("lost", "unknown (the kernel does not say)" if event.lost is None else f"{event.lost:,} events")
     if event.detail is not None:
         table.add_row("says", event.detail)
-    table.add_row("write → receipt", latency_text(event))
+    table.add_row("write → receipt", latency_text(event, paint))
     return table
 
 
-def related_table(related: Related, selected: FsEvent) -> RenderableType:
+def related_table(related: Related, selected: FsEvent, paint: Paint) -> RenderableType:
     """The related events, newest last, the selected one marked."""
     shown = len(related.events)
     heading = Text(related.title, style="bold")
     if related.total > shown:
-        heading.append(f" · newest {shown:,} of {related.total:,}", style="dim")
+        heading.append(f" · newest {shown:,} of {related.total:,}", style=paint("$text-muted"))
     else:
-        heading.append(f" · {related.total:,}", style="dim")
+        heading.append(f" · {related.total:,}", style=paint("$text-muted"))
     if related.total == 0 or (related.total == 1 and related.events[-1] == selected):
-        return Group(heading, Text(related.empty, style="dim italic"))
+        return Group(heading, Text(related.empty, style=paint("italic $text-muted")))
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
     table.add_column("", width=1, no_wrap=True)
     table.add_column("seq", justify="right", no_wrap=True)
@@ -192,13 +198,13 @@ def related_table(related: Related, selected: FsEvent) -> RenderableType:
         if other.is_dir and not other.is_marker:
             text.append("/")
         if other.reconciled:
-            text.append("  [reconciled]", style="dim italic")
+            text.append("  [reconciled]", style=paint("italic $text-muted"))
         row_style = "bold" if mark else ""
         table.add_row(
             mark,
             f"{other.seq:,}",
             wall_text(other.wall_ns)[11:-4],
-            Text("LOST" if other.type == "lost" else other.type, style=_TYPE_STYLE.get(other.type, "dim")),
+            Text("LOST" if other.type == "lost" else other.type, style=paint(_TYPE_STYLE.get(other.type, "$text-muted"))),
             text,
             style=row_style,
         )
@@ -231,10 +237,13 @@ class LiveEventScreen(DetailScreen):
         self.event = event
         self.related = related
 
+    def _paint(self, spec: str) -> Style:
+        return theme_style(self.app, spec)
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="live-event-scroll") as scroll:
             kind = "LOST" if self.event.type == "lost" else self.event.type
             scroll.border_title = f"Event {self.event.seq:,}: {kind}"
             scroll.border_subtitle = SCROLL_HINT
-            yield Static(detail_table(self.event), id="live-event-fields")
-            yield Static(related_table(self.related, self.event), id="live-event-related")
+            yield Static(detail_table(self.event, self._paint), id="live-event-fields")
+            yield Static(related_table(self.related, self.event, self._paint), id="live-event-related")

@@ -28,6 +28,7 @@ from tui.units import human_size
 from tui.evidence_targets import evidence_place, reason_place
 from tui.widgets.evidence_list import EvidenceList, EvidenceRow, evidence_rows, missing_summary
 from tui.widgets.source_bar import SourceBar
+from tui.theme_style import syntax_theme, theme_style
 
 PREVIEW_BYTES = 64 * 1024
 """How much of an artifact the preview shows."""
@@ -112,6 +113,8 @@ class RunDetailScreen(Screen[None]):
         self._load_detail()
         self._load_timeline()
         self.query_one("#artifacts", OptionList).focus()
+        # Its texts carry the theme's colours as Rich styles: drawn again when the theme changes.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._load_detail())
 
     # Loading -------------------------------------------------------------------
 
@@ -124,9 +127,9 @@ class RunDetailScreen(Screen[None]):
         artifacts.clear_options()
         for artifact in detail.artifacts:
             label = Text(artifact.name)
-            label.append(f"  {human_size(artifact.size)}", style="dim")
+            label.append(f"  {human_size(artifact.size)}")
             if artifact.problem is not None:
-                label.append("  ⚠", style="bold red")
+                label.append("  ⚠", style=theme_style(self.app, "bold $text-error"))
             artifacts.add_option(Option(label, id=artifact.path))
         self.query_one("#artifacts-title", Label).update(f"Quarantine artifacts ({len(detail.artifacts)})")
         self._evidence = evidence_rows(detail.artifacts)
@@ -143,13 +146,12 @@ class RunDetailScreen(Screen[None]):
         for problem in detail.problems:
             self.notify(str(problem), severity="warning", timeout=6)
 
-    @staticmethod
-    def _status_table(detail: RunDetail) -> Table:
+    def _status_table(self, detail: RunDetail) -> Table:
         table = Table.grid(padding=(0, 1))
         table.add_column(style="bold", no_wrap=True)
         table.add_column(overflow="fold")
         if not detail.status:
-            table.add_row("status", Text(str(detail.summary.problem or "no status"), style="red"))
+            table.add_row("status", Text(str(detail.summary.problem or "no status"), style=theme_style(self.app, "$text-error")))
         for key, value in detail.status.items():
             shown = value if isinstance(value, str) else orjson.dumps(value).decode()
             table.add_row(str(key), shown[:300])
@@ -206,9 +208,8 @@ class RunDetailScreen(Screen[None]):
     def _render_preview(self, preview: ArtifactPreview) -> Group:
         parts: list[RenderableType] = []
         if preview.problem is not None:
-            parts.append(Text(f"⚠ {preview.problem}", style="bold red"))
-        theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
-        parts.append(Syntax(preview.text, preview.language, theme=theme, line_numbers=True, word_wrap=False))
+            parts.append(Text(f"⚠ {preview.problem}", style=theme_style(self.app, "bold $text-error")))
+        parts.append(Syntax(preview.text, preview.language, theme=syntax_theme(self.app), line_numbers=True, word_wrap=True))
         if preview.truncated:
             parts.append(Text(f"… preview cut at {human_size(PREVIEW_BYTES)} of {human_size(preview.size)}", style="italic"))
         return Group(*parts)
@@ -218,11 +219,10 @@ class RunDetailScreen(Screen[None]):
         item = self._events[event.index]
         self.query_one("#preview-title", Label).update(f"Record event, line {item.line}")
         if item.problem is not None:
-            body: RenderableType = Text(f"⚠ {item.problem}", style="bold red")
+            body: RenderableType = Text(f"⚠ {item.problem}", style=theme_style(self.app, "bold $text-error"))
         else:
             text = orjson.dumps(dict(item.fields), option=orjson.OPT_INDENT_2).decode()
-            theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
-            body = Syntax(text, "json", theme=theme, line_numbers=True)
+            body = Syntax(text, "json", theme=syntax_theme(self.app), line_numbers=True)
         self.query_one("#preview", Static).update(body)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

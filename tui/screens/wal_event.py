@@ -23,6 +23,7 @@ from backends.wal.rules import WalRules
 from tui.errors import error_message
 from tui.host import deck_host
 from tui.widgets.source_bar import SourceBar
+from tui.theme_style import syntax_theme, theme_style
 
 EVENT_CHARS = 256 * 1024
 """Characters of one event fetched for this screen at most."""
@@ -75,7 +76,7 @@ class WalEventScreen(Screen[None]):
     def _changes(self) -> RenderableType:
         divergence = self.row.divergence
         if divergence is None or not divergence.changes:
-            return Text(f"rules: {self.rules.describe()}", style="dim")
+            return Text(f"rules: {self.rules.describe()}", style=theme_style(self.app, "$text-muted"))
         table = Table(box=None, padding=(0, 2), show_edge=False, header_style="bold")
         table.add_column("field", no_wrap=True)
         table.add_column("expected (record)", overflow="fold")
@@ -105,14 +106,13 @@ class WalEventScreen(Screen[None]):
     def _render_event(self, line: WalLine) -> RenderableType:
         parts: list[RenderableType] = []
         if line.problem is not None:
-            parts.append(Text(f"⚠ line {line.line}: {line.problem}", style="bold red"))
+            parts.append(Text(f"⚠ line {line.line}: {line.problem}", style=theme_style(self.app, "bold $text-error")))
             parts.append(Text(line.text))
             return Group(*parts)
         text = line.text
         if not line.cut:
             text = orjson.dumps(orjson.loads(text), option=orjson.OPT_INDENT_2).decode()
-        theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
-        parts.append(Syntax(text, "json", theme=theme, word_wrap=True))
+        parts.append(Syntax(text, "json", theme=syntax_theme(self.app), word_wrap=True))
         if line.cut:
             parts.append(Text(f"… cut at {EVENT_CHARS:,} characters", style="italic"))
         return Group(*parts)

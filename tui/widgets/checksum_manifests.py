@@ -30,7 +30,7 @@ def badges(counts: Mapping[str, int], state: str, width: int = 40) -> Content:
     Badges are packed into lines of at most ``width`` cells, so a long row
     breaks between badges, never inside one.
     """
-    lines: list[list[Content]] = [[Content.styled(f"  {state} ", "dim")]]
+    lines: list[list[Content]] = [[Content.styled(f"  {state} ", "$text-muted")]]
     used = len(state) + 3
     for category in CATEGORIES:
         count = counts.get(category, 0)

@@ -64,7 +64,7 @@ class ChecksumTable(VirtualList):
 
     def _widths(self, width: int) -> tuple[int, int]:
         rest = max(20, width - 1 - self.CATEGORY_WIDTH - self.LINE_WIDTH - self.SIZE_WIDTH)
-        path_w = min(getattr(self, "_path_width", 40), max(16, rest - 24))
+        path_w = min(getattr(self, "_path_width", 40), max(16, rest - 12))
         return path_w, max(8, rest - path_w)
 
     def header(self, width: int) -> str:
@@ -86,11 +86,11 @@ class ChecksumTable(VirtualList):
             self.cell(row.category, self.CATEGORY_WIDTH, style),
             self.cell((str(row.line) if row.line is not None else "-").rjust(self.LINE_WIDTH - 1), self.LINE_WIDTH - 1, muted),
             Segment(" "),
-            self.cell(path, path_w),
+            self.cell(path, path_w, middle=True),
             self.cell(size.rjust(self.SIZE_WIDTH - 1), self.SIZE_WIDTH - 1, muted),
             Segment(" "),
             self.cell(entry_detail(row, self.prefix).replace("\n", "\\n"), detail_w - 1, None if row.category == "ok" else style),
         ]
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return self.row_style(component)

@@ -48,17 +48,17 @@ class EventList(VirtualList):
         return (self.mark_scope, row.line)
 
     def render_row(self, index: int, row: RunEvent, width: int) -> list[Segment]:
-        line_style = self.get_component_rich_style("event-list--line", partial=True)
+        line_style = self.row_style("event-list--line")
         number = self.cell(f"{row.line:>7} ", 8, line_style)
         if row.problem is not None:
-            bad = self.get_component_rich_style("event-list--bad", partial=True)
+            bad = self.row_style("event-list--bad")
             return [number, Segment(f"⚠ {row.problem.message}", bad)]
-        kind_style = self.get_component_rich_style("event-list--kind", partial=True)
+        kind_style = self.row_style("event-list--kind")
         ts = (row.ts or "-").replace("T", " ")
         return [
             number,
             self.cell(ts, 25, line_style),
             self.cell(row.kind or "-", 18, kind_style),
-            self.cell(row.event_id or "", 12, line_style),
+            self.cell(row.event_id or "", 12, line_style, middle=True),
             Segment(event_extras(row, width)),
         ]

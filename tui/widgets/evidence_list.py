@@ -79,9 +79,9 @@ class EvidenceList(VirtualList):
             mark, component = "✓ ", "evidence-list--present"
         else:
             mark, component = "· ", "evidence-list--unknown"
-        note_style = self.get_component_rich_style("evidence-list--note", partial=True)
+        note_style = self.row_style("evidence-list--note")
         segments = [
-            Segment(mark, self.get_component_rich_style(component, partial=True)),
+            Segment(mark, self.row_style(component)),
             Segment(f"[{ref.kind}] ", note_style),
             Segment(ref.ref),
         ]

@@ -116,8 +116,8 @@ class LiveEventList(VirtualList):
         return row.seq
 
     def render_row(self, index: int, row: FsEvent, width: int) -> list[Segment]:
-        style = self.get_component_rich_style(_TYPE_CLASS.get(row.type, "live-list--quiet"), partial=True)
-        muted = self.get_component_rich_style("live-list--quiet", partial=True)
+        style = self.row_style(_TYPE_CLASS.get(row.type, "live-list--quiet"))
+        muted = self.row_style("live-list--quiet")
         segments = [Segment(" ")]
         if self.show_times:
             stamp = datetime.fromtimestamp(row.wall_ns / 1e9, tz=timezone.utc).strftime("%H:%M:%S.%f")[:12]
@@ -144,7 +144,7 @@ class LiveEventList(VirtualList):
             flags.append(f"×{row.coalesced}")
         tail = f"  [{', '.join(flags)}]" if flags else ""
         room = max(0, width - used - len(tail))
-        segments.append(self.cell(text, room, style if row.type in ("deleted", "lost") else None))
+        segments.append(self.cell(text, room, style if row.type in ("deleted", "lost") else None, middle=True))
         if tail:
             segments.append(Segment(tail, muted + Style(italic=True)))
         return segments

@@ -10,15 +10,16 @@ from textual.widgets import Label, Sparkline, Static
 
 from backends.events.model import CHANGE_TYPES
 from backends.events.stats import StatsSnapshot, latency_labels
+from tui.theme_style import theme_style
 
 TYPE_STYLE = {
-    "created": "green",
-    "modified": "blue",
-    "deleted": "red",
-    "moved": "magenta",
-    "closed": "cyan",
+    "created": "$text-success",
+    "modified": "$text-primary",
+    "deleted": "$text-error",
+    "moved": "$text-secondary",
+    "closed": "$text-accent",
 }
-"""Colour of each event type in the pane's side panel and its detail screen."""
+"""Colour of each event type in the pane's side panel and its detail screen (see ``theme_style``)."""
 
 
 class LiveStats(Vertical):
@@ -26,7 +27,6 @@ class LiveStats(Vertical):
 
     DEFAULT_CSS = """
     LiveStats {
-        width: 44;
         padding: 0 1;
         background: $panel;
     }
@@ -44,6 +44,16 @@ class LiveStats(Vertical):
 
     SPARK_SECONDS = 40
 
+    _shown: tuple[StatsSnapshot, frozenset[str]] | None = None
+
+    def on_mount(self) -> None:
+        # The counters carry the theme's colours as Rich styles: drawn again when the theme changes.
+        self.app.theme_changed_signal.subscribe(self, self._redraw)
+
+    def _redraw(self, _theme: object) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
+
     def compose(self) -> ComposeResult:
         yield Label("Events by type", classes="live-stats--title")
         yield Static("", id="live-counters")
@@ -57,6 +67,7 @@ class LiveStats(Vertical):
 
     def show(self, snap: StatsSnapshot, enabled: frozenset[str]) -> None:
         """Draw a snapshot; ``enabled`` marks which types are subscribed."""
+        self._shown = (snap, enabled)
         counters = Table.grid(padding=(0, 1))
         counters.add_column(no_wrap=True)
         counters.add_column(justify="right", no_wrap=True)
@@ -65,7 +76,7 @@ class LiveStats(Vertical):
         cells: list[Text] = []
         for kind in CHANGE_TYPES:
             on = kind in enabled
-            label = Text(("■ " if on else "□ ") + kind.replace("closed_no_write", "closed-nw"), style=TYPE_STYLE.get(kind, "") if on else "dim")
+            label = Text(("■ " if on else "□ ") + kind.replace("closed_no_write", "closed-nw"), style=theme_style(self.app, TYPE_STYLE.get(kind, "") if on else "$text-muted"))
             cells.extend([label, Text(f"{snap.by_type.get(kind, 0):,}")])
         cells.extend([Text("total", style="bold"), Text(f"{snap.total:,}", style="bold")])
         for i in range(0, len(cells), 4):
@@ -80,10 +91,10 @@ class LiveStats(Vertical):
         for path, count in snap.top_paths[:6]:
             top.append(f"{count:>7,} ", style="bold")
             top.append(_tail(path, 34) + "\n")
-        self.query_one("#live-top", Static).update(top if snap.top_paths else Text("none yet", style="dim italic"))
+        self.query_one("#live-top", Static).update(top if snap.top_paths else Text("none yet", style=theme_style(self.app, "italic $text-muted")))
         latency = Text()
         if snap.latency_p50_ms is None:
-            latency.append("no file writes measured yet", style="dim italic")
+            latency.append("no file writes measured yet", style=theme_style(self.app, "italic $text-muted"))
         else:
             latency.append(f"p50 {snap.latency_p50_ms:.1f} ms · p95 {snap.latency_p95_ms:.1f} ms\n")
             peak = max(snap.latency_buckets) or 1

@@ -7,6 +7,8 @@ from collections import Counter
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
+
+from tui.theme_style import theme_style
 from textual.widget import Widget
 
 BAR_CHARS = " ▏▎▍▌▋▊▉█"
@@ -58,9 +60,9 @@ class ReasonChart(Widget):
         table.add_column(width=label_width, no_wrap=True, overflow="ellipsis")
         table.add_column(width=bar_width, no_wrap=True)
         table.add_column(justify="right", width=count_width)
-        accent = self.app.current_theme.accent or "yellow"
-        primary = self.app.current_theme.primary
+        accent = theme_style(self.app, "bold $text-accent")
+        primary = theme_style(self.app, "$text-primary")
         for code, count in self.counts:
-            style = f"bold {accent}" if code == self.selected else ""
+            style = accent if code == self.selected else ""
             table.add_row(Text(code, style=style), Text(bar(count, maximum, bar_width), style=primary), str(count))
         return table

@@ -60,7 +60,7 @@ class RunTable(VirtualList):
 
     def _widths(self, width: int) -> tuple[int, int]:
         rest = max(20, width - 1 - self.STATE_WIDTH - self.UPDATED_WIDTH)
-        id_w = min(getattr(self, "_id_width", 28), max(12, rest - 22))
+        id_w = min(getattr(self, "_id_width", 28), max(12, rest - 8))  # the id before the reason: ids tell rows apart
         return id_w, max(8, rest - id_w)
 
     def render_row(self, index: int, row: RunSummary, width: int) -> list[Segment]:
@@ -77,7 +77,7 @@ class RunTable(VirtualList):
         return [
             Segment(" "),
             self.cell(state, self.STATE_WIDTH, state_style),
-            self.cell(row.run_id, id_w),
+            self.cell(row.run_id, id_w, middle=True),
             self.cell(reason, reason_w - 1, reason_style),
             Segment(" "),
             self.cell(updated, self.UPDATED_WIDTH, muted),
@@ -88,4 +88,4 @@ class RunTable(VirtualList):
         return row.key
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return self.row_style(component)

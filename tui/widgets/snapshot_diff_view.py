@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding, BindingType
 
 from backends.snapshots.models import DiffLine, EntryContent, FieldChange, SideRow
 from tui.units import human_size
@@ -42,6 +43,18 @@ def content_rows(content: EntryContent) -> list[Row]:
     return rows
 
 
+def _longest(row: Row) -> str:
+    """The longest text a row shows (what sideways scrolling must reach)."""
+    kind, payload = row
+    if kind == "line":
+        return str(payload.text)
+    if kind == "side":
+        return max(payload.left or "", payload.right or "", key=len)
+    if kind == "field":
+        return max(payload.old or "", payload.new or "", key=len)
+    return ""
+
+
 class SnapshotDiffView(VirtualList):
     """A content diff with line numbers, +/- colours and the changed words highlighted."""
 
@@ -56,6 +69,11 @@ class SnapshotDiffView(VirtualList):
         "snapshot-diff--note",
         "snapshot-diff--head",
     }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l,right", "shift(1)", "Scroll right", show=False),
+        Binding("h,left", "shift(-1)", "Scroll left", show=False),
+    ]
 
     DEFAULT_CSS = """
     SnapshotDiffView > .snapshot-diff--add { color: $success; }
@@ -79,7 +97,11 @@ class SnapshotDiffView(VirtualList):
             max((cell_len(text or "—") for text in column), default=4) + 1
             for column in zip(*((c.path, c.old, c.new, c.context) for c in fields), strict=True)
         ) or (10, 10, 10, 10)
+        self.shift = 0
         self.set_rows(rows, cursor=0)
+
+    def longest_text(self, row: Row) -> int:
+        return len(_longest(row))
 
     @property
     def current_field(self) -> FieldChange | None:
@@ -135,8 +157,8 @@ class SnapshotDiffView(VirtualList):
     def _field(self, change: FieldChange, width: int) -> list[Segment]:
         marks = {"added": "+", "removed": "-", "changed": "~", "type_changed": "⇄"}
         style = self._style("snapshot-diff--ignored") if change.ignored else None
-        old = "—" if change.old is None else change.old
-        new = "—" if change.new is None else change.new
+        old = "—" if change.old is None else change.old[self.shift :]
+        new = "—" if change.new is None else change.new[self.shift :]
         where = change.context + (" (ignored)" if change.ignored else "")
         cells = self._field_cells((marks.get(change.kind, "?"), change.path, old, new, where), width, style)
         if not change.ignored:
@@ -149,7 +171,7 @@ class SnapshotDiffView(VirtualList):
         mark, path, old, new, where = values
         return [
             self.cell(mark, 2, style),
-            self.cell(path, path_w, style),
+            self.cell(path, path_w, style, middle=True),
             self.cell(old, old_w, style),
             self.cell(new, new_w, style),
             self.cell(where, where_w, style),
@@ -176,7 +198,8 @@ class SnapshotDiffView(VirtualList):
     def _spanned(
         self, text: str, spans: tuple[tuple[int, int], ...], width: int, base: Style | None, word: Style | None
     ) -> list[Segment]:
-        text = text.replace("\t", "→")  # one cell per tab keeps the span offsets right
+        text = text.replace("\t", "→")[self.shift :]  # one cell per tab keeps the span offsets right
+        spans = tuple((max(0, a - self.shift), b - self.shift) for a, b in spans if b > self.shift)
         if not spans or word is None:
             return [self.cell(text, width, base)]
         out: list[Segment] = []
@@ -195,4 +218,4 @@ class SnapshotDiffView(VirtualList):
         return out
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return self.row_style(component)

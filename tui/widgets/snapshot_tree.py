@@ -168,11 +168,11 @@ class SnapshotTree(VirtualList):
             extra += f" {entry.error}"
         style = muted if entry.same_after_rules or entry.category == "unchanged" else None
         name_width = min(cell_len(name), max(1, width - len(indent) - 2))
-        segments = [Segment(indent), self.cell(icon, 2, self._style(component)), self.cell(name, name_width, style)]
+        segments = [Segment(indent), self.cell(icon, 2, self._style(component)), self.cell(name, name_width, style, middle=True)]
         room = width - len(indent) - 2 - name_width
         if extra and room > 1:
             segments.append(self.cell(extra, room, muted))
         return segments
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return self.row_style(component)

@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.marks import MarkBook
+from tui.units import fit
 
 MARK_GLYPH = "●"
 """Drawn over a marked row's first cell (``m`` marks, ``'`` / ``"`` jump between marks)."""
@@ -55,6 +56,7 @@ class VirtualList(ScrollView, can_focus=True):
     }
     VirtualList > .virtual-list--cursor {
         background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
     }
     VirtualList:focus > .virtual-list--cursor {
         background: $block-cursor-background;
@@ -93,6 +95,7 @@ class VirtualList(ScrollView, can_focus=True):
         self._rows: Sequence[Any] = ()
         self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(2048)
         self._generation = 0
+        self._row_styles: dict[tuple[str, bool], Style] = {}
         self.marked: Container[Hashable] = frozenset()
         """Keys (``mark_key``) of the marked rows: the app's marks of ``MARK_SCOPE``, once mounted."""
         self.mark_scope: Hashable = None
@@ -134,6 +137,30 @@ class VirtualList(ScrollView, can_focus=True):
         if text != self.empty_text:
             self.empty_text = text
             self.refresh()
+    shift = 0
+    """Columns of each row's long text scrolled off to the left (lists that bind ``action_shift``)."""
+
+    SHIFT_STEP = 16
+    """Columns one sideways step moves: long values (a 64-hex digest) are cut at the list's edge."""
+
+    text_width = SHIFT_STEP
+    """Cells the scrolled text gets in a row, as last drawn: a step never skips characters."""
+
+    def longest_text(self, row: Any) -> int:
+        """Cells of the longest text ``row`` shows; sideways scrolling stops when it has been seen.
+
+        Lists that scroll sideways override this and cut their texts at ``self.shift``.
+        """
+        return 0
+
+    def action_shift(self, direction: int) -> None:
+        """Scroll the rows' texts sideways by ``SHIFT_STEP`` columns, never past the longest on screen."""
+        top = self.scroll_offset.y
+        shown = self._rows[top : top + max(1, self.scrollable_content_region.height)]
+        longest = max((self.longest_text(row) for row in shown), default=0)
+        step = max(1, min(self.SHIFT_STEP, self.text_width))
+        self.shift = max(0, min(self.shift + direction * step, max(0, longest - step)))
+        self.invalidate()
 
     def invalidate(self) -> None:
         """Forget cached strips (styles changed) and repaint."""
@@ -182,11 +209,13 @@ class VirtualList(ScrollView, can_focus=True):
         strip = self._strips.get(key)
         if strip is None:
             segments = self.render_row(index, row, width)
+            if selected:
+                # The cursor's colours go over the row's own: a state or kind colour kept on the
+                # cursor background measured 1.1:1 to 3.7:1 (yellow on white, red on blue).
+                segments = list(Segment.apply_style(segments, post_style=self.row_style("virtual-list--cursor")))
             strip = Strip(segments).crop_extend(0, width, None)
             if marked:
                 strip = self._with_mark(strip, width)
-            if selected:
-                strip = strip.apply_style(self.get_component_rich_style("virtual-list--cursor"))
             strip = strip.apply_style(self.rich_style)
             self._strips[key] = strip
         return strip
@@ -203,7 +232,7 @@ class VirtualList(ScrollView, can_focus=True):
 
     def _with_mark(self, strip: Strip, width: int) -> Strip:
         column = min(self.mark_column(width), max(0, width - 1))
-        glyph = Strip([Segment(MARK_GLYPH, self.get_component_rich_style("virtual-list--mark", partial=True))], 1)
+        glyph = Strip([Segment(MARK_GLYPH, self.row_style("virtual-list--mark"))], 1)
         return Strip.join([strip.crop(0, column), glyph, strip.crop(column + 1, width)])
 
     def is_marked(self, index: int) -> bool:
@@ -242,6 +271,30 @@ class VirtualList(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._row_styles.clear()
+
+    def row_style(self, component: str) -> Style:
+        """The Rich style of one of this list's component classes, as the terminal will draw it.
+
+        ``get_component_rich_style(partial=True)`` drops alpha and ``auto``: ``$warning 12%``
+        came out as solid warning and ``$text-muted`` (``auto 60%``) as pure white, white on
+        light grey in the light theme. Here translucent colours are blended over this
+        widget's own background and ``auto`` picks the readable text colour for it.
+        """
+        key = (component, self.has_focus)
+        style = self._row_styles.get(key)
+        if style is None:
+            styles = self.get_component_styles(component)
+            base = self.background_colors[1]
+            background = base + styles.background if styles.has_rule("background") else None
+            under = background or base
+            color = None
+            if styles.has_rule("color"):
+                colour = under.get_contrast_text(styles.color.a) if styles.auto_color else styles.color
+                color = (under + colour).rich_color
+            style = Style(color=color, bgcolor=None if background is None else background.rich_color) + styles.text_style
+            self._row_styles[key] = style
+        return style
 
     # Cursor ------------------------------------------------------------------
 
@@ -298,10 +351,8 @@ class VirtualList(ScrollView, can_focus=True):
                 self.action_select()
 
     @staticmethod
-    def cell(text: str, width: int, style: Style | None = None) -> Segment:
-        """A segment of ``text`` cut or padded to exactly ``width`` cells."""
-        from rich.cells import cell_len, set_cell_size
+    def cell(text: str, width: int, style: Style | None = None, *, middle: bool = False) -> Segment:
+        """A segment of ``text`` cut (at the end, or the ``middle`` for ids and paths) or padded to ``width`` cells."""
+        from rich.cells import set_cell_size
 
-        if cell_len(text) > width:
-            text = set_cell_size(text, max(0, width - 1)) + "…" if width > 0 else ""
-        return Segment(set_cell_size(text, width), style)
+        return Segment(set_cell_size(fit(text, max(0, width), middle=middle), width), style)

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 
 from backends.wal.alignment import AlignedRow, Alignment
@@ -59,6 +60,11 @@ class WalPairList(VirtualList):
 
     MARK_SCOPE = "wal"
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l,right", "shift(1)", "Scroll right", show=False),
+        Binding("h,left", "shift(-1)", "Scroll left", show=False),
+    ]
+
     LINE_WIDTH = 7
     ID_WIDTH = 6
     KIND_WIDTH = 19
@@ -73,6 +79,7 @@ class WalPairList(VirtualList):
 
     def reset(self, alignment: Alignment, *, has_replay: bool) -> None:
         """Show another pair: forget the cached lines."""
+        self.shift = 0
         self.alignment = alignment
         self.has_replay = has_replay
         self.record_cache.clear()
@@ -110,8 +117,13 @@ class WalPairList(VirtualList):
 
     # Drawing -------------------------------------------------------------------------
 
+    def longest_text(self, row: int) -> int:
+        aligned = self.alignment.at(row)
+        lines = (self.record_cache.get(aligned.record_line or -1), self.replay_cache.get(aligned.replay_line or -1))
+        return max((len(line.summary) for line in lines if line is not None), default=0)
+
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return self.row_style(component)
 
     def render_row(self, index: int, row: int, width: int) -> list[Segment]:
         aligned = self.alignment.at(row)
@@ -149,18 +161,28 @@ class WalPairList(VirtualList):
             return [head, self.cell(f"⚠ {line.problem}: {line.text}", rest, bad)]
         kind_style = self._style("wal-pair-list--kind")
         event_id = "" if line.event_id is None else str(line.event_id)
-        text_width = max(0, rest - self.ID_WIDTH - self.KIND_WIDTH)
+        kind_width = self.kind_width(width)
+        text_width = max(0, rest - self.ID_WIDTH - kind_width)
+        self.text_width = text_width
         return [
             head,
             self.cell(event_id, self.ID_WIDTH, muted),
-            self.cell(line.kind or "-", self.KIND_WIDTH, kind_style),
-            self.cell(line.summary, text_width),
+            self.cell(line.kind or "-", kind_width - 1, kind_style),
+            Segment(" "),
+            self.cell(line.summary[self.shift :], text_width),
         ]
+
+    def kind_width(self, half: int) -> int:
+        """The KIND column in a half ``half`` cells wide: narrower on a narrow screen, so payloads keep room.
+
+        At 80 columns a 19-cell kind left 3 cells of payload per side.
+        """
+        return min(self.KIND_WIDTH, max(8, (half - self.LINE_WIDTH - self.ID_WIDTH) // 2))
 
     def header(self, width: int, record: str, replay: str | None) -> str:
         """Column titles aligned with the rows: line, id, kind and the file's name over its payloads."""
         half = max(10, (width - 3) // 2)
-        titles = f"{'LINE':>{self.LINE_WIDTH - 1}} {'ID':<{self.ID_WIDTH}}{'KIND':<{self.KIND_WIDTH}}"
+        titles = f"{'LINE':>{self.LINE_WIDTH - 1}} {'ID':<{self.ID_WIDTH}}{'KIND':<{self.kind_width(half)}}"
         left = f"{titles}{record.upper()}"[:half].ljust(half)
         right = f"{titles}{replay.upper()}"[:half] if replay else ""
         return f" {left} │ {right}"

@@ -27,8 +27,8 @@ class WalProblemList(VirtualList):
     """
 
     def render_row(self, index: int, row: WalProblem, width: int) -> list[Segment]:
-        severity = self.get_component_rich_style(f"wal-problem-list--{row.severity}", partial=True)
-        muted = self.get_component_rich_style("wal-problem-list--line", partial=True)
+        severity = self.row_style(f"wal-problem-list--{row.severity}")
+        muted = self.row_style("wal-problem-list--line")
         return [
             self.cell(f"{row.line:>7} ", 8, muted),
             self.cell(row.code, 20, severity),
