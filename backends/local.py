@@ -51,6 +51,7 @@ from backends.runs import (
     read_events,
     summarize_run,
 )
+from backends.runs_child import scan_runs_in_child
 from backends.threadstream import iterate_in_thread
 
 MAX_READ_RANGE = 16 << 20
@@ -114,6 +115,13 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
                 yield chunk
 
         return iterate_in_thread(produce, name="driftdeck-runs")
+
+    def scan_runs_isolated(self) -> AsyncIterator[list[RunSummary]]:
+        """Every run, in path order, scanned in a child process (see ``backends.runs_child``).
+
+        For a UI: the scan cannot compete with drawing for the GIL.
+        """
+        return scan_runs_in_child(self.root)
 
     async def list_runs(
         self, query: RunQuery = RunQuery(), cursor: str | None = None, limit: int = 500

@@ -97,6 +97,7 @@ class WalPane(DeckPane):
 
     def __init__(self) -> None:
         super().__init__()
+        self._pairs_started = False
         self._pairs: list[WalPair] = []
         self._pair: WalPair | None = None
         self._rules = WalRules()
@@ -140,7 +141,14 @@ class WalPane(DeckPane):
     def on_mount(self) -> None:
         self.query_one("#wal-filter", Input).display = False
         self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush)
-        self._load_pairs()
+
+    def on_show(self) -> None:
+        # Read only once the pane is first shown: at start-up this walk (3-12 s on
+        # 100,000 runs) ran on a thread of the TUI's process and starved the Runs
+        # pane's first screen and scan of the GIL.
+        if not self._pairs_started:
+            self._pairs_started = True
+            self._load_pairs()
 
     def focus_main(self) -> None:
         self.query_one(WalPairList).focus()
@@ -536,6 +544,7 @@ class WalPane(DeckPane):
 
     def retry_after_outage(self) -> None:
         if not self._pairs:
+            self._pairs_started = True
             self._load_pairs()
         else:
             self.action_rerun()
