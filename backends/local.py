@@ -12,13 +12,14 @@ import fnmatch
 import os
 import stat
 import threading
+from contextlib import aclosing
 from typing import AsyncIterator, Iterator
 
 import orjson
 
 from backends.checksums.local import ChecksumsLocal
 from backends.confine import OUTSIDE_TARGET, inside, not_regular
-from backends.errors import ForbiddenError, NotFoundError, UnreadableError, os_reason
+from backends.errors import ForbiddenError, NotFoundError, UnavailableError, UnreadableError, os_reason
 from backends.events.local import EventsLocal
 from backends.globwalk import is_wildcard, walk_glob
 from backends.jsonread import loads_located
@@ -116,12 +117,25 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
 
         return iterate_in_thread(produce, name="driftdeck-runs")
 
-    def scan_runs_isolated(self) -> AsyncIterator[list[RunSummary]]:
+    async def scan_runs_isolated(self) -> AsyncIterator[list[RunSummary]]:
         """Every run, in path order, scanned in a child process (see ``backends.runs_child``).
 
-        For a UI: the scan cannot compete with drawing for the GIL.
+        For a UI: the scan cannot compete with drawing for the GIL. When the
+        child fails before its first batch (the interpreter cannot be run again,
+        say), the scan runs on a thread here instead; a failure after that is raised.
         """
-        return scan_runs_in_child(self.root)
+        started = False
+        try:
+            async with aclosing(scan_runs_in_child(self.root)) as batches:
+                async for batch in batches:
+                    started = True
+                    yield batch
+        except UnavailableError:
+            if started:
+                raise
+            async with aclosing(self.iter_runs(RunQuery(), batch=500)) as batches:
+                async for batch in batches:
+                    yield batch
 
     async def list_runs(
         self, query: RunQuery = RunQuery(), cursor: str | None = None, limit: int = 500

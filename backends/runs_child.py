@@ -19,6 +19,8 @@ Child usage (internal)::
 
 from __future__ import annotations
 
+from contextlib import aclosing
+
 import json
 import os
 import sys
@@ -80,8 +82,10 @@ async def scan_runs_in_child(spec: str) -> AsyncIterator[list[RunSummary]]:
     Raises:
         UnavailableError: When the child cannot start or fails.
     """
-    async for line in child_lines("backends.runs_child", [spec], "runs scan"):
-        yield decode_batch(line)
+    # aclosing: the child is killed when this generator is closed, not when the collector finds the inner one
+    async with aclosing(child_lines("backends.runs_child", [spec], "runs scan")) as lines:
+        async for line in lines:
+            yield decode_batch(line)
 
 
 def main(argv: list[str]) -> int:

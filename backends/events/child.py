@@ -24,6 +24,8 @@ Child usage (internal)::
 
 from __future__ import annotations
 
+from contextlib import aclosing
+
 import json
 import os
 import signal
@@ -84,8 +86,10 @@ async def watch_in_child(top: str, spec: WatchFilter, prefix: str = "") -> Async
     Raises:
         UnavailableError: When the child cannot start or fails.
     """
-    async for line in child_lines("backends.events.child", [top, prefix, filter_json(spec)], "watcher"):
-        yield decode_batch(line)
+    # aclosing: the child is killed when this generator is closed, not when the collector finds the inner one
+    async with aclosing(child_lines("backends.events.child", [top, prefix, filter_json(spec)], "watcher")) as lines:
+        async for line in lines:
+            yield decode_batch(line)
 
 
 def main(argv: list[str]) -> int:
