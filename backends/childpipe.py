@@ -19,7 +19,7 @@ import asyncio
 import subprocess
 import sys
 import tempfile
-from typing import AsyncIterator
+from typing import AsyncGenerator
 
 from backends.errors import UnavailableError
 
@@ -29,7 +29,7 @@ STOP_WAIT = 5.0
 """Seconds the parent waits at most for the killed child to be reaped."""
 
 
-async def child_lines(module: str, args: list[str], what: str) -> AsyncIterator[bytes]:
+async def child_lines(module: str, args: list[str], what: str) -> AsyncGenerator[bytes, None]:
     """Each stdout line of ``python -P -m module *args`` until it ends.
 
     The child is killed when the consumer stops; it should end itself when

@@ -133,9 +133,8 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
         except UnavailableError:
             if started:
                 raise
-            async with aclosing(self.iter_runs(RunQuery(), batch=500)) as batches:
-                async for batch in batches:
-                    yield batch
+            async for batch in self.iter_runs(RunQuery(), batch=500):
+                yield batch
 
     async def list_runs(
         self, query: RunQuery = RunQuery(), cursor: str | None = None, limit: int = 500

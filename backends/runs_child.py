@@ -25,7 +25,7 @@ import json
 import os
 import sys
 import threading
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncGenerator, Iterator
 
 import orjson
 
@@ -76,7 +76,7 @@ def batches(runs: Iterator[RunSummary]) -> Iterator[list[RunSummary]]:
         yield chunk
 
 
-async def scan_runs_in_child(spec: str) -> AsyncIterator[list[RunSummary]]:
+async def scan_runs_in_child(spec: str) -> AsyncGenerator[list[RunSummary], None]:
     """Every run of the local workspace ``spec``, in path order, scanned by a child process.
 
     Raises:
@@ -90,10 +90,10 @@ async def scan_runs_in_child(spec: str) -> AsyncIterator[list[RunSummary]]:
 
 def main(argv: list[str]) -> int:
     """The child: scan, write batches to stdout, stop early on stdin EOF."""
-    from backends.local import LocalSource
+    from backends.rooted import Rooted
     from backends.runs import discover_runs
 
-    source = LocalSource(argv[0])
+    source = Rooted(argv[0])
     stop = threading.Event()
 
     def orphaned() -> None:
