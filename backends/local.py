@@ -12,13 +12,14 @@ import fnmatch
 import os
 import stat
 import threading
+from contextlib import aclosing
 from typing import AsyncIterator, Iterator
 
 import orjson
 
 from backends.checksums.local import ChecksumsLocal
 from backends.confine import OUTSIDE_TARGET, inside, not_regular
-from backends.errors import ForbiddenError, NotFoundError, UnreadableError, os_reason
+from backends.errors import ForbiddenError, NotFoundError, UnavailableError, UnreadableError, os_reason
 from backends.events.local import EventsLocal
 from backends.globwalk import is_wildcard, walk_glob
 from backends.jsonread import loads_located
@@ -51,6 +52,7 @@ from backends.runs import (
     read_events,
     summarize_run,
 )
+from backends.runs_child import scan_runs_in_child
 from backends.threadstream import iterate_in_thread
 
 MAX_READ_RANGE = 16 << 20
@@ -114,6 +116,25 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
                 yield chunk
 
         return iterate_in_thread(produce, name="driftdeck-runs")
+
+    async def scan_runs_isolated(self) -> AsyncIterator[list[RunSummary]]:
+        """Every run, in path order, scanned in a child process (see ``backends.runs_child``).
+
+        For a UI: the scan cannot compete with drawing for the GIL. When the
+        child fails before its first batch (the interpreter cannot be run again,
+        say), the scan runs on a thread here instead; a failure after that is raised.
+        """
+        started = False
+        try:
+            async with aclosing(scan_runs_in_child(self.root)) as batches:
+                async for batch in batches:
+                    started = True
+                    yield batch
+        except UnavailableError:
+            if started:
+                raise
+            async for batch in self.iter_runs(RunQuery(), batch=500):
+                yield batch
 
     async def list_runs(
         self, query: RunQuery = RunQuery(), cursor: str | None = None, limit: int = 500

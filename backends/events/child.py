@@ -24,28 +24,23 @@ Child usage (internal)::
 
 from __future__ import annotations
 
-import asyncio
+from contextlib import aclosing
+
 import json
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 from dataclasses import asdict
 from typing import AsyncIterator
 
 import orjson
 
-from backends.errors import UnavailableError
+from backends.childpipe import child_lines
 from backends.events.model import FsEvent, WatchFilter
 from backends.events.ring import to_raw
 from backends.events.watcher import watch_events
 
-LINE_LIMIT = 64 * 1024 * 1024
-"""Longest batch line the parent accepts (a batch is at most ``watcher.BATCH`` events)."""
-STOP_WAIT = 5.0
-"""Seconds the parent waits at most for the killed child to be reaped."""
 
 
 def encode_batch(batch: list[FsEvent]) -> bytes:
@@ -86,57 +81,15 @@ async def watch_in_child(top: str, spec: WatchFilter, prefix: str = "") -> Async
     """Batches of ``watch_events(top, spec, prefix=prefix)``, produced by a child process.
 
     The child is killed when the consumer stops (it holds nothing worth a
-    graceful stop: the kernel drops its inotify instance). A plain ``Popen``
-    and a read-pipe transport, not an asyncio subprocess: stopping must not
-    need the event loop, which may already be closing.
+    graceful stop: the kernel drops its inotify instance).
 
     Raises:
         UnavailableError: When the child cannot start or fails.
     """
-    errors = tempfile.TemporaryFile()  # a pipe could fill up and block the child
-    try:
-        proc = subprocess.Popen(
-            # -P: the working directory is not put on sys.path (a "backends" package there must not run)
-            [sys.executable, "-P", "-m", "backends.events.child", top, prefix, filter_json(spec)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-        )
-    except OSError as exc:
-        errors.close()
-        raise UnavailableError(f"cannot start the watcher process: {exc}") from exc
-    assert proc.stdout is not None
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=LINE_LIMIT)
-    transport = None
-    try:
-        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), proc.stdout)
-        while True:
-            line = await reader.readline()
-            if not line:
-                break
+    # aclosing: the child is killed when this generator is closed, not when the collector finds the inner one
+    async with aclosing(child_lines("backends.events.child", [top, prefix, filter_json(spec)], "watcher")) as lines:
+        async for line in lines:
             yield decode_batch(line)
-        status = await asyncio.to_thread(proc.wait)
-        if status != 0:
-            errors.seek(0)
-            lines = errors.read()[-4096:].decode("utf-8", "replace").strip().splitlines()
-            raise UnavailableError(f"the watcher process failed (status {status}): {lines[-1] if lines else 'no message'}")
-    finally:
-        if transport is not None:
-            transport.close()
-        _stop(proc)
-        errors.close()
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the child and reap it (milliseconds; bounded by ``STOP_WAIT``)."""
-    if proc.poll() is None:
-        proc.kill()
-        try:
-            proc.wait(STOP_WAIT)
-        except subprocess.TimeoutExpired:
-            pass  # not reaped yet: Popen reaps it later
-    for pipe in (proc.stdin, proc.stdout):
-        if pipe is not None:
-            pipe.close()
 
 
 def main(argv: list[str]) -> int:

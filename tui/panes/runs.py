@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select
 
+from backends.local import LocalSource
 from backends.models import RUN_STATES, RunQuery, RunSummary
 from tui.goto import GotoError, GotoTarget
 from tui.panes.base import DeckPane
@@ -137,7 +138,11 @@ class RunsPane(DeckPane):
     @work(exclusive=True, group="runs-scan", exit_on_error=False)
     async def _scan(self, generation: int) -> None:
         try:
-            async for batch in self.source.iter_runs(RunQuery(), batch=500):
+            if isinstance(self.source, LocalSource):  # a remote source streams pages; nothing to isolate
+                batches = self.source.scan_runs_isolated()
+            else:
+                batches = self.source.iter_runs(RunQuery(), batch=500)
+            async for batch in batches:
                 self._pending.extend(batch)
         finally:
             if generation == self._generation:  # a reload may have replaced this scan already

@@ -115,7 +115,14 @@ class WalPane(DeckPane):
     def on_mount(self) -> None:
         self.query_one("#wal-filter", Input).display = False
         self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush)
-        self._load_pairs()
+
+    def on_show(self) -> None:
+        # Read only once the pane is first shown: at start-up this walk (3-12 s on
+        # 100,000 runs) ran on a thread of the TUI's process and starved the Runs
+        # pane's first screen and scan of the GIL.
+        if not self.state.started:
+            self.state.started = True
+            self._load_pairs()
 
     def focus_main(self) -> None:
         self.query_one(WalPairList).focus()
@@ -401,6 +408,7 @@ class WalPane(DeckPane):
 
     def retry_after_outage(self) -> None:
         if not self.state.pairs:
+            self.state.started = True
             self._load_pairs()
         else:
             self.action_rerun()

@@ -63,6 +63,7 @@ class ChecksumsState:
     """The manifests of the source and their verifications, and what the entry table shows.
 
     Attributes:
+        started: Whether loading has begun (the pane reads the source only once it is first shown).
         manifests: Manifest paths the source lists, in list order.
         runs: Verification of each manifest started so far.
         queue: Manifests waiting to be verified, next first.
@@ -85,6 +86,7 @@ class ChecksumsState:
     category: str | None = None
     show_ok: bool = False
     text: str = ""
+    started: bool = False
 
     def visible(self, entry: ChecksumEntry) -> bool:
         """Whether ``entry`` is shown under the category, ok and text filters."""

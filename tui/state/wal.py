@@ -29,6 +29,7 @@ class WalState:
     """The pairs of the source, the pair open and everything its five streams have delivered.
 
     Attributes:
+        started: Whether loading has begun (the pane reads the source only once it is first shown).
         pairs: WAL pairs the source lists.
         pair: The pair shown (one of ``pairs``, or two files opened by hand).
         rules: Parity rules of the comparison.
@@ -71,6 +72,7 @@ class WalState:
     searching: bool = False
     fetching: set[str] = field(default_factory=set)
     failure: str | None = None
+    started: bool = False
 
     # Opening ---------------------------------------------------------------------------
 

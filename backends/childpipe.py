@@ -1,0 +1,85 @@
+"""Lines from a child Python process's stdout, read on the event loop.
+
+Why a child process: in the process of a terminal UI, a producer thread
+shares one GIL and one garbage collector with the UI thread, and each
+starves the other (measured for the Live pane's watcher in
+``backends/events/child.py`` and the Runs pane's scan in
+``backends/runs_child.py``). A child has its own GIL; the parent only reads
+and decodes one line per batch.
+
+A plain ``Popen`` and a read-pipe transport, not an asyncio subprocess:
+stopping must not need the event loop, which may already be closing. The
+child's stderr goes to a temporary file (a pipe could fill up and block it);
+its last line names the failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import tempfile
+from typing import AsyncGenerator
+
+from backends.errors import UnavailableError
+
+LINE_LIMIT = 64 * 1024 * 1024
+"""Longest line the parent accepts."""
+STOP_WAIT = 5.0
+"""Seconds the parent waits at most for the killed child to be reaped."""
+
+
+async def child_lines(module: str, args: list[str], what: str) -> AsyncGenerator[bytes, None]:
+    """Each stdout line of ``python -P -m module *args`` until it ends.
+
+    The child is killed when the consumer stops; it should end itself when
+    its stdin closes.
+
+    Raises:
+        UnavailableError: When the child cannot start or exits non-zero
+            (``what`` names it in the message).
+    """
+    errors = tempfile.TemporaryFile()
+    try:
+        proc = subprocess.Popen(
+            # -P: the working directory is not put on sys.path (a "backends" package there must not run)
+            [sys.executable, "-P", "-m", module, *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+        )
+    except OSError as exc:
+        errors.close()
+        raise UnavailableError(f"cannot start the {what} process: {exc}") from exc
+    assert proc.stdout is not None
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=LINE_LIMIT)
+    transport = None
+    try:
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), proc.stdout)
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            yield line
+        status = await asyncio.to_thread(proc.wait)
+        if status != 0:
+            errors.seek(0)
+            lines = errors.read()[-4096:].decode("utf-8", "replace").strip().splitlines()
+            raise UnavailableError(f"the {what} process failed (status {status}): {lines[-1] if lines else 'no message'}")
+    finally:
+        if transport is not None:
+            transport.close()
+        stop(proc)
+        errors.close()
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the child and reap it (milliseconds; bounded by ``STOP_WAIT``)."""
+    if proc.poll() is None:
+        proc.kill()
+        try:
+            proc.wait(STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            pass  # not reaped yet: Popen reaps it later
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            pipe.close()
