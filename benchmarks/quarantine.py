@@ -265,11 +265,11 @@ async def _tui_probe(ws: str) -> dict[str, Any]:
                 table = app.query_one("#runs-table")
                 if first is None and table.row_count > 0:  # type: ignore[attr-defined]
                     first = time.perf_counter() - began
-                seen_scanning = seen_scanning or pane._scanning
-                if seen_scanning and not pane._scanning:
+                seen_scanning = seen_scanning or pane.state.scanning
+                if seen_scanning and not pane.state.scanning:
                     done = time.perf_counter() - began
                     shown = table.row_count  # type: ignore[attr-defined]
-                    loaded = len(pane._all)
+                    loaded = len(pane.state.runs)
                     break
             await pilot.pause(0.01)
         else:

@@ -39,7 +39,7 @@ def busy(pilot: Pilot[None]) -> bool:
     from tui.panes.runs import RunsPane
 
     pane = pilot.app.query_one(RunsPane)
-    if pane._scanning or pane._pending:
+    if pane.state.scanning or pane.state.pending:
         return True
     return any(
         worker.state in (WorkerState.PENDING, WorkerState.RUNNING) and worker.group not in LONG_LIVED

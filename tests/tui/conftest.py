@@ -36,7 +36,7 @@ async def wait_for_runs(pilot: Pilot) -> None:
     """Wait until the runs scan has finished and the view is drawn."""
     pane = pilot.app.query_one(RunsPane)
     for _ in range(500):
-        if not pane._scanning and not pane._pending:
+        if not pane.state.scanning and not pane.state.pending:
             break
         await pilot.pause(0.01)
     await pilot.pause()

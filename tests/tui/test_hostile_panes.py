@@ -108,7 +108,7 @@ async def walk_panes(root: str) -> dict[str, Any]:
 
         await pilot.press("5")
         checksums = app.query_one(ChecksumsPane)
-        await wait_until(pilot, lambda: bool(checksums._runs) and not checksums._queue and not any(r.running for r in checksums._runs.values()),
+        await wait_until(pilot, lambda: bool(checksums.state.runs) and not checksums.state.queue and not any(r.running for r in checksums.state.runs.values()),
                          "every manifest verified")
         await _settle(pilot, 0.2)
         seen["checksums"] = screen_text(pilot)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backends.models import WalPair
+from backends.models import RunSummary, WalPair
 from backends.snapshots.models import DiffProgress
 from backends.wal.diff import WalDiffSummary, WalDivergence
 from backends.wal.index import WalIndexInfo
@@ -128,3 +128,36 @@ def test_checksums_state_filters_queues_and_finds_the_next_drift() -> None:
     assert state.drifting(1) == ["b/SUMS"] and state.drifting(-1) == ["b/SUMS"]
     state.set_manifests(["b/SUMS"])
     assert list(state.runs) == ["b/SUMS"] and state.queue == []
+
+
+def test_runs_state_merges_filters_counts_and_cycles() -> None:
+    from backends.models import Problem
+    from tui.state.runs import ALL, RunsState
+
+    def run(name: str, state: str | None, reason: str | None, ts: float) -> RunSummary:
+        problem = None if state else Problem(f"runs/{name}/run_status.json", 1, "bad json")
+        return RunSummary(name, f"runs/{name}", state, reason, None, ts, problem)
+
+    state = RunsState()
+    state.reload()
+    assert state.scanning and state.status() == "0 of 0 runs · QUARANTINED · newest first · scanning…"
+    state.pending = [run("a", "QUARANTINED", "CLOCK", 1), run("b", "SUCCEEDED", None, 2), run("c", None, None, 3),
+                     run("d", "QUARANTINED", "DRIFT", 4)]
+    shown, new_codes = state.merge()
+    assert [r.run_id for r in shown] == ["a", "c", "d"] and new_codes
+    state.scanning = False
+    state.sort()
+    assert [r.run_id for r in state.view] == ["d", "c", "a"]
+    assert state.status() == "2 of 4 runs · QUARANTINED +1 unreadable · newest first"
+    assert state.reasons == {"CLOCK": 1, "DRIFT": 1}
+    assert state.cycle_reason(1) == "CLOCK" and state.cycle_reason(-1) == "DRIFT"
+    state.reason_filter = "DRIFT"
+    state.refilter()
+    assert [r.run_id for r in state.view] == ["d", "c"] and state.reasons == {"CLOCK": 1, "DRIFT": 1}
+    assert state.cycle_state(("RUNNING", "QUARANTINED"), 1) == ALL
+    state.state_filter, state.reason_filter = ALL, ALL
+    state.refilter()
+    assert state.status() == "4 of 4 runs · all states · newest first"
+    state.reload()
+    state.scanning = False
+    assert state.status() == "no runs found"
