@@ -99,6 +99,7 @@ class DriftdeckApp(App[None]):
         super().__init__()
         self.source = source
         self.marks = MarkBook()
+        self._goto_order = asyncio.Lock()
         self.pivot_origin: tuple[RunSummary, str] | None = None
         """The run whose evidence was followed and the pane it led to: escape there goes back to the run."""
         """Rows marked with ``m``, for every list of the deck."""
@@ -438,9 +439,17 @@ class DriftdeckApp(App[None]):
     def on_goto_line_closed(self) -> None:
         self.active_pane.focus_main()
 
-    @work(exclusive=True, group="goto", exit_on_error=False)
+    @work(group="goto", exit_on_error=False)
     async def _go_to_all(self, targets: list[GotoTarget]) -> None:
-        """Go to each target in turn (``--goto wal:RUN --goto line:N``); a miss says why and stops."""
+        """Go to each target in turn (``--goto wal:RUN --goto line:N``); a miss says why and stops.
+
+        Go-tos typed one after the other run in order: a pane that reads its source only once shown
+        may still be loading for the first when the second is typed, which must wait, not cancel it.
+        """
+        async with self._goto_order:
+            await self._go_to_each(targets)
+
+    async def _go_to_each(self, targets: list[GotoTarget]) -> None:
         for target in targets:
             try:
                 where = await self.go_to(target)

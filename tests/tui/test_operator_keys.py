@@ -319,6 +319,7 @@ async def test_O_on_a_remote_source_opens_a_read_only_temporary_copy(
         notify = app.notify
         app.notify = lambda message, *a, **k: (notes.append(message), notify(message, *a, **k))[1]  # type: ignore[method-assign]
         async with app.run_test(size=SIZE) as pilot:
+            await wait_for_runs(pilot)
             await pilot.press("colon", *"manifest golden/SHA256SUMS", "enter")
             await pilot.press("colon", *"path fixtures/golden/data/c.json", "enter")
             await wait_until(pilot, lambda: sum(n.startswith("went to") for n in notes) == 2, "both go-tos", tries=800)

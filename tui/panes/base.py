@@ -60,6 +60,12 @@ class DeckPane(TabPane):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.report(event.worker.error)
 
+    def settled(self, *groups: str) -> bool:
+        """Whether the pane has read what the worker ``groups`` read: it has started reading (panes
+        read once first shown) and no worker of those groups is pending or running."""
+        started = getattr(getattr(self, "state", None), "started", True)
+        return bool(started) and not any(w.group in groups and not w.is_finished for w in self.workers)
+
     def back_to_origin(self) -> bool:
         """Escape with nothing left to close here, after a run's evidence led here: back to that run."""
         back = getattr(self.app, "return_to_origin", None)

@@ -466,7 +466,7 @@ class ChecksumsPane(DeckPane):
     async def goto(self, target: GotoTarget) -> str:
         """``manifest:M``: that manifest (or the one whose path ends in M); ``path:P``: its entry for P."""
         if target.kind == "manifest":
-            await self.wait_for(lambda: bool(self.state.manifests) or not any(w.group == "ck-manifests" and w.is_running for w in self.workers),
+            await self.wait_for(lambda: bool(self.state.manifests) or self.settled("ck-manifests"),
                                 "the manifest list")
             wanted = target.value.strip("/")
             matches = [m for m in self.state.manifests if m == wanted] or [m for m in self.state.manifests if m.endswith("/" + wanted)]
@@ -479,7 +479,7 @@ class ChecksumsPane(DeckPane):
             return f"manifest {matches[0]}"
         if target.kind != "path":
             return await super().goto(target)
-        await self.wait_for(lambda: self.state.current is not None or not any(w.group == "ck-manifests" and w.is_running for w in self.workers),
+        await self.wait_for(lambda: self.state.current is not None or self.settled("ck-manifests"),
                             "the manifest list")
         manifest = self.state.current
         if manifest is None:

@@ -491,7 +491,7 @@ class SnapshotsPane(DeckPane):
     async def goto(self, target: GotoTarget) -> str:
         """``snap:A..B``: compare A with B; ``path:P``: entry P of the comparison shown (shown whatever the filters)."""
         if target.kind == "snap":
-            await self.wait_for(lambda: bool(self.state.snapshots) or not any(w.group == "snap-load" and w.is_running for w in self.workers),
+            await self.wait_for(lambda: bool(self.state.snapshots) or self.settled("snap-load"),
                                 "the snapshot list")
             names = [s.name for s in self.state.snapshots]
             unknown = [n for n in (target.value, target.other) if n not in names]
@@ -506,7 +506,7 @@ class SnapshotsPane(DeckPane):
             return f"snapshots {target.value} → {target.other}"
         if target.kind != "path":
             return await super().goto(target)
-        await self.wait_for(lambda: not self.state.comparing and not any(w.group == "snap-load" and w.is_running for w in self.workers),
+        await self.wait_for(lambda: not self.state.comparing and self.settled("snap-load"),
                             "the snapshot comparison")
         self._flush()
         wanted = target.value.strip("/")

@@ -526,7 +526,7 @@ class WalPane(DeckPane):
     async def goto(self, target: GotoTarget) -> str:
         """``wal:RUN``: the first pair of that run; ``line:N``: record line N of the pair shown."""
         if target.kind == "wal":
-            await self.wait_for(lambda: bool(self.state.pairs) or not any(w.group == "wal-pairs" and w.is_running for w in self.workers),
+            await self.wait_for(lambda: bool(self.state.pairs) or self.settled("wal-pairs"),
                                 "the WAL pairs")
             index = next((i for i, p in enumerate(self.state.pairs) if p.run_id == target.value), None)
             if index is None:
@@ -544,7 +544,7 @@ class WalPane(DeckPane):
         if target.kind != "line":
             return await super().goto(target)
         if self.state.pair is None:
-            await self.wait_for(lambda: self.state.pair is not None or not any(w.group == "wal-pairs" and w.is_running for w in self.workers),
+            await self.wait_for(lambda: self.state.pair is not None or self.settled("wal-pairs"),
                                 "the WAL pairs")
         pair = self.state.pair
         if pair is None:
@@ -553,7 +553,7 @@ class WalPane(DeckPane):
         # Row numbers are final once the diff has placed every divergence (and the index counted the lines).
         await self.wait_for(lambda: generation != self.state.generation or (
             self.state.indexed("record") and (pair.replay is None or self.state.summary is not None)
-            or not any(w.group in ("wal-index", "wal-diff") and w.is_running for w in self.workers)), "the WAL diff")
+            or self.settled("wal-index", "wal-diff")), "the WAL diff")
         lines = self.state.line_count("record")
         if target.line > lines:
             raise GotoError(f"{_name(pair.record)} has {lines:,} lines; no line {target.line:,}")
