@@ -16,12 +16,16 @@ its last line names the failure.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
-from typing import AsyncGenerator
+import threading
+from typing import AsyncGenerator, Callable, Iterable, TypeVar
 
 from backends.errors import UnavailableError
+
+T = TypeVar("T")
 
 LINE_LIMIT = 64 * 1024 * 1024
 """Longest line the parent accepts."""
@@ -83,3 +87,34 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     for pipe in (proc.stdin, proc.stdout):
         if pipe is not None:
             pipe.close()
+
+
+def write_batches(batches: Iterable[T], encode: Callable[[T], bytes], stop: threading.Event, name: str) -> int:
+    """The child's side: write each encoded batch to stdout until done, ``stop`` is set, or the parent
+    goes (stdin reaches EOF: the parent closed the pipe or died; a closed stdout ends quietly). Exit status 0.
+    """
+
+    def orphaned() -> None:
+        # os.read, not sys.stdin.buffer: a daemon thread blocked inside a buffered
+        # reader aborts the interpreter's exit ("could not acquire lock ... at interpreter shutdown").
+        while os.read(0, 65536):
+            pass
+        stop.set()
+
+    threading.Thread(target=orphaned, name=name, daemon=True).start()
+    out = sys.stdout.buffer
+    try:
+        for batch in batches:
+            out.write(encode(batch))
+            out.flush()
+            if stop.is_set():
+                break
+    except BrokenPipeError:
+        pass
+    finally:
+        try:
+            out.flush()
+        except BrokenPipeError:
+            pass
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # no flush error on a closed pipe at exit
+    return 0

@@ -22,14 +22,13 @@ from __future__ import annotations
 from contextlib import aclosing
 
 import json
-import os
 import sys
 import threading
 from typing import Any, AsyncGenerator, Iterator
 
 import orjson
 
-from backends.childpipe import child_lines
+from backends.childpipe import child_lines, write_batches
 from backends.models import Problem, RunQuery, RunSummary
 
 FIRST_BATCH = 64
@@ -95,31 +94,7 @@ def main(argv: list[str]) -> int:
 
     source = Rooted(argv[0])
     stop = threading.Event()
-
-    def orphaned() -> None:
-        # os.read, not sys.stdin.buffer: a daemon thread blocked inside a buffered
-        # reader aborts the interpreter's exit ("could not acquire lock ... at interpreter shutdown").
-        while os.read(0, 65536):
-            pass
-        stop.set()
-
-    threading.Thread(target=orphaned, name="driftdeck-scan-parent", daemon=True).start()
-    out = sys.stdout.buffer
-    try:
-        for batch in batches(discover_runs(source.root, source.layout, RunQuery())):
-            out.write(encode_batch(batch))
-            out.flush()
-            if stop.is_set():
-                break
-    except BrokenPipeError:
-        pass
-    finally:
-        try:
-            out.flush()
-        except BrokenPipeError:
-            pass
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # no flush error on a closed pipe at exit
-    return 0
+    return write_batches(batches(discover_runs(source.root, source.layout, RunQuery())), encode_batch, stop, "driftdeck-scan-parent")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 from contextlib import aclosing
 
 import json
-import os
 import signal
 import sys
 import threading
@@ -36,7 +35,7 @@ from typing import AsyncIterator
 
 import orjson
 
-from backends.childpipe import child_lines
+from backends.childpipe import child_lines, write_batches
 from backends.events.model import FsEvent, WatchFilter
 from backends.events.ring import to_raw
 from backends.events.watcher import watch_events
@@ -98,26 +97,7 @@ def main(argv: list[str]) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-
-    def orphaned() -> None:
-        sys.stdin.buffer.read()  # returns at EOF: the parent closed the pipe or died
-        stop.set()
-
-    threading.Thread(target=orphaned, name="driftdeck-watch-parent", daemon=True).start()
-    out = sys.stdout.buffer
-    try:
-        for batch in watch_events(top, spec, stop, prefix=prefix):
-            out.write(encode_batch(batch))
-            out.flush()
-    except BrokenPipeError:
-        return 0
-    finally:
-        try:
-            out.flush()
-        except BrokenPipeError:
-            pass
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # no flush error on a closed pipe at exit
-    return 0
+    return write_batches(watch_events(top, spec, stop, prefix=prefix), encode_batch, stop, "driftdeck-watch-parent")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from backends.models import ArtifactInfo, ArtifactPreview, EvidenceRef, RunDetail, RunEvent, RunSummary
+from backends.models import ArtifactInfo, ArtifactPreview, EvidenceRef, RunDetail, RunEvent, RunSummary, SnapshotInfo
 from tui.widgets.event_list import EventList
 from tui.widgets.keyed_option_list import KeyedOptionList
 from tui.errors import error_message
@@ -71,6 +71,8 @@ class RunDetailScreen(Screen[None]):
         self.detail: RunDetail | None = None
         self._events: list[RunEvent] = []
         self._evidence: list[EvidenceRow] = []
+        self._places: tuple[list[SnapshotInfo], list[str]] | None = None
+        """The source's snapshots and manifests, read once for the evidence links (a 100k-run walk takes seconds)."""
 
     def compose(self) -> ComposeResult:
         yield SourceBar()
@@ -306,8 +308,10 @@ class RunDetailScreen(Screen[None]):
         detail = self.detail
         if detail is None:
             return
-        source = deck_host(self.app).source
-        snapshots, manifests = await source.list_snapshots(), await source.list_manifests()
+        if self._places is None:
+            source = deck_host(self.app).source
+            self._places = (await source.list_snapshots(), await source.list_manifests())
+        snapshots, manifests = self._places
         if ref is None:
             place = reason_place(detail, snapshots, manifests)
             what = detail.summary.reason_code or "this run"
