@@ -33,26 +33,64 @@ STOP_WAIT = 5.0
 """Seconds the parent waits at most for the killed child to be reaped."""
 
 
-async def child_lines(module: str, args: list[str], what: str) -> AsyncGenerator[bytes, None]:
+class Child:
+    """A started child process whose stdout is read later by ``child_lines``.
+
+    Starting it ahead of its reader lets it work while the reader's side is
+    still starting up (the Runs scan begins while the TUI imports and composes).
+
+    Args:
+        module: The module run with ``python -P -m``.
+        args: Its arguments.
+        what: How messages name the process ("runs scan").
+
+    Raises:
+        UnavailableError: When the process cannot start.
+    """
+
+    def __init__(self, module: str, args: list[str], what: str) -> None:
+        self.what = what
+        self.errors = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(
+                # -P: the working directory is not put on sys.path (a "backends" package there must not run)
+                [sys.executable, "-P", "-m", module, *args],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
+            )
+        except OSError as exc:
+            self.errors.close()
+            raise UnavailableError(f"cannot start the {what} process: {exc}") from exc
+
+    def close(self) -> None:
+        """Kill the process (if still running) and release its pipes."""
+        stop(self.proc)
+        self.errors.close()
+
+    def failure(self, status: int) -> UnavailableError:
+        """The error for an exit with ``status``: the last line the process wrote to stderr."""
+        self.errors.seek(0)
+        lines = self.errors.read()[-4096:].decode("utf-8", "replace").strip().splitlines()
+        return UnavailableError(f"the {self.what} process failed (status {status}): {lines[-1] if lines else 'no message'}")
+
+
+async def child_lines(module: str, args: list[str], what: str, started: Child | None = None) -> AsyncGenerator[bytes, None]:
     """Each stdout line of ``python -P -m module *args`` until it ends.
 
     The child is killed when the consumer stops; it should end itself when
     its stdin closes.
 
+    Args:
+        module: The module to run.
+        args: Its arguments.
+        what: How messages name the process.
+        started: The same child already started with ``Child`` (its lines are read instead of starting one).
+
     Raises:
         UnavailableError: When the child cannot start or exits non-zero
             (``what`` names it in the message).
     """
-    errors = tempfile.TemporaryFile()
-    try:
-        proc = subprocess.Popen(
-            # -P: the working directory is not put on sys.path (a "backends" package there must not run)
-            [sys.executable, "-P", "-m", module, *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-        )
-    except OSError as exc:
-        errors.close()
-        raise UnavailableError(f"cannot start the {what} process: {exc}") from exc
+    child = started or Child(module, args, what)
+    proc = child.proc
     assert proc.stdout is not None
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=LINE_LIMIT)
@@ -66,14 +104,11 @@ async def child_lines(module: str, args: list[str], what: str) -> AsyncGenerator
             yield line
         status = await asyncio.to_thread(proc.wait)
         if status != 0:
-            errors.seek(0)
-            lines = errors.read()[-4096:].decode("utf-8", "replace").strip().splitlines()
-            raise UnavailableError(f"the {what} process failed (status {status}): {lines[-1] if lines else 'no message'}")
+            raise child.failure(status)
     finally:
         if transport is not None:
             transport.close()
-        stop(proc)
-        errors.close()
+        child.close()
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

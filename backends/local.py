@@ -52,7 +52,8 @@ from backends.runs import (
     read_events,
     summarize_run,
 )
-from backends.runs_child import scan_runs_in_child
+from backends.childpipe import Child
+from backends.runs_child import scan_runs_in_child, start_scan
 from backends.threadstream import iterate_in_thread
 
 MAX_READ_RANGE = 16 << 20
@@ -71,6 +72,7 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
     """
 
     kind = "local"
+    _early_scan: Child | None = None
 
     def __repr__(self) -> str:
         return f"LocalSource({self.root!r})"
@@ -90,7 +92,22 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
         )
 
     async def aclose(self) -> None:
-        return None
+        if self._early_scan is not None:
+            self._early_scan.close()
+            self._early_scan = None
+
+    def start_scan_early(self) -> None:
+        """Start the isolated Runs scan now, for the next ``scan_runs_isolated`` to read.
+
+        A UI calls this before it imports and composes (about 0.3 s): the scan
+        child's own start-up and first batch (0.18 s on 100,000 runs) happen
+        meanwhile. Does nothing when a scan is already waiting or cannot start.
+        """
+        if self._early_scan is None:
+            try:
+                self._early_scan = start_scan(self.root)
+            except UnavailableError:
+                self._early_scan = None  # scan_runs_isolated starts (or falls back) itself and says why
 
     # Runs ------------------------------------------------------------------
 
@@ -125,8 +142,9 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
         say), the scan runs on a thread here instead; a failure after that is raised.
         """
         started = False
+        early, self._early_scan = self._early_scan, None
         try:
-            async with aclosing(scan_runs_in_child(self.root)) as batches:
+            async with aclosing(scan_runs_in_child(self.root, early)) as batches:
                 async for batch in batches:
                     started = True
                     yield batch

@@ -28,7 +28,7 @@ from typing import Any, AsyncGenerator, Iterator
 
 import orjson
 
-from backends.childpipe import child_lines, write_batches
+from backends.childpipe import Child, child_lines, write_batches
 from backends.models import Problem, RunQuery, RunSummary
 
 FIRST_BATCH = 64
@@ -75,14 +75,31 @@ def batches(runs: Iterator[RunSummary]) -> Iterator[list[RunSummary]]:
         yield chunk
 
 
-async def scan_runs_in_child(spec: str) -> AsyncGenerator[list[RunSummary], None]:
-    """Every run of the local workspace ``spec``, in path order, scanned by a child process.
+MODULE = "backends.runs_child"
+WHAT = "runs scan"
+
+
+def start_scan(root: str) -> Child:
+    """Start the scan of the workspace at ``root`` now; ``scan_runs_in_child`` reads it later.
+
+    Raises:
+        UnavailableError: When the child cannot start.
+    """
+    return Child(MODULE, [root], WHAT)
+
+
+async def scan_runs_in_child(root: str, started: Child | None = None) -> AsyncGenerator[list[RunSummary], None]:
+    """Every run of the local workspace at ``root``, in path order, scanned by a child process.
+
+    Args:
+        root: The workspace directory.
+        started: Its scan, already started by ``start_scan`` (else one starts now).
 
     Raises:
         UnavailableError: When the child cannot start or fails.
     """
     # aclosing: the child is killed when this generator is closed, not when the collector finds the inner one
-    async with aclosing(child_lines("backends.runs_child", [spec], "runs scan")) as lines:
+    async with aclosing(child_lines(MODULE, [root], WHAT, started)) as lines:
         async for line in lines:
             yield decode_batch(line)
 

@@ -38,6 +38,49 @@ async def test_child_scan_equals_in_process_scan_with_broken_runs(tmp_path: Path
     assert broken.state is None and broken.problem is not None and broken.problem.line == 2
 
 
+def _scan_children() -> list[int]:
+    """Pids of this process's children that run the Runs scan (read from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                ppid = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue  # exited meanwhile
+        if ppid == os.getpid() and b"backends.runs_child" in argv:
+            found.append(int(entry))
+    return found
+
+
+async def test_a_scan_started_early_is_the_one_read_and_lists_the_same(tmp_path: Path) -> None:
+    for index in range(100):
+        write_run(tmp_path, f"run-{index:03d}")
+    source = LocalSource(str(tmp_path))
+    expected = await _in_thread(source)
+    source.start_scan_early()
+    source.start_scan_early()  # twice: still one child
+    assert len(_scan_children()) == 1
+    write_run(tmp_path, "run-zzz-late")  # written after the early scan started: the early scan already passed it or not
+    got = await _in_child(source)
+    assert [run.run_id for run in got if run.run_id != "run-zzz-late"] == [run.run_id for run in expected]
+    assert _scan_children() == []  # read to the end and reaped
+    assert len(await _in_child(source)) == 101  # the next scan starts afresh and sees the late run
+
+
+async def test_closing_the_source_stops_a_scan_started_early_and_never_read(tmp_path: Path) -> None:
+    for index in range(5):
+        write_run(tmp_path, f"run-{index:03d}")
+    source = LocalSource(str(tmp_path))
+    source.start_scan_early()
+    assert len(_scan_children()) == 1
+    await source.aclose()
+    assert _scan_children() == []
+
+
 text = st.text()
 maybe = st.none() | text
 runs = st.builds(

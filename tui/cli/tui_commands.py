@@ -46,10 +46,14 @@ def run_app(
     spec: str, theme: str, *, label: str | None = None, activity: Stoppable | None = None, goto: list[GotoTarget] | None = None
 ) -> int:
     """Open ``spec`` and run the TUI on it until the user quits."""
+    from backends.local import LocalSource
     from backends.source import open_source
-    from tui.app import DriftdeckApp
 
     source = open_source(spec)
+    if isinstance(source, LocalSource):
+        source.start_scan_early()  # the scan's first batch is ready while Textual imports and composes
+    from tui.app import DriftdeckApp
+
     try:
         app = DriftdeckApp(source, source_label=label, theme=theme, activity=activity, goto=goto or ())
     except ValueError as exc:

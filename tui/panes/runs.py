@@ -123,6 +123,8 @@ class RunsPane(DeckPane):
                 batches = self.source.iter_runs(RunQuery(), batch=500)
             async for batch in batches:
                 self.state.pending.extend(batch)
+                if not self.state.view and generation == self.state.generation:
+                    self._flush()  # nothing shown yet: a screenful costs ~1 ms, waiting for the timer up to 0.1 s
         finally:
             if generation == self.state.generation:  # a reload may have replaced this scan already
                 self.state.scanning = False
