@@ -1,7 +1,8 @@
 """Click parameters built from an ``Options`` declaration (``tui.cli.options``).
 
 The only module that turns a declaration into click objects: ``click_command``
-for a command whose function takes the options object, ``add_options`` for a
+for a command whose function takes the options object (``options_from_click``
+builds it from click's values), ``add_options`` for a
 command that takes the values as keyword arguments (the report options of
 commands without an options class).
 """
@@ -17,7 +18,7 @@ import click
 
 from tui.cli.options import ARGUMENT, FLAG, MULTIPLE, AtLeast, IntRange, Options, Spec, WritableFile
 
-O = TypeVar("O", bound=Options)
+OptionsT = TypeVar("OptionsT", bound=Options)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -32,25 +33,30 @@ def add_options(cls: type[Options]) -> Callable[[F], F]:
     return decorate
 
 
-def click_command(cls: type[O]) -> Callable[[Callable[[O], int]], Callable[..., int]]:
+def click_command(cls: type[OptionsT]) -> Callable[[Callable[[OptionsT], int]], Callable[..., int]]:
     """A decorator for a command function taking one ``cls``: it gets the click parameters of ``cls``.
 
     Values a declared type refuses after click parsed them (``AtLeast``) are
     a usage error naming the option, as click words its own.
     """
 
-    def decorate(run: Callable[[O], int]) -> Callable[..., int]:
+    def decorate(run: Callable[[OptionsT], int]) -> Callable[..., int]:
         @functools.wraps(run)  # the docstring is the command's help
         def command(**values: Any) -> int:
-            for spec in cls.SPECS:
-                problem = None if spec.type is None else spec.type.problem(values[spec.dest])
-                if problem is not None:
-                    raise click.BadParameter(problem, param_hint=spec.names[0])
-            return run(cls(**values))
+            return run(options_from_click(cls, values))
 
         return add_options(cls)(command)
 
     return decorate
+
+
+def options_from_click(cls: type[OptionsT], values: dict[str, Any]) -> OptionsT:
+    """The options object of the values click parsed; a value a declared type refuses is a usage error."""
+    for spec in cls.SPECS:
+        problem = None if spec.type is None else spec.type.problem(values[spec.dest])
+        if problem is not None:
+            raise click.BadParameter(problem, param_hint=spec.names[0])
+    return cls(**values)
 
 
 def _parameter(spec: Spec) -> Callable[[F], F]:

@@ -52,9 +52,10 @@ def parse(cls: type[Options], args: Sequence[str]) -> Options | None:
             positional.append(arg)
             continue
         name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        spec = named.get(name)
-        if spec is None or spec.click_only:
+        found = named.get(name)
+        if found is None or found.click_only:
             return None  # --help, an unknown option, -sVALUE, bundled flags, a path click checks: click's business
+        spec = found
         if spec.kind == FLAG:
             if eq:
                 return None
