@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pytest
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.cli.conftest import driftdeck_command
@@ -119,7 +119,7 @@ def argv(draw: st.DrawFn, cls: type[Options], plain: bool) -> list[str]:
     return line
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # timing only: CI machines stall
 @given(st.data())
 def test_the_fast_parser_and_click_give_the_same_options(data: st.DataObject) -> None:
     """Plain command lines, drawn from each declaration: the fast path takes them and builds what click builds."""
@@ -130,7 +130,7 @@ def test_the_fast_parser_and_click_give_the_same_options(data: st.DataObject) ->
     assert fast == click_parse(path, line)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # timing only: CI machines stall
 @given(st.data())
 def test_the_fast_parser_leaves_to_click_what_it_would_parse_differently(data: st.DataObject) -> None:
     """Any command line: the fast path either builds what click builds or hands the line to click."""
@@ -233,3 +233,17 @@ def test_fast_path_imports_no_click(demo: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code, str(demo)], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "0 False False", result.stderr
+
+
+def test_merge_rules_takes_the_diff_options_as_they_are() -> None:
+    from backends.snapshots.models import SnapshotRules
+    from backends.snapshots.rules import merge_rules
+
+    base = SnapshotRules(ignore_paths=("a/**",), tolerance=0.25, keys=("k",), ignore_eol=True)
+    options = DiffOptions(a="x", b="y", ignore_paths=("b/**",), exclude_fields=("ts",), ignore_order=True, no_rules=True)
+    merged = merge_rules(base, options)
+    assert merged.ignore_paths == ("a/**", "b/**") and merged.exclude_fields == ("ts",)
+    assert merged.tolerance == 0.25 and merged.keys == ("k",) and merged.ignore_eol is True  # not given: as configured
+    assert merged.ignore_order is True and merged.apply is False
+    assert merge_rules(base, DiffOptions(a="x", b="y", keys=("id",), tolerance=0.0)).keys == ("id",)  # keys replace
+    assert merge_rules(base, DiffOptions(a="x", b="y", tolerance=0.0)).tolerance == 0.0
