@@ -2,15 +2,17 @@
 
 ``ReportOptions`` declares both options once (``tui.cli.options``): the
 options of ``checksums verify`` and ``snapshots diff`` extend it, and
-``report_options`` adds them to the other checking commands. ``write_reports`` renders a ``backends.reports`` report
-to the files asked for (each written atomically, only where the user
-points) and, under GitHub Actions (``GITHUB_ACTIONS=true``), prints one
-``::error`` annotation per failing item that has a file and a line. The
+``report_options`` adds them to the other checking commands.
+``write_reports`` renders a ``backends.reports`` report to the files asked
+for (each written atomically, only where the user points) and, under GitHub
+Actions (``GITHUB_ACTIONS=true``), prints one ``::error`` annotation per
+failing item that has a file and a line. The
 annotations go to stderr, which the runner reads for workflow commands as
 it reads stdout, so a ``--json`` output on stdout stays one clean document.
 
 Neither click nor the renderers load unless asked: the fast path
-(``tui.cli.fast``) calls ``write_reports`` with no files outside CI.
+(``tui.cli.fast``) imports ``ReportOptions`` (no click) and calls
+``write_reports`` with no files outside CI.
 """
 
 from __future__ import annotations

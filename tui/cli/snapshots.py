@@ -2,10 +2,9 @@
 
 The options (``DiffOptions``), the comparison and its report are in
 ``tui.cli.snapshots_diff`` (shared with the click-free fast path of
-``tui.cli.fast``). Exit codes
-follow diff(1): 0 when no difference remains after the rules, 1 when some
-do, 2 on a usage or input error (and when entries could not be read: the
-report is still printed in full first).
+``tui.cli.fast``). Exit codes follow diff(1): 0 when no difference remains
+after the rules, 1 when some do, 2 on a usage or input error (and when
+entries could not be read: the report is still printed in full first).
 """
 
 from __future__ import annotations

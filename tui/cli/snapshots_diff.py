@@ -2,8 +2,8 @@
 
 Its options are declared once, in ``DiffOptions``; the click command in
 ``tui.cli.snapshots`` and the fast path (``tui.cli.fast``) both parse them
-into one and call ``run_diff``. A local workspace is diffed in this process directly
-(no event loop: the tree diff may then compare files in worker processes);
+into one and call ``run_diff``. A local workspace is diffed in this process
+directly (no event loop: the tree diff may then compare files in worker processes);
 any other source goes through its ``DataSource`` on a private event loop.
 Exit codes follow diff(1): 0 when no difference remains after the rules, 1
 when some do, 2 on a usage or input error (and when entries could not be
