@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from typing import Any, Callable, Mapping
 
@@ -114,32 +114,39 @@ def check_rules(rules: SnapshotRules, locate: Locate = lambda key: None, where: 
             glob_regex(glob)
 
 
-def merge_rules(
-    base: SnapshotRules,
-    *,
-    ignore_paths: tuple[str, ...] = (),
-    ignore_lines: tuple[str, ...] = (),
-    exclude_fields: tuple[str, ...] = (),
-    tolerance: float | None = None,
-    ignore_order: bool | None = None,
-    ignore_whitespace: bool | None = None,
-    ignore_eol: bool | None = None,
-    keys: tuple[str, ...] = (),
-    apply: bool = True,
-) -> SnapshotRules:
-    """Add command-line rules to the configured ones (lists extend, scalars override)."""
-    merged = replace(
-        base,
-        ignore_paths=base.ignore_paths + ignore_paths,
-        ignore_lines=base.ignore_lines + ignore_lines,
-        exclude_fields=base.exclude_fields + exclude_fields,
-        tolerance=base.tolerance if tolerance is None else tolerance,
-        ignore_order=base.ignore_order if ignore_order is None else ignore_order,
-        ignore_whitespace=base.ignore_whitespace if ignore_whitespace is None else ignore_whitespace,
-        ignore_eol=base.ignore_eol if ignore_eol is None else ignore_eol,
-        keys=keys or base.keys,
-        apply=apply,
-    )
+_REPLACED_WHEN_GIVEN = ("keys",)
+"""Rule lists the command line replaces rather than extends: record keys are tried in order."""
+
+
+def merge_rules(base: SnapshotRules, flags: object = None, /, **given: Any) -> SnapshotRules:
+    """Add command-line rules to the configured ones.
+
+    The rules given are the attributes of ``flags`` (the command's options
+    object, ``tui.cli.snapshots_diff.DiffOptions``) and the keywords
+    ``given`` that name a field of ``SnapshotRules``: lists extend the
+    configured ones (``keys`` replaces them when given), ``None`` keeps the
+    configured value, any other value overrides it.
+
+    Raises:
+        TypeError: A keyword that names no rule.
+        MalformedError: A regex that does not compile, a glob that escapes.
+    """
+    unknown = set(given) - {f.name for f in fields(SnapshotRules)}
+    if unknown:
+        raise TypeError(f"merge_rules: no such rule {', '.join(sorted(unknown))}")
+    changes: dict[str, Any] = {}
+    for name in (f.name for f in fields(SnapshotRules)):
+        value = given[name] if name in given else getattr(flags, name, None)
+        if value is None:
+            continue
+        if isinstance(value, tuple) and name in _REPLACED_WHEN_GIVEN:
+            if value:
+                changes[name] = value
+        elif isinstance(value, tuple):
+            changes[name] = getattr(base, name) + value
+        else:
+            changes[name] = value
+    merged = replace(base, **changes)
     check_rules(merged, where="command line")
     return merged
 

@@ -11,8 +11,8 @@ import sys
 import click
 
 from backends.checksums.scope import Scope
-from tui.cli.checksums_verify import one_line, run_verify
-from tui.cli.reports import report_options
+from tui.cli.checksums_verify import VerifyOptions, one_line, run_verify
+from tui.cli.click_options import click_command
 
 
 @click.group()
@@ -21,31 +21,14 @@ def checksums() -> None:
 
 
 @checksums.command("verify")
-@click.argument("manifests", nargs=-1, metavar="[MANIFEST]...")
-@click.option("--source", "-s", default=".", show_default=True, metavar="SOURCE", help="Workspace path (or URL).")
-@click.option("--json", "as_json", is_flag=True, help="NDJSON: one object per entry, then a summary object per manifest.")
-@click.option("--no-new", is_flag=True, help="Do not look for unlisted files (no 'new' entries, no move detection).")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Leave unlisted files matching GLOB out of 'new' (repeatable).")
-@click.option("--top-only", is_flag=True, help="Look for unlisted files next to the manifest only, not in subdirectories.")
-@click.option("--workers", type=click.IntRange(1, 256), default=None, help="Hashing parallelism (default: the cores).")
-@report_options
-def verify_command(
-    manifests: tuple[str, ...],
-    source: str,
-    as_json: bool,
-    no_new: bool,
-    exclude: tuple[str, ...],
-    top_only: bool,
-    workers: int | None,
-    junit: str | None,
-    html: str | None,
-) -> int:
+@click_command(VerifyOptions)
+def verify_command(options: VerifyOptions) -> int:
     """Verify MANIFEST(s) (default: every manifest the source holds).
 
     Paths are relative to the source root, or real paths. Exit 0: all ok;
     1: drift; 2: usage error, or a manifest missing or unreadable.
     """
-    return run_verify(manifests, source, as_json, no_new, exclude, top_only, workers, junit, html)
+    return run_verify(options)
 
 
 @checksums.command("update")

@@ -1,7 +1,8 @@
 """``driftdeck checksums verify`` without click: run a verification and print its report.
 
-The click command in ``tui.cli.checksums`` and the fast path (``tui.cli.fast``)
-both call ``run_verify``. A local source runs the engine in this process
+Its options are declared once, in ``VerifyOptions``; the click command in
+``tui.cli.checksums`` and the fast path (``tui.cli.fast``) both parse them
+into one and call ``run_verify``. A local source runs the engine in this process
 directly (no event loop, no source machinery it does not need), so start-up
 stays short and hashing may use worker processes. Other sources go through
 their ``DataSource``.
@@ -16,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from backends.errors import ForbiddenError, NotFoundError
 from backends.spec import local_root
 from backends.units import counted
+from tui.cli.options import IntRange, argument, flag, multiple, value
+from tui.cli.reports import ReportOptions
 
 TYPE_CHECKING = False  # the models load after the workers fork (see run_verify); checkers read the names below
 if TYPE_CHECKING:
@@ -26,60 +29,49 @@ if TYPE_CHECKING:
     Item = ChecksumEntry | ChecksumProgress | ChecksumSummary
 
 
-def run_verify(
-    manifests: tuple[str, ...],
-    source: str = ".",
-    as_json: bool = False,
-    no_new: bool = False,
-    exclude: tuple[str, ...] = (),
-    top_only: bool = False,
-    workers: int | None = None,
-    junit: str | None = None,
-    html: str | None = None,
-) -> int:
-    """Verify ``manifests`` (default: every manifest the source holds) and print the report.
+class VerifyOptions(ReportOptions):
+    """The options of ``driftdeck checksums verify``."""
+
+    manifests: tuple[str, ...] = argument(nargs=-1, metavar="[MANIFEST]...")
+    source: str = value("--source", "-s", default=".", show_default=True, metavar="SOURCE", help="Workspace path (or URL).")
+    as_json: bool = flag("--json", help="NDJSON: one object per entry, then a summary object per manifest.")
+    no_new: bool = flag("--no-new", help="Do not look for unlisted files (no 'new' entries, no move detection).")
+    exclude: tuple[str, ...] = multiple("--exclude", metavar="GLOB", help="Leave unlisted files matching GLOB out of 'new' (repeatable).")
+    top_only: bool = flag("--top-only", help="Look for unlisted files next to the manifest only, not in subdirectories.")
+    workers: int | None = value("--workers", type=IntRange(1, 256), help="Hashing parallelism (default: the cores).")
+
+
+def run_verify(options: VerifyOptions) -> int:
+    """Verify the manifests (default: every manifest the source holds) and print the report.
 
     Args:
-        manifests: Manifest paths, relative to the source root or real paths.
-        source: Workspace path or URL.
-        as_json: NDJSON (one object per entry, then a summary per manifest).
-        no_new: Do not look for unlisted files.
-        exclude: Globs of unlisted files left out of ``new``.
-        top_only: Look for unlisted files next to the manifest only.
-        workers: Hashing parallelism (default: the cores).
-        junit: Also write a JUnit XML report here.
-        html: Also write an HTML report here.
+        options: The command line (``VerifyOptions``): manifest paths are
+            relative to the source root, or real paths.
 
     Returns:
         0 all ok, 1 drift, 2 a manifest missing or unreadable.
     """
     from tui.cli.reports import reports_wanted
 
-    reports = (junit, html) if reports_wanted(junit, html) else None
-    spec = local_root(source)
+    reports = (options.junit, options.html) if reports_wanted(options.junit, options.html) else None
+    spec = local_root(options.source)
     if spec is None:
-        return _report(source, manifests, as_json, no_new, exclude, top_only, workers, None, None, reports)
-    targets = _targets(spec, manifests)
+        return _report(options, None, None, reports)
+    targets = _targets(spec, options.manifests)
     # The first manifest is read and its hashing workers forked before the
     # verifier and its models load: they hash meanwhile.
     from backends.checksums.early import start_early
 
-    early = start_early(*targets[0], workers=workers, emit_ok=as_json or reports is not None)
+    early = start_early(*targets[0], workers=options.workers, emit_ok=options.as_json or reports is not None)
     try:
-        return _report(source, manifests, as_json, no_new, exclude, top_only, workers, targets, early, reports)
+        return _report(options, targets, early, reports)
     finally:
         if early is not None:
             early.close()  # unless the verification adopted the workers
 
 
 def _report(
-    source: str,
-    manifests: tuple[str, ...],
-    as_json: bool,
-    no_new: bool,
-    exclude: tuple[str, ...],
-    top_only: bool,
-    workers: int | None,
+    options: VerifyOptions,
     targets: list[tuple[str, str]] | None,
     early: EarlyStart | None,
     reports: tuple[str | None, str | None] | None = None,
@@ -91,12 +83,14 @@ def _report(
     from backends.checksums.models import ChecksumEntry, ChecksumSummary
     from backends.checksums.scope import Scope
 
-    scope = Scope(recursive=not top_only, exclude=exclude)
+    scope = Scope(recursive=not options.top_only, exclude=options.exclude)
+    as_json = options.as_json
     emit_ok = as_json or reports is not None
+    include_new = not options.no_new
     if targets is None:
-        runs = _remote(source, manifests, include_new=not no_new, scope=scope, emit_ok=emit_ok)
+        runs = _remote(options.source, options.manifests, include_new=include_new, scope=scope, emit_ok=emit_ok)
     else:
-        runs = _local(targets, include_new=not no_new, scope=scope, emit_ok=emit_ok, workers=workers, early=early)
+        runs = _local(targets, include_new=include_new, scope=scope, emit_ok=emit_ok, workers=options.workers, early=early)
     done: list[tuple[ChecksumSummary, list[ChecksumEntry]]] = []
     code = 0
     if as_json:

@@ -1,21 +1,26 @@
 """``--junit FILE`` and ``--html FILE`` of the checking commands, and GitHub Actions annotations.
 
-``report_options`` declares both options once; every checking command is
-decorated with it. ``write_reports`` renders a ``backends.reports`` report
-to the files asked for (each written atomically, only where the user
-points) and, under GitHub Actions (``GITHUB_ACTIONS=true``), prints one
-``::error`` annotation per failing item that has a file and a line. The
+``ReportOptions`` declares both options once (``tui.cli.options``): the
+options of ``checksums verify`` and ``snapshots diff`` extend it, and
+``report_options`` adds them to the other checking commands.
+``write_reports`` renders a ``backends.reports`` report to the files asked
+for (each written atomically, only where the user points) and, under GitHub
+Actions (``GITHUB_ACTIONS=true``), prints one ``::error`` annotation per
+failing item that has a file and a line. The
 annotations go to stderr, which the runner reads for workflow commands as
 it reads stdout, so a ``--json`` output on stdout stays one clean document.
 
 Neither click nor the renderers load unless asked: the fast path
-(``tui.cli.fast``) calls ``write_reports`` with no files outside CI.
+(``tui.cli.fast``) imports ``ReportOptions`` (no click) and calls
+``write_reports`` with no files outside CI.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+from tui.cli.options import Options, WritableFile, value
 
 TYPE_CHECKING = False  # the fast path keeps typing out of a command-line start
 if TYPE_CHECKING:
@@ -25,29 +30,25 @@ if TYPE_CHECKING:
 
     F = TypeVar("F", bound=Callable[..., object])
 
-REPORT_OPTIONS = ("junit", "html")
-"""The keyword arguments ``report_options`` adds to a command."""
+
+class ReportOptions(Options):
+    """``--junit FILE`` and ``--html FILE``: the base of every checking command's options.
+
+    Click checks both paths (writable, in a directory that exists) before
+    anything runs, so the fast path leaves them to it.
+    """
+
+    junit: str | None = value("--junit", type=WritableFile(directory_must_exist=True), metavar="FILE",
+                              help="Also write a JUnit XML report to FILE (atomically): one test case per checked item.")
+    html: str | None = value("--html", type=WritableFile(directory_must_exist=True), metavar="FILE",
+                             help="Also write a self-contained HTML report to FILE (atomically).")
 
 
 def report_options(command: F) -> F:
-    """Add ``--junit FILE`` and ``--html FILE`` to a click command (keywords ``junit`` and ``html``)."""
-    import click
+    """Add ``--junit FILE`` and ``--html FILE`` to a click command taking keyword arguments (``junit``, ``html``)."""
+    from tui.cli.click_options import add_options
 
-    path = click.Path(dir_okay=False, writable=True)
-    command = click.option("--html", "html", type=path, default=None, metavar="FILE", callback=_in_a_directory,
-                           help="Also write a self-contained HTML report to FILE (atomically).")(command)
-    command = click.option("--junit", "junit", type=path, default=None, metavar="FILE", callback=_in_a_directory,
-                           help="Also write a JUnit XML report to FILE (atomically): one test case per checked item.")(command)
-    return command
-
-
-def _in_a_directory(ctx: object, param: object, value: str | None) -> str | None:
-    """Refuse, before any work, a report file whose directory does not exist (click checks only existing paths)."""
-    import click
-
-    if value is not None and not os.path.isdir(os.path.dirname(os.path.abspath(os.path.expanduser(value)))):
-        raise click.BadParameter(f"{value}: its directory does not exist")
-    return value
+    return add_options(ReportOptions)(command)
 
 
 def reports_wanted(junit: str | None, html: str | None) -> bool:

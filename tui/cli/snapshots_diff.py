@@ -1,8 +1,9 @@
 """``driftdeck snapshots diff`` without click: compare two snapshots and print the report.
 
-The click command in ``tui.cli.snapshots`` and the fast path (``tui.cli.fast``)
-both call ``run_diff``. A local workspace is diffed in this process directly
-(no event loop: the tree diff may then compare files in worker processes);
+Its options are declared once, in ``DiffOptions``; the click command in
+``tui.cli.snapshots`` and the fast path (``tui.cli.fast``) both parse them
+into one and call ``run_diff``. A local workspace is diffed in this process
+directly (no event loop: the tree diff may then compare files in worker processes);
 any other source goes through its ``DataSource`` on a private event loop.
 Exit codes follow diff(1): 0 when no difference remains after the rules, 1
 when some do, 2 on a usage or input error (and when entries could not be
@@ -18,55 +19,70 @@ from collections.abc import Iterator
 from backends.errors import DriftdeckError, ForbiddenError, NotFoundError
 from backends.snapshots.models import DiffSummary, EntryContent, EntryDiff, SnapshotRules
 from backends.spec import local_root
+from tui.cli.options import AtLeast, IntRange, WritableFile, argument, flag, multiple, value
+from tui.cli.reports import ReportOptions
 
 TYPE_CHECKING = False  # the fast path keeps typing out of a command-line start
 if TYPE_CHECKING:
     from typing import Any
 
 
-def run_diff(
-    a: str,
-    b: str,
-    source: str = ".",
-    ignore_paths: tuple[str, ...] = (),
-    ignore_lines: tuple[str, ...] = (),
-    exclude_fields: tuple[str, ...] = (),
-    tolerance: float | None = None,
-    ignore_order: bool | None = None,
-    ignore_whitespace: bool | None = None,
-    ignore_eol: bool | None = None,
-    keys: tuple[str, ...] = (),
-    no_rules: bool = False,
-    show_all: bool = False,
-    brief: bool = False,
-    unified: bool = False,
-    context: int = 3,
-    as_json: bool = False,
-    output: str | None = None,
-    junit: str | None = None,
-    html: str | None = None,
-) -> int:
-    """Compare snapshot A (baseline) with snapshot B (candidate) and print the report.
+class DiffOptions(ReportOptions):
+    """The options of ``driftdeck snapshots diff``.
 
-    The keyword arguments are the options of ``driftdeck snapshots diff``.
+    The rule options carry the names of ``SnapshotRules``' fields, so
+    ``merge_rules`` takes this object as it is (``apply`` is ``not no_rules``).
+    """
+
+    a: str = argument()
+    b: str = argument()
+    source: str = value("--source", "-s", default=".", show_default=True, metavar="SOURCE", help="Workspace path.")
+    ignore_paths: tuple[str, ...] = multiple("--ignore-path", metavar="GLOB",
+        help="Entries matching GLOB are 'same after rules' (repeatable; ** spans directories).")
+    ignore_lines: tuple[str, ...] = multiple("--ignore-line", metavar="REGEX",
+        help="Ignore the parts of text lines REGEX matches, e.g. timestamps (repeatable).")
+    exclude_fields: tuple[str, ...] = multiple("--exclude-field", metavar="PATH",
+        help="Ignore this field of JSON/YAML/JSONL values, dotted, * and ** allowed (repeatable).")
+    tolerance: float | None = value("--tolerance", type=AtLeast(0.0), metavar="X", help="Numbers within X are equal.")
+    ignore_order: bool | None = flag("--ignore-order", default=None, help="Compare lists in structured files as multisets.")
+    ignore_whitespace: bool | None = flag("--ignore-whitespace", "-w", default=None,
+        help="Whitespace-only changes are the same.")
+    ignore_eol: bool | None = flag("--ignore-eol", default=None, help="Line-ending-only changes are the same.")
+    keys: tuple[str, ...] = multiple("--key", metavar="FIELD",
+        help="Record key of JSONL files and JSON arrays (repeatable, tried in order; default id, span_id).")
+    no_rules: bool = flag("--no-rules", help="Apply no ignore rules, not even those of driftdeck.yaml.")
+    show_all: bool = flag("--all", help="List unchanged entries too.")
+    brief: bool = flag("--brief", "-q", help="Only list entries, no content diffs.")
+    unified: bool = flag("--unified", help="Line diffs for JSON/YAML/JSONL too, not value tables.")
+    context: int = value("--context", "-U", type=IntRange(0, 1000), default=3, show_default=True,
+        help="Lines of context in unified diffs.")
+    as_json: bool = flag("--json", help="One JSON object: entries and summary.")
+    output: str | None = value("--output", "-o", type=WritableFile(),
+        help="Also write a Markdown report to this file (atomically).")
+
+    @property
+    def apply(self) -> bool:
+        """Whether the ignore rules apply (``SnapshotRules.apply``)."""
+        return not self.no_rules
+
+
+def run_diff(options: DiffOptions) -> int:
+    """Compare snapshot A (baseline) with snapshot B (candidate) and print the report.
 
     Returns:
         0 no difference after the rules, 1 differences, 2 entries could not be read.
     """
-    flags = dict(ignore_paths=ignore_paths, ignore_lines=ignore_lines, exclude_fields=exclude_fields,
-                 tolerance=tolerance, ignore_order=ignore_order, ignore_whitespace=ignore_whitespace,
-                 ignore_eol=ignore_eol, keys=keys, apply=not no_rules)
-    mode = "unified" if unified else "auto"
+    mode = "unified" if options.unified else "auto"
     from tui.cli.reports import reports_wanted
 
-    reports = reports_wanted(junit, html)
+    reports = reports_wanted(options.junit, options.html)
     entries, summary, contents = _collect(
-        source, a, b, flags, show_all, want_content=not brief or output is not None or reports, mode=mode, context=context
+        options, want_content=not options.brief or options.output is not None or reports, mode=mode
     )
-    shown = entries if show_all else [e for e in entries if e.category != "unchanged"]
+    shown = entries if options.show_all else [e for e in entries if e.category != "unchanged"]
     from backends.snapshots.report import render_markdown, render_text
 
-    if as_json:
+    if options.as_json:
         import orjson
 
         from backends.reports.schemas import schema_id
@@ -75,17 +91,17 @@ def run_diff(
                 "summary": summary.to_json()}
         sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
     else:
-        sys.stdout.write(render_text(shown, summary, {} if brief else contents))
-    if output is not None:
+        sys.stdout.write(render_text(shown, summary, {} if options.brief else contents))
+    if options.output is not None:
         from backends.atomic import atomic_write
 
-        written = atomic_write(output, render_markdown(shown, summary, contents).encode("utf-8"))
+        written = atomic_write(options.output, render_markdown(shown, summary, contents).encode("utf-8"))
         print(f"report written to {written}", file=sys.stderr)
     if reports:  # --junit/--html and GitHub annotations (tui.cli.reports)
         from backends.reports.snapshots import snapshots_report
         from tui.cli.reports import write_reports
 
-        write_reports(snapshots_report(shown, summary, contents), junit, html)
+        write_reports(snapshots_report(shown, summary, contents), options.junit, options.html)
     unreadable = summary.categories.get("unreadable", 0)
     if unreadable:
         print(f"driftdeck: {unreadable} entries could not be read", file=sys.stderr)
@@ -170,18 +186,19 @@ def _connect(spec: str) -> _Local | _Remote:
 
 
 def _collect(
-    spec: str, a: str, b: str, flags: dict[str, Any], show_all: bool, *, want_content: bool, mode: str, context: int
+    options: DiffOptions, *, want_content: bool, mode: str
 ) -> tuple[list[EntryDiff], DiffSummary, dict[str, EntryContent]]:
     from backends.snapshots.report import wanted_contents
     from backends.snapshots.rules import merge_rules
 
-    source, name_a, name_b = _open(spec, a, b)
+    a, b, context = options.a, options.b, options.context
+    source, name_a, name_b = _open(options.source, a, b)
     try:
-        base = source.rules() if flags["apply"] else SnapshotRules()
-        rules = merge_rules(base, **flags)
+        base = source.rules() if options.apply else SnapshotRules()
+        rules = merge_rules(base, options)
         entries: list[EntryDiff] = []
         summary: DiffSummary | None = None
-        for item in source.diff(name_a, name_b, rules, show_all):
+        for item in source.diff(name_a, name_b, rules, options.show_all):
             if isinstance(item, EntryDiff):
                 entries.append(item)
             elif isinstance(item, DiffSummary):
