@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, TabbedContent
 
 from backends.errors import DriftdeckError, UnavailableError, UnsupportedError
+from backends.models import CAP_FILES
 from themes import DEFAULT_THEME, bundled_themes
 from tui.commands import DeckCommands
 from tui.errors import error_message
@@ -539,6 +540,9 @@ class DriftdeckApp(App[None]):
             local = external.local_file(self.source, path)
             if local is not None:
                 opened = external.Opened(local)
+            elif (missing := (await self.offered()).not_offered(CAP_FILES)) is not None:
+                self.notify(f"cannot open {path}: {missing}", title="Not offered", timeout=6)
+                return
             else:
                 if self._copies is None:
                     self._copies = tempfile.mkdtemp(prefix="driftdeck-open-")

@@ -76,7 +76,7 @@ async def test_each_pane_says_what_the_source_does_not_offer(catalog: Path) -> N
         assert "Filter" in footer_keys(app) and "Next quarantined" in footer_keys(app)
         for key, (pane_id, words) in PLACEHOLDERS.items():
             await pilot.press(key)
-            await wait_until(pilot, lambda: words in flat_text(pilot), f"pane {key}'s placeholder")
+            await wait_until(pilot, lambda words=words: words in flat_text(pilot), f"pane {key}'s placeholder")
             assert app.query_one(TabbedContent).active == pane_id
             text = flat_text(pilot)
             assert "this source offers: runs." in text and "What it does offer is in: 1 Runs & Quarantine." in text
@@ -152,3 +152,14 @@ def test_not_offered_snapshot(snap_compare, catalog: Path) -> None:
     # A fixed spec: the snapshot must not depend on the test's temporary directory.
     app = DriftdeckApp(CatalogSource("catalog://ops/runs.jsonl", catalog), source_label="runs catalog", cursor_blink=False)
     assert snap_compare(app, terminal_size=SIZE, run_before=drive)
+
+
+async def test_opening_a_file_of_a_source_that_does_not_read_files_says_so(catalog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDITOR", "true")
+    app, notes = catalog_app(catalog)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        await pilot.press("O")
+        await wait_until(pilot, lambda: any("cannot open" in n for n in notes), "the open notice")
+        assert (f"Not offered: cannot open runs/run-0003/run_status.json: File listings and reads are not offered by this "
+                f"source (catalog: catalog://{catalog})") in notes, notes
