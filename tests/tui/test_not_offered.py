@@ -13,11 +13,13 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import TabbedContent
 
+from backends.models import SourceInfo
 from tests.tui.catalog_source import CatalogSource, RefusingWatchSource, write_catalog
 from tests.tui.conftest import screen_text, wait_for_runs, wait_until
 from tui.app import DriftdeckApp
 from tui.goto import parse_goto
 from tui.screens.run_detail import RunDetailScreen
+from tui.state.offered import PANE_NEEDS, Offered
 from tui.widgets.not_offered import NotOffered
 
 SIZE = (120, 36)
@@ -163,3 +165,20 @@ async def test_opening_a_file_of_a_source_that_does_not_read_files_says_so(catal
         await wait_until(pilot, lambda: any("cannot open" in n for n in notes), "the open notice")
         assert (f"Not offered: cannot open runs/run-0003/run_status.json: File listings and reads are not offered by this "
                 f"source (catalog: catalog://{catalog})") in notes, notes
+
+
+def test_the_offer_model_names_what_each_pane_lacks() -> None:
+    def offered(*caps: str) -> Offered:
+        return Offered(SourceInfo("x://y", "plugin", "x://y", True, frozenset(caps)))
+
+    everything = offered("runs", "files", "inventory", "checksums", "wal", "snapshots", "watch")
+    assert all(everything.pane_not_offered(pane) is None for pane in PANE_NEEDS)
+    wal_only = offered("wal")
+    assert wal_only.pane_not_offered("wal") is None  # two files named by path still compare without the pair list
+    assert wal_only.not_offered("inventory") == "Listings of manifests, snapshots and WAL pairs are not offered by this source (plugin: x://y)"
+    assert offered("snapshots").pane_not_offered("snapshots") == wal_only.not_offered("inventory")
+    text = offered().placeholder("runs", "1", [])
+    assert text is not None and text.splitlines() == [
+        "Runs and quarantine records are not offered by this source (plugin: x://y).", "",
+        "Pane 1 needs the capability 'runs'; this source offers: nothing beyond describing itself.",
+    ]

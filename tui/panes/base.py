@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from backends.errors import DriftdeckError
 from tui.errors import error_message
 from tui.goto import GotoError, GotoTarget
 from tui.host import deck_host
@@ -62,9 +63,18 @@ class DeckPane(TabPane):
     # What the source offers -----------------------------------------------------------
 
     async def offered(self) -> "Offered | None":
-        """What the source offers (asked once per app), or ``None`` for a pane tested outside the deck."""
+        """What the source offers (asked once per app); ``None`` for a pane tested outside the deck or
+        while the source cannot say (the pane then reads as if everything were offered)."""
         learn = getattr(self.app, "offered", None)
-        return None if learn is None else await learn()
+        if learn is None:
+            return None
+        try:
+            offered: Offered = await learn()
+        except DriftdeckError:
+            # Not known yet (a server that does not answer): the pane reads as it would without
+            # capabilities, and its own request reports the failure in place (with the outage's retry).
+            return None
+        return offered
 
     async def require(self) -> bool:
         """Whether the source offers what this pane needs; if not, the pane shows a placeholder saying so.
