@@ -15,7 +15,9 @@ from textual.widgets import TabbedContent
 
 from backends.models import SourceInfo
 from tests.tui.catalog_source import CatalogSource, RefusingWatchSource, write_catalog
+from tests.tui.contrast import failures
 from tests.tui.conftest import screen_text, wait_for_runs, wait_until
+from themes import bundled_themes
 from tui.app import DriftdeckApp
 from tui.goto import parse_goto
 from tui.screens.run_detail import RunDetailScreen
@@ -182,3 +184,16 @@ def test_the_offer_model_names_what_each_pane_lacks() -> None:
         "Runs and quarantine records are not offered by this source (plugin: x://y).", "",
         "Pane 1 needs the capability 'runs'; this source offers: nothing beyond describing itself.",
     ]
+
+
+@pytest.mark.parametrize("theme", sorted(bundled_themes()))
+@pytest.mark.parametrize("source", [CatalogSource, RefusingWatchSource], ids=["placeholder", "refused-line"])
+async def test_what_is_not_offered_is_readable_in_every_theme(theme: str, source: type[CatalogSource], catalog: Path) -> None:
+    app, _ = catalog_app(catalog, source, theme=theme)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "not offered" in flat_text(pilot), "what is not offered")
+        await pilot.pause(0.2)
+        problems = failures(app.export_screenshot())
+    assert not problems, f"{theme}: text below 4.5:1\n" + "\n".join(problems)
