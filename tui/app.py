@@ -18,7 +18,8 @@ from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Footer, Input, TabbedContent
 
-from backends.errors import DriftdeckError, UnavailableError
+from backends.errors import DriftdeckError, UnavailableError, UnsupportedError
+from backends.models import CAP_FILES
 from themes import DEFAULT_THEME, bundled_themes
 from tui.commands import DeckCommands
 from tui.errors import error_message
@@ -30,7 +31,9 @@ from tui.panes.base import DeckPane
 from tui.panes.runs import RunsPane
 from tui.screens.help import HelpScreen, binding_rows, class_words
 from tui.selection import Selection, shorten
+from tui.state.offered import Offered
 from tui.widgets.goto_line import GotoLine
+from tui.widgets.not_offered import show_not_offered_line
 from tui.widgets.outage_line import OutageLine, show_outage
 from tui.widgets.source_bar import SourceBar
 
@@ -114,6 +117,9 @@ class DriftdeckApp(App[None]):
         """Whether the source was found unreachable and has not answered since."""
         self._outage_ended = -OUTAGE_SETTLE
         self._outage_until = 0.0
+        self.known_offered: Offered | None = None
+        """What the source offers, once ``describe()`` has answered (``offered()`` asks)."""
+        self._describing = asyncio.Lock()
         self._deck_themes = bundled_themes()
         for deck_theme in self._deck_themes.values():
             self.register_theme(deck_theme)
@@ -142,7 +148,7 @@ class DriftdeckApp(App[None]):
                 widget.cursor_blink = False
         if self._activity is not None:
             self._activity.start()
-        self.call_after_refresh(self.active_pane.focus_main)
+        self.call_after_refresh(self.active_pane.focus_pane)
         # What exists once the first screen is drawn (Textual's widgets, styles and CSS:
         # ~100k objects) lives as long as the app. Frozen out of the collector, a full
         # collection no longer scans it: measured in the Live pane under 10k events/s,
@@ -165,6 +171,22 @@ class DriftdeckApp(App[None]):
         if self._copies is not None:
             shutil.rmtree(self._copies, ignore_errors=True)  # our own temporary copies, never the source's files
         await self.source.aclose()
+
+    # What the source offers ------------------------------------------------------------
+
+    async def offered(self) -> Offered:
+        """What the source offers: ``describe()`` asked once (again after a failure, such as an outage)."""
+        async with self._describing:
+            if self.known_offered is None:
+                self.known_offered = Offered(await self.source.describe())
+                self.refresh_bindings()
+        return self.known_offered
+
+    async def target_not_offered(self, target: str) -> str | None:
+        """Why the pane a go-to target (command-line form) leads to is not offered, or ``None`` if it is."""
+        pane_id = _pane_for(parse_goto(target), self.active_pane.PANE_ID)
+        missing = (await self.offered()).pane_not_offered(pane_id)
+        return None if missing is None else f"{_pane_name(pane_id)}: {missing}"
 
     # Errors and outages ------------------------------------------------------------------
 
@@ -191,6 +213,10 @@ class DriftdeckApp(App[None]):
             retry: What to run again once the source is back.
             after: Where in ``where`` the in-place line goes (default: first).
         """
+        if isinstance(error, UnsupportedError):
+            # A capability the source listed, refused when asked: said in place; the rest keeps working.
+            show_not_offered_line(where, error_message(error), after=after)
+            return
         if not isinstance(error, UnavailableError):
             self.notify(error_message(error), title=title or "", severity="error", timeout=8)
             return
@@ -253,7 +279,7 @@ class DriftdeckApp(App[None]):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane
         if isinstance(pane, DeckPane):
-            pane.focus_main()
+            pane.focus_pane()
 
     def action_toggle_side_panels(self) -> None:
         """Show the side panels if they are hidden (by width or by hand), else hide them."""
@@ -268,7 +294,7 @@ class DriftdeckApp(App[None]):
             self.pop_screen()
         tabs = self.query_one("#panes", TabbedContent)
         tabs.active = pane_id
-        self.active_pane.focus_main()
+        self.active_pane.focus_pane()
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         """Save the screen as SVG (palette: Screenshot) to ``path``, else ``~/Downloads`` if it exists, else
@@ -432,12 +458,12 @@ class DriftdeckApp(App[None]):
             target = parse_goto(event.value)
         except GotoError as exc:
             self.notify(str(exc), title="Go to", severity="warning", timeout=6)
-            self.active_pane.focus_main()
+            self.active_pane.focus_pane()
             return
         self._go_to_all([target])
 
     def on_goto_line_closed(self) -> None:
-        self.active_pane.focus_main()
+        self.active_pane.focus_pane()
 
     @work(group="goto", exit_on_error=False)
     async def _go_to_all(self, targets: list[GotoTarget]) -> None:
@@ -486,6 +512,9 @@ class DriftdeckApp(App[None]):
             GotoError: When nothing matches (the message says what was looked for).
         """
         pane_id = _pane_for(target, self.active_pane.PANE_ID)
+        missing = (await self.offered()).pane_not_offered(pane_id)
+        if missing is not None:
+            raise GotoError(f"{_pane_name(pane_id)}: {missing}")
         while self.screen is not self.screen_stack[0]:
             self.pop_screen()
         self.action_show_pane(pane_id)
@@ -511,6 +540,9 @@ class DriftdeckApp(App[None]):
             local = external.local_file(self.source, path)
             if local is not None:
                 opened = external.Opened(local)
+            elif (missing := (await self.offered()).not_offered(CAP_FILES)) is not None:
+                self.notify(f"cannot open {path}: {missing}", title="Not offered", timeout=6)
+                return
             else:
                 if self._copies is None:
                     self._copies = tempfile.mkdtemp(prefix="driftdeck-open-")
@@ -547,6 +579,12 @@ def _pane_for(target: GotoTarget, shown: str) -> str:
     if pane_id is None:
         pane_id = shown if shown in ("live", "snapshots", "checksums") else "snapshots"
     return pane_id
+
+
+def _pane_name(pane_id: str) -> str:
+    """``pane 3, WAL / replay``: how messages name a pane."""
+    pane = next(p for p in PANES if p.PANE_ID == pane_id)
+    return f"pane {pane.PANE_KEY}, {pane.PANE_TITLE}"
 
 
 def _spawn(argv: list[str], *, terminal: bool) -> int | OSError:

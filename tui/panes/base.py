@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Callable, ClassVar
 
-from textual.widgets import TabPane
+from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from backends.errors import DriftdeckError
 from tui.errors import error_message
 from tui.goto import GotoError, GotoTarget
 from tui.host import deck_host
+from tui.widgets.not_offered import NotOffered
 
 if TYPE_CHECKING:
     from backends.source import DataSource
+    from tui.state.offered import Offered
     from tui.selection import Selection
     from tui.widgets.virtual_list import VirtualList
 
@@ -34,9 +37,13 @@ class DeckPane(TabPane):
     PANE_ID: ClassVar[str] = ""
     PANE_TITLE: ClassVar[str] = ""
     PANE_SUMMARY: ClassVar[str] = ""
+    ACTION_NEEDS: ClassVar[dict[str, str]] = {}
+    """Actions of the pane that need a capability beyond what the whole pane needs (hidden without it)."""
 
     def __init__(self) -> None:
         super().__init__(f"{self.PANE_KEY} {self.PANE_TITLE}", id=self.PANE_ID)
+        self.not_offered_text: str | None = None
+        """The placeholder's text once the source was found not to offer what this pane needs."""
 
     @property
     def source(self) -> "DataSource":
@@ -52,6 +59,67 @@ class DeckPane(TabPane):
             return
         retries = type(self).retry_after_outage is not DeckPane.retry_after_outage
         report_error(error, self, title=self.PANE_TITLE, retry=self.retry_after_outage if retries else None)
+
+    # What the source offers -----------------------------------------------------------
+
+    async def offered(self) -> "Offered | None":
+        """What the source offers (asked once per app); ``None`` for a pane tested outside the deck or
+        while the source cannot say (the pane then reads as if everything were offered)."""
+        learn = getattr(self.app, "offered", None)
+        if learn is None:
+            return None
+        try:
+            offered: Offered = await learn()
+        except DriftdeckError:
+            # Not known yet (a server that does not answer): the pane reads as it would without
+            # capabilities, and its own request reports the failure in place (with the outage's retry).
+            return None
+        return offered
+
+    async def require(self) -> bool:
+        """Whether the source offers what this pane needs; if not, the pane shows a placeholder saying so.
+
+        Panes call this before their first read, so nothing is asked of a source
+        that has said it does not offer it.
+        """
+        offered = await self.offered()
+        if offered is None:
+            return True
+        panes = [f"{p.PANE_KEY} {p.PANE_TITLE}" for p in self.app.query(DeckPane) if offered.pane_not_offered(p.PANE_ID) is None]
+        text = offered.placeholder(self.PANE_ID, self.PANE_KEY, panes)
+        if text is None:
+            return True
+        if self.not_offered_text is None:
+            self.show_placeholder(text)
+        return False
+
+    def show_placeholder(self, text: str) -> None:
+        """Replace the pane's content by ``text`` (what is not offered) and hide its keys."""
+        self.not_offered_text = text
+        for child in self.children:
+            child.display = False
+        placeholder = NotOffered.placeholder(text, id=f"{self.PANE_ID}-not-offered")
+        self.mount(placeholder)
+        self.refresh_bindings()
+        if self.app.query_one("#panes", TabbedContent).active == self.PANE_ID:
+            placeholder.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The pane's keys are hidden (and do nothing) when the source does not offer what they need."""
+        if self.not_offered_text is not None:
+            return False
+        needs = self.ACTION_NEEDS.get(action)
+        known = getattr(self.app, "known_offered", None)
+        if needs is not None and known is not None and not known.offers(needs):
+            return False
+        return True
+
+    def focus_pane(self) -> None:
+        """Focus the pane's main widget, or its placeholder when the source does not offer the pane."""
+        if self.not_offered_text is not None:
+            self.query_one(f"#{self.PANE_ID}-not-offered", NotOffered).focus()
+        else:
+            self.focus_main()
 
     def retry_after_outage(self) -> None:
         """Load again what an unreachable source made fail (called once it answers); default: nothing."""

@@ -114,6 +114,8 @@ class ChecksumsPane(DeckPane):
 
     @work(exclusive=True, group="ck-manifests", exit_on_error=False)
     async def _load_manifests(self) -> None:
+        if not await self.require():
+            return
         try:
             manifests = await self.source.list_manifests()
         except Exception as exc:  # shown where the pane said it was reading, not only as a toast

@@ -132,6 +132,8 @@ class LivePane(DeckPane):
 
     @work(exclusive=True, group="live-watch", exit_on_error=False)
     async def _watch(self, path: str, spec: WatchFilter) -> None:
+        if not await self.require():
+            return
         try:
             async for batch in self.source.watch(path, spec):
                 if batch and batch[0].seq == 0 and batch[0].is_marker:

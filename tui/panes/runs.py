@@ -116,6 +116,10 @@ class RunsPane(DeckPane):
 
     @work(exclusive=True, group="runs-scan", exit_on_error=False)
     async def _scan(self, generation: int) -> None:
+        if not await self.require():  # the source lists no runs: the pane says so instead
+            self.state.scanning = False
+            self._flush_every(None)
+            return
         try:
             if isinstance(self.source, LocalSource):  # a remote source streams pages; nothing to isolate
                 batches = self.source.scan_runs_isolated()

@@ -118,6 +118,8 @@ class SnapshotsPane(DeckPane):
 
     @work(exclusive=True, group="snap-load", exit_on_error=False)
     async def _load(self) -> None:
+        if not await self.require():
+            return
         state = self.state
         try:
             state.rules = await self.source.snapshot_rules()

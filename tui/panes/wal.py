@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static
 
-from backends.models import WalPair
+from backends.models import CAP_INVENTORY, WalPair
 from backends.wal.alignment import AlignedRow
 from backends.wal.rules import WalRules
 from tui.errors import error_message
@@ -71,6 +71,7 @@ class WalPane(DeckPane):
         Binding("R", "rerun", "Refresh", show=False),
         Binding("escape", "escape", "Clear filter / stop", show=False),
     ]
+    ACTION_NEEDS: ClassVar[dict[str, str]] = {"pair": CAP_INVENTORY, "pick_pair": CAP_INVENTORY}
 
     DEFAULT_CSS = """
     WalPane #wal-toolbar { height: 1; background: $panel; }
@@ -134,6 +135,13 @@ class WalPane(DeckPane):
 
     @work(exclusive=True, group="wal-pairs", exit_on_error=False)
     async def _load_pairs(self) -> None:
+        if not await self.require():
+            return
+        offered = await self.offered()
+        missing = None if offered is None else offered.not_offered(CAP_INVENTORY)
+        if missing is not None:
+            self.query_one("#wal-status", Label).update(f"{missing}; o compares two WAL files named by path")
+            return
         self.state.pairs = await self.source.list_wal_pairs()
         select = self.query_one("#wal-pair", Select)
         options = [(f"{p.run_id} {_name(p.record).removesuffix('.jsonl')}↔{_name(p.replay).removesuffix('.jsonl')}", i)

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from backends.models import ArtifactInfo, ArtifactPreview, EvidenceRef, RunDetail, RunEvent, RunSummary, SnapshotInfo
+from backends.models import CAP_INVENTORY, ArtifactInfo, ArtifactPreview, EvidenceRef, RunDetail, RunEvent, RunSummary, SnapshotInfo
 from tui.widgets.event_list import EventList
 from tui.widgets.keyed_option_list import KeyedOptionList
 from tui.errors import error_message
@@ -308,9 +308,13 @@ class RunDetailScreen(Screen[None]):
         detail = self.detail
         if detail is None:
             return
+        offered = getattr(self.app, "offered", None)  # absent on a screen tested outside the deck
         if self._places is None:
             source = deck_host(self.app).source
-            self._places = (await source.list_snapshots(), await source.list_manifests())
+            if offered is None or (await offered()).offers(CAP_INVENTORY):
+                self._places = (await source.list_snapshots(), await source.list_manifests())
+            else:  # a source that lists no snapshots or manifests: its WAL evidence still leads somewhere
+                self._places = ([], [])
         snapshots, manifests = self._places
         if ref is None:
             place = reason_place(detail, snapshots, manifests)
@@ -323,7 +327,12 @@ class RunDetailScreen(Screen[None]):
             self.notify(f"{what}: no pane shows this (the evidence list and the timeline are all there is)", timeout=5)
             return
         follow = getattr(self.app, "follow", None)
-        if follow is None:  # a screen tested outside the deck
+        not_offered = getattr(self.app, "target_not_offered", None)
+        if follow is None or not_offered is None:  # a screen tested outside the deck
+            return
+        missing = await not_offered(place.targets[0])
+        if missing is not None:
+            self.notify(f"{what} → {missing}", title="Not offered", timeout=8)
             return
         self.notify(f"{what} → {place.label}; escape comes back to {self.run.run_id}", timeout=5)
         follow(place.targets, self.run)
