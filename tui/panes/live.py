@@ -165,6 +165,8 @@ class LivePane(DeckPane):
             self._flush_timer.stop()
             self._flush_timer = None
         self._last_flush = time.monotonic()
+        if not self.query(LiveEventList):
+            return  # the app is closing: Textual removes the list before the pane's timers stop (seen as NoMatches under load)
         if self.state.pending:
             self._absorb(self.state.drain())
 
