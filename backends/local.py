@@ -1,6 +1,10 @@
 """``LocalSource``: a workspace directory on this machine, read-only.
 
-Blocking work runs on threads (``asyncio.to_thread`` or a producer thread for
+The source is composed of services, each over the directory's storage
+(``backends.storage.directory.DirStorage``): ``self.wal`` (``WalService``),
+``self.checksums``, ``self.snapshots`` and ``self.events``; the engine
+operations of the ``DataSource`` contract are delegated to them. Runs, files
+and inventory are read here. Blocking work runs on threads (``asyncio.to_thread`` or a producer thread for
 streams), so the event loop of the TUI or of the HTTP server never stalls. No
 method writes anything: every file is opened ``"rb"``.
 """
@@ -13,14 +17,14 @@ import os
 import stat
 import threading
 from contextlib import aclosing
-from typing import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, AsyncIterator, Iterator
 
 import orjson
 
-from backends.checksums.local import ChecksumsLocal
+from backends.checksums.local import ChecksumsService
 from backends.confine import OUTSIDE_TARGET, inside, not_regular
 from backends.errors import ForbiddenError, NotFoundError, UnavailableError, UnreadableError, os_reason
-from backends.events.local import EventsLocal
+from backends.events.local import EventsService
 from backends.globwalk import is_wildcard, walk_glob
 from backends.jsonread import loads_located
 from backends.rooted import Rooted
@@ -41,8 +45,8 @@ from backends.models import (
     SourceInfo,
     WalPair,
 )
-from backends.snapshots.local import SnapshotsLocal
-from backends.wal.local import WalLocal
+from backends.snapshots.local import SnapshotsService
+from backends.wal.local import WalService
 from backends.runs import (
     MAX_ARTIFACT_PARSE_BYTES,
     discover_runs,
@@ -55,12 +59,24 @@ from backends.runs import (
 from backends.runs_child import scan_runs_in_child
 from backends.threadstream import iterate_in_thread
 
+if TYPE_CHECKING:
+    from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
+    from backends.checksums.scope import Scope
+    from backends.events.model import FsEvent, WatchFilter
+    from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
+    from backends.wal.diff import WalDiffSummary, WalDivergence
+    from backends.wal.index import WalIndexInfo
+    from backends.wal.lines import WalLine
+    from backends.wal.progress import WalProgress
+    from backends.wal.rules import WalRules
+    from backends.wal.validate import WalProblem, WalValidation
+
 MAX_READ_RANGE = 16 << 20
 MAX_EVENTS_PAGE = 5000
 
 
-class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
-    """A workspace on the local filesystem.
+class LocalSource(Rooted):
+    """A workspace on the local filesystem, composed of engine services over its ``DirStorage``.
 
     Args:
         spec: A directory path, or ``file://`` followed by one.
@@ -72,6 +88,13 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
 
     kind = "local"
 
+    def __init__(self, spec: str) -> None:
+        super().__init__(spec)
+        self.wal = WalService(self.storage)
+        self.checksums = ChecksumsService(self.storage)
+        self.snapshots = SnapshotsService(self)
+        self.events = EventsService(self.storage)
+
     def __repr__(self) -> str:
         return f"LocalSource({self.root!r})"
 
@@ -82,10 +105,10 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
             root=self.root,
             read_only=True,
             capabilities=frozenset({CAP_RUNS, CAP_FILES, CAP_INVENTORY})
-            | ChecksumsLocal.CAPABILITIES
-            | WalLocal.CAPABILITIES
-            | SnapshotsLocal.CAPABILITIES
-            | EventsLocal.CAPABILITIES,
+            | ChecksumsService.CAPABILITIES
+            | WalService.CAPABILITIES
+            | SnapshotsService.CAPABILITIES
+            | EventsService.CAPABILITIES,
             layout=self.layout.to_json(),
         )
 
@@ -361,6 +384,62 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
                 partner = rel[: len(rel) - len(base)] + base.replace("record", "replay")
                 pairs.append(WalPair(run_id, f"{key}/{rel}", f"{key}/{partner}" if partner in names else None))
         return pairs
+
+
+    # Engines, delegated to the services ----------------------------------------
+
+    def verify_checksums(
+        self, manifest: str, *, include_new: bool = True, scope: Scope | None = None, emit_ok: bool = True
+    ) -> AsyncIterator[ChecksumEntry | ChecksumProgress | ChecksumSummary]:
+        if scope is None:
+            return self.checksums.verify_checksums(manifest, include_new=include_new, emit_ok=emit_ok)
+        return self.checksums.verify_checksums(manifest, include_new=include_new, scope=scope, emit_ok=emit_ok)
+
+    def wal_index(self, path: str) -> AsyncIterator[WalProgress | WalIndexInfo]:
+        return self.wal.wal_index(path)
+
+    async def wal_lines(
+        self, path: str, start: int, count: int, rules: WalRules | None = None, *, max_chars: int | None = None
+    ) -> list[WalLine]:
+        return await self.wal.wal_lines(path, start, count, rules, max_chars=max_chars)
+
+    def validate_wal(
+        self, path: str, *, max_problems: int | None = None
+    ) -> AsyncIterator[WalProblem | WalProgress | WalValidation]:
+        return self.wal.validate_wal(path, max_problems=max_problems)
+
+    def diff_wal(
+        self, record: str, replay: str, rules: WalRules | None = None, *, max_divergences: int = 0, context: int | None = None
+    ) -> AsyncIterator[WalDivergence | WalProgress | WalDiffSummary]:
+        return self.wal.diff_wal(record, replay, rules, max_divergences=max_divergences, context=context)
+
+    def search_wal(self, path: str, text: str, rules: WalRules | None = None) -> AsyncIterator[list[int] | WalProgress]:
+        return self.wal.search_wal(path, text, rules)
+
+    async def snapshot_rules(self) -> SnapshotRules:
+        return await self.snapshots.snapshot_rules()
+
+    async def snapshot_path(self, name: str) -> str:
+        return await self.snapshots.snapshot_path(name)
+
+    def diff_snapshots(
+        self, a: str, b: str, rules: SnapshotRules | None = None, *, unchanged: bool = True
+    ) -> AsyncIterator[EntryDiff | DiffProgress | DiffSummary]:
+        return self.snapshots.diff_snapshots(a, b, rules, unchanged=unchanged)
+
+    async def diff_entry(
+        self, a: str, b: str, path: str, rules: SnapshotRules | None = None, mode: str = "auto",
+        *, old_path: str | None = None, context: int = 3,
+    ) -> EntryContent:
+        return await self.snapshots.diff_entry(a, b, path, rules, mode, old_path=old_path, context=context)
+
+    async def diff_file(self, a: str, b: str) -> str:
+        return await self.snapshots.diff_file(a, b)
+
+    def watch(self, path: str = "", filters: WatchFilter | None = None) -> AsyncIterator[list[FsEvent]]:
+        if filters is None:
+            return self.events.watch(path)
+        return self.events.watch(path, filters)
 
 
 def _parse_event_cursor(cursor: str | None) -> tuple[int, int]:

@@ -42,6 +42,8 @@ from backends.runs import MAX_STATUS_BYTES, parse_status, status_summary
 from backends.s3.keys import checked, glob_regex, literal_head, segment_matches
 from backends.s3.mirror import Listed, Mirror
 from backends.s3.store import open_store, parse_spec, store_error
+from backends.storage.bucket import BucketStorage
+from backends.wal.local import WalService
 
 if TYPE_CHECKING:
     from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
@@ -82,6 +84,8 @@ class S3Source(BaseSource):
         self.bucket, self.prefix = parse_spec(spec)
         self.root = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
         self.store = open_store(self.bucket)
+        self.storage = BucketStorage(self.store, self.prefix, self.root)
+        self.wal = WalService(self.storage)
         self.mirror = Mirror(self.store, self.prefix, self.root)
         try:
             try:  # the probe: a signed list says whether bucket, credentials and endpoint are usable
@@ -336,32 +340,29 @@ class S3Source(BaseSource):
             yield item
 
     # WAL ----------------------------------------------------------------------
+    # Read through the storage, with no copy: the index is built from a streamed GET, pages of lines are
+    # ranged GETs, validation, diff and search read streamed GETs line by line.
 
-    async def wal_index(self, path: str) -> AsyncIterator[WalProgress | WalIndexInfo]:
-        await self._need(path)
-        async for item in self._local.wal_index(path):
-            yield item
+    def wal_index(self, path: str) -> AsyncIterator[WalProgress | WalIndexInfo]:
+        return self.wal.wal_index(checked(path))
 
-    async def wal_lines(self, path: str, start: int, count: int, rules: WalRules | None = None, **kwargs: Any) -> list[WalLine]:
-        await self._need(path)
-        return await self._local.wal_lines(path, start, count, rules, **kwargs)
+    async def wal_lines(
+        self, path: str, start: int, count: int, rules: WalRules | None = None, *, max_chars: int | None = None
+    ) -> list[WalLine]:
+        return await self.wal.wal_lines(checked(path), start, count, rules, max_chars=max_chars)
 
-    async def validate_wal(self, path: str, **kwargs: Any) -> AsyncIterator[WalProblem | WalProgress | WalValidation]:
-        await self._need(path)
-        async for item in self._local.validate_wal(path, **kwargs):
-            yield item
+    def validate_wal(
+        self, path: str, *, max_problems: int | None = None
+    ) -> AsyncIterator[WalProblem | WalProgress | WalValidation]:
+        return self.wal.validate_wal(checked(path), max_problems=max_problems)
 
-    async def diff_wal(
-        self, record: str, replay: str, rules: WalRules | None = None, **kwargs: Any
+    def diff_wal(
+        self, record: str, replay: str, rules: WalRules | None = None, *, max_divergences: int = 0, context: int | None = None
     ) -> AsyncIterator[WalDivergence | WalProgress | WalDiffSummary]:
-        await asyncio.gather(self._need(record), self._need(replay))
-        async for item in self._local.diff_wal(record, replay, rules, **kwargs):
-            yield item
+        return self.wal.diff_wal(checked(record), checked(replay), rules, max_divergences=max_divergences, context=context)
 
-    async def search_wal(self, path: str, text: str, rules: WalRules | None = None) -> AsyncIterator[list[int] | WalProgress]:
-        await self._need(path)
-        async for item in self._local.search_wal(path, text, rules):
-            yield item
+    def search_wal(self, path: str, text: str, rules: WalRules | None = None) -> AsyncIterator[list[int] | WalProgress]:
+        return self.wal.search_wal(checked(path), text, rules)
 
     # Snapshots ------------------------------------------------------------------
 
