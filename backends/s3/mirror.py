@@ -1,7 +1,9 @@
 """A private, read-through local copy of the objects an engine needs.
 
-The engines (WAL index and diff, snapshot tree diff, checksum verification,
-run parsing) read local files with their fast paths (fork pools, ``pread``).
+What still reads local files through it: the snapshot tree diff, checksum
+verification and run parsing (record pages, artifacts), with their fast paths
+(fork pools, ``pread``, ``dir_fd``). The WAL engines no longer do: they read
+the bucket through ``backends.storage.bucket.BucketStorage``.
 A bucket source brings exactly the objects an operation touches into a
 private temporary directory (mode 0700, removed on ``aclose``) and runs the
 same engine there: a tree is compared by listing first (ETag and size), and
@@ -55,6 +57,7 @@ class Mirror:
         # removed on close(), or when the source is collected or the interpreter exits without one
         self._remove = weakref.finalize(self, shutil.rmtree, self.dir, ignore_errors=True)
         self._etags: dict[str, str | None] = {}
+        self._stand_ins: dict[str, str | None] = {}  # rel -> ETag of a sparse stand-in (see sync_pair)
         self._gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -159,6 +162,7 @@ class Mirror:
                 os.utime(partial, (stamp, stamp))  # engines report a file's mtime: the object's, not the download's
                 os.replace(partial, target)
                 self._etags[rel] = response.meta["e_tag"]
+                self._stand_ins.pop(rel, None)
                 return None
             except Exception as exc:
                 error = store_error(exc, rel)
@@ -220,6 +224,7 @@ class Mirror:
 
     def _forget(self, rel: str) -> None:
         self._etags.pop(rel, None)
+        self._stand_ins.pop(rel, None)
         target = self.local(rel)
         if os.path.isfile(target):
             os.unlink(target)
@@ -264,3 +269,52 @@ class Mirror:
         os.makedirs(top, exist_ok=True)
         return listed, problems
 
+
+    async def sync_pair(self, rel_a: str, rel_b: str) -> None:
+        """Bring two trees for a diff, ETag and size before content.
+
+        Both are listed first; a file whose ETag and size are the same on both
+        sides is not downloaded: each copy is stood in by a sparse file of its
+        size (equal bytes on both sides, so the tree diff counts the pair
+        unchanged without a GET). Every other file is fetched (unless the
+        mirror's copy has its ETag). A stand-in is replaced by the object when
+        its content is asked for (``fetch_file``, ``fetch``).
+        """
+        listed_a, listed_b = await asyncio.gather(self.listing(rel_a), self.listing(rel_b))
+        by_a = {_below(rel_a, o.rel): o for o in listed_a}
+        by_b = {_below(rel_b, o.rel): o for o in listed_b}
+        same = {name for name in by_a.keys() & by_b.keys()
+                if by_a[name].etag is not None and (by_a[name].etag, by_a[name].size) == (by_b[name].etag, by_b[name].size)}
+        wanted = {o.rel: o for side in (by_a, by_b) for name, o in side.items() if name not in same}
+        await asyncio.gather(*(self.fetch(o.rel, o.etag) for o in wanted.values()))
+        for name in same:
+            for listed in (by_a[name], by_b[name]):
+                self._stand_in(listed)
+        keep = {self.local(o.rel) for o in (*listed_a, *listed_b)}
+        for rel_dir in (rel_a, rel_b):
+            for dirpath, _, filenames in os.walk(self.local(rel_dir)):
+                for name in filenames:
+                    path = os.path.join(dirpath, name)
+                    if path not in keep:
+                        os.unlink(path)
+                        self._forget(os.path.relpath(path, self.dir).replace(os.sep, "/"))
+            os.makedirs(self.local(rel_dir), exist_ok=True)
+
+    def _stand_in(self, listed: Listed) -> None:
+        """A sparse file of the object's size and time in place of its content (no GET)."""
+        target = self.local(listed.rel)
+        current = self._etags.get(listed.rel) == listed.etag or self._stand_ins.get(listed.rel) == listed.etag
+        if current and os.path.isfile(target):
+            return
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        partial = f"{target}.{os.getpid()}.part"
+        with open(partial, "wb") as handle:
+            handle.truncate(listed.size)
+        os.utime(partial, (listed.mtime, listed.mtime))
+        os.replace(partial, target)
+        self._etags.pop(listed.rel, None)
+        self._stand_ins[listed.rel] = listed.etag
+
+
+def _below(base: str, rel: str) -> str:
+    return rel[len(base) + 1:] if base else rel

@@ -378,20 +378,23 @@ class S3Source(BaseSource):
             return rel
         raise NotFoundError(f"{name}: no such snapshot", path=name)
 
-    async def _sync_snapshot(self, name: str) -> None:
-        rel = await self.snapshot_path(name)
-        await self.mirror.sync_tree(rel)
-
     async def diff_snapshots(
         self, a: str, b: str, rules: SnapshotRules | None = None, *, unchanged: bool = True
     ) -> AsyncIterator[EntryDiff | DiffProgress | DiffSummary]:
-        await asyncio.gather(self._sync_snapshot(a), self._sync_snapshot(b))
+        rel_a, rel_b = await asyncio.gather(self.snapshot_path(a), self.snapshot_path(b))
+        await self.mirror.sync_pair(rel_a, rel_b)  # listings first: pairs with one ETag and size are not fetched
         async for item in self._local.diff_snapshots(a, b, rules, unchanged=unchanged):
             yield item
 
-    async def diff_entry(self, a: str, b: str, path: str, rules: SnapshotRules | None = None, mode: str = "auto", **kwargs: Any) -> EntryContent:
-        await asyncio.gather(self._sync_snapshot(a), self._sync_snapshot(b))
-        return await self._local.diff_entry(a, b, path, rules, mode, **kwargs)
+    async def diff_entry(
+        self, a: str, b: str, path: str, rules: SnapshotRules | None = None, mode: str = "auto",
+        *, old_path: str | None = None, context: int = 3,
+    ) -> EntryContent:
+        rel_a, rel_b = await asyncio.gather(self.snapshot_path(a), self.snapshot_path(b))
+        await self.mirror.sync_pair(rel_a, rel_b)
+        names = [f"{rel_a}/{old_path or path}" if rel_a else old_path or path, f"{rel_b}/{path}" if rel_b else path]
+        await asyncio.gather(*(self.mirror.fetch_file(checked(name)) for name in names))  # the entry's real bytes
+        return await self._local.diff_entry(a, b, path, rules, mode, old_path=old_path, context=context)
 
     async def diff_file(self, a: str, b: str) -> str:
         await asyncio.gather(self._need(a), self._need(b))

@@ -180,6 +180,8 @@ class LineReader:
     @property
     def position(self) -> int:
         """Bytes consumed (the end of the last line handed over)."""
+        if self.file.closed:  # a closed stream's tell() says 0 instead of raising as a closed file's does
+            return self.size
         try:
             return self.file.tell()
         except (OSError, ValueError):
