@@ -20,7 +20,7 @@ import os
 import stat
 import threading
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from backends.confine import open_read
 from backends.errors import DriftdeckError, NotFoundError, UnreadableError, UnsupportedError
@@ -116,21 +116,22 @@ class LineReader:
         self.name = name
         self.stop = stop or threading.Event()
         self._stored = path if isinstance(path, Stored) else None
+        self.file: io.BufferedReader
         if isinstance(path, Stored):
             entry = path.storage.stat(path.path)
             if entry.kind == "dir":
                 raise UnreadableError(f"{name}: unreadable: is a directory", path=name)
             self._fd = -1
             self.size = entry.size
-            self.file = io.BufferedReader(_ChunkStream(path.storage.stream(path.path)), BUFFER)  # type: ignore[assignment]  # a BufferedReader is a BinaryIO at run time
+            self.file = io.BufferedReader(_ChunkStream(path.storage.stream(path.path)), BUFFER)
         else:
             fd = open_wal(path, name)
             self._fd = fd
             self.size = os.fstat(fd).st_size
-            self.file = os.fdopen(fd, "rb", buffering=BUFFER)
+            self.file = io.BufferedReader(io.FileIO(fd, "rb"), BUFFER)
         self.bom = False
         try:
-            if self.file.peek(3)[:3] == UTF8_BOM:  # type: ignore[attr-defined]  # fdopen("rb", buffering=N) is a BufferedReader; typeshed says BinaryIO
+            if self.file.peek(3)[:3] == UTF8_BOM:
                 self.file.read(3)
                 self.bom = True
         except OSError as exc:
