@@ -2,10 +2,15 @@
 
 Runs are discovered by delimiter listings (one per directory level of the
 ``runs`` glob) and their status objects fetched concurrently; files and
-inventory come from listings; the engines (record pages, artifacts, WAL,
-snapshot and checksum work) run on a private read-through mirror of exactly
-the objects they need (``backends.s3.mirror``), so they are the directory's
-engines, fast paths included. Live events poll the listing and say so.
+inventory come from listings. The source holds ``self.storage``
+(``BucketStorage``) and the services built on it: ``self.wal``
+(``WalService``: the index built from a streamed GET, lines by ranged GETs,
+validation, diff and search reading streamed GETs line by line, no local
+copy). Record pages, artifacts, snapshot and checksum work still run the
+directory's engines on a private read-through mirror (``backends.s3.mirror``)
+of exactly the objects they need: snapshot trees are listed first and pairs
+with one ETag and size are not fetched; a manifest's directory is fetched
+with 32 concurrent GETs. Live events poll the listing and say so.
 """
 
 from __future__ import annotations
