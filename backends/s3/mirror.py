@@ -25,6 +25,7 @@ from backends.errors import NotFoundError
 from backends.models import Problem
 from backends.s3.keys import checked
 from backends.s3.store import store_error
+from backends.storage.bucket import BucketStorage
 
 CONCURRENCY = 32
 """Concurrent GETs; the issue's measurement on 2 cores: obstore peaks around 32 requests in flight."""
@@ -53,6 +54,7 @@ class Mirror:
         self.store = store
         self.prefix = prefix
         self.label = label
+        self._names = BucketStorage(store, prefix, label)  # keys and names exactly as the storage layer makes them
         self.dir = tempfile.mkdtemp(prefix="driftdeck-s3-")
         # removed on close(), or when the source is collected or the interpreter exits without one
         self._remove = weakref.finalize(self, shutil.rmtree, self.dir, ignore_errors=True)
@@ -77,11 +79,11 @@ class Mirror:
 
     def key(self, rel: str) -> str:
         """The object key of a root-relative path."""
-        rel = checked(rel)
-        return f"{self.prefix}/{rel}" if self.prefix and rel else (rel or self.prefix)
+        return self._names.key(rel)
 
     def rel(self, key: str) -> str:
-        return key[len(self.prefix) + 1:] if self.prefix else key
+        """The root-relative path of an object key."""
+        return self._names.rel(key)
 
     def local(self, rel: str) -> str:
         """Where ``rel`` lives in the mirror (checked: never outside it)."""
@@ -108,7 +110,7 @@ class Mirror:
                     rel = self.rel(meta["path"])
                     found.append(Listed(rel, meta["size"], meta["e_tag"], meta["last_modified"].timestamp()))
         except Exception as exc:
-            raise store_error(exc, self._name(rel_dir)) from None
+            raise store_error(exc, self._names.name(rel_dir)) from None
         found.sort(key=lambda item: item.rel.split("/"))
         return found
 
@@ -120,14 +122,11 @@ class Mirror:
         try:
             result = await obstore.list_with_delimiter_async(self.store, base + "/" if base else None)
         except Exception as exc:
-            raise store_error(exc, self._name(rel_dir)) from None
+            raise store_error(exc, self._names.name(rel_dir)) from None
         dirs = sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in result["common_prefixes"])
         objects = [Listed(self.rel(m["path"]), m["size"], m["e_tag"], m["last_modified"].timestamp()) for m in result["objects"]]
         objects = [o for o in objects if o.rel and o.rel != checked(rel_dir)]
         return dirs, sorted(objects, key=lambda o: o.rel)
-
-    def _name(self, rel: str) -> str:
-        return f"{self.label.rstrip('/')}/{rel}" if rel else self.label
 
     # Copying -------------------------------------------------------------------
 
