@@ -52,6 +52,7 @@ from backends.runs import (
     discover_runs,
     list_artifacts,
     load_status,
+    parse_event_cursor,
     read_bounded,
     read_events,
     summarize_run,
@@ -240,7 +241,7 @@ class LocalSource(Rooted):
     def _run_events(self, run: str, cursor: str | None, limit: int) -> Page[RunEvent]:
         summary = self._find_run(run)
         rel = f"{summary.key}/{self.layout.record}"
-        offset, line = _parse_event_cursor(cursor)
+        offset, line = parse_event_cursor(cursor)
         try:
             events, offset, line, at_end = read_events(self._resolve(rel), rel, offset, line, limit)
         except FileNotFoundError:
@@ -440,18 +441,6 @@ class LocalSource(Rooted):
         if filters is None:
             return self.events.watch(path)
         return self.events.watch(path, filters)
-
-
-def _parse_event_cursor(cursor: str | None) -> tuple[int, int]:
-    if not cursor:
-        return 0, 1
-    try:
-        offset, line = (int(part) for part in cursor.split(":", 1))
-    except ValueError:
-        raise MalformedError("cursor", None, f"invalid event cursor {cursor!r}") from None
-    if offset < 0 or line < 1:
-        raise MalformedError("cursor", None, f"invalid event cursor {cursor!r}")
-    return offset, line
 
 
 def _cut(text: str, max_bytes: int) -> tuple[str, bool]:

@@ -159,7 +159,8 @@ def measure_runs(spec: str, env: dict[str, str], repeats: int, runs: int, quaran
     """``quarantine list --json`` of the bucket against a bare obstore list-and-get loop."""
     ours, ours_out = best([*driftdeck_command(), "quarantine", "list", "--json", "--source", spec], env, repeats)
     peer, peer_out = best([sys.executable, "-c", PEER_LIST, BUCKET, PREFIX], env, repeats)
-    ours_ids = sorted(json.loads(line)["run_id"] for line in ours_out.splitlines() if line.strip())
+    rows = [json.loads(line) for line in ours_out.splitlines() if line.strip()]
+    ours_ids = sorted(row["run_id"] for row in rows if row.get("type", "run") == "run")  # after a schema header line
     peer_ids = sorted(json.loads(line)["run_id"] for line in peer_out.splitlines() if line.strip())
     if ours_ids != peer_ids or len(ours_ids) != quarantined:
         raise SystemExit(f"benchmark: quarantine lists disagree ({len(ours_ids)} vs {len(peer_ids)}, {quarantined} uploaded)")

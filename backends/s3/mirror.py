@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from backends.errors import NotFoundError
 from backends.models import Problem
@@ -242,7 +242,9 @@ class Mirror:
             raise error from None
         return await self.fetch(rel, meta["e_tag"])
 
-    async def sync_tree(self, rel_dir: str, *, empty_dirs: bool = False) -> tuple[list[Listed], list[Problem]]:
+    async def sync_tree(
+        self, rel_dir: str, *, empty_dirs: bool = False, stand_in: Callable[[str], bool] | None = None
+    ) -> tuple[list[Listed], list[Problem]]:
         """Make the mirror's copy of a directory match the bucket: list, fetch what changed, drop what is gone.
 
         Args:
@@ -251,12 +253,18 @@ class Mirror:
                 directories: one delimiter listing per directory instead of
                 one recursive listing per 1,000 keys (a checksum manifest
                 naming a directory must find one).
+            stand_in: Objects this says yes to are not fetched: a sparse file
+                of their size and time stands in (they are read through the
+                storage, or fetched when asked for).
         """
         if empty_dirs:
             listed = await self._walk(rel_dir)
         else:
             listed = await self.listing(rel_dir)
-        problems = [p for p in await asyncio.gather(*(self.fetch(o.rel, o.etag) for o in listed)) if p is not None]
+        fetched = [o for o in listed if stand_in is None or not stand_in(o.rel)]
+        for other in (o for o in listed if stand_in is not None and stand_in(o.rel)):
+            self._stand_in(other)
+        problems = [p for p in await asyncio.gather(*(self.fetch(o.rel, o.etag) for o in fetched)) if p is not None]
         keep = {self.local(o.rel) for o in listed}
         top = self.local(rel_dir)
         for dirpath, _, filenames in os.walk(top):
@@ -264,7 +272,7 @@ class Mirror:
                 path = os.path.join(dirpath, name)
                 if path not in keep:
                     os.unlink(path)
-                    self._etags.pop(os.path.relpath(path, self.dir).replace(os.sep, "/"), None)
+                    self._forget(os.path.relpath(path, self.dir).replace(os.sep, "/"))
         os.makedirs(top, exist_ok=True)
         return listed, problems
 

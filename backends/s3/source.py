@@ -43,10 +43,11 @@ from backends.models import (
     SourceInfo,
     WalPair,
 )
-from backends.runs import MAX_STATUS_BYTES, parse_status, status_summary
+from backends.runs import MAX_STATUS_BYTES, parse_event_cursor, parse_status, read_events_from, status_summary
 from backends.s3.keys import checked, glob_regex, literal_head, segment_matches
 from backends.s3.mirror import Listed, Mirror
 from backends.s3.store import open_store, parse_spec, store_error
+from backends.storage.base import ChunkStream
 from backends.storage.bucket import BucketStorage
 from backends.wal.local import WalService
 
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
     from backends.wal.rules import WalRules
     from backends.wal.validate import WalProblem, WalValidation
 
+MAX_EVENTS_PAGE = 5000
+"""Record events one page holds at most (as for a directory)."""
 POLL_SECONDS = 2.0
 """How often a watch on a bucket lists it again (object stores push no events to a client)."""
 
@@ -201,8 +204,8 @@ class S3Source(BaseSource):
                 items.append(run)
         return Page(tuple(items), None)
 
-    async def _locate(self, run: str) -> str:
-        """The run directory of a run id or key, with its objects brought into the mirror.
+    async def _find(self, run: str) -> str:
+        """The run directory of a run id or key.
 
         Raises:
             NotFoundError: When no run has that id or key.
@@ -210,22 +213,46 @@ class S3Source(BaseSource):
         candidates = [d for d in await self._run_dirs() if run in (d[0], d[1])]
         for summary in await self._summaries(candidates):
             if run in (summary.run_id, summary.key):
-                await self.mirror.sync_tree(summary.key)
                 return summary.key
-        for dirs in [await self._run_dirs()]:
-            for summary in await self._summaries(dirs):
-                if run in (summary.run_id, summary.key):
-                    await self.mirror.sync_tree(summary.key)
-                    return summary.key
+        for summary in await self._summaries(await self._run_dirs()):
+            if run in (summary.run_id, summary.key):
+                return summary.key
         raise NotFoundError(f"{run}: no such run in {self.root}")
 
     async def get_run(self, run: str) -> RunDetail:
-        await self._locate(run)
+        """The run's status and artifacts fetched into the mirror; its record and WAL files stood in by their
+        sizes, never downloaded (they are read through the storage: record pages, the WAL engines)."""
+        key = await self._find(run)
+        wal = glob_regex(self.layout.wal)
+        record = f"{key}/{self.layout.record}"
+
+        def streamed(rel: str) -> bool:
+            return rel == record or bool(wal.match(rel[len(key) + 1:]))
+
+        await self.mirror.sync_tree(key, stand_in=streamed)
         return await self._local.get_run(run)
 
     async def run_events(self, run: str, cursor: str | None = None, limit: int = 200) -> Page[RunEvent]:
-        await self._locate(run)
-        return await self._local.run_events(run, cursor, limit)
+        """A page of the run's record, read from a ranged GET (from the cursor's byte to the end) line by line."""
+        offset, line = parse_event_cursor(cursor)
+        rel = f"{await self._find(run)}/{self.layout.record}"
+        return await asyncio.to_thread(self._run_events, rel, offset, line, min(max(1, limit), MAX_EVENTS_PAGE))
+
+    def _run_events(self, rel: str, offset: int, line: int, limit: int) -> Page[RunEvent]:
+        import io
+
+        try:
+            entry = self.storage.stat(rel)
+        except NotFoundError:
+            return Page((), None)
+        if entry.kind == "dir":
+            raise UnreadableError(f"{rel}: unreadable: is a directory", path=rel)
+        if offset >= entry.size:  # a range past the end is refused by the store: nothing more to read
+            return Page((), None)
+        chunks = self.storage.stream_from(rel, offset, chunk_size=1 << 16)
+        with io.BufferedReader(ChunkStream(chunks), 1 << 16) as handle:
+            events, offset, line, at_end = read_events_from(handle, rel, offset, line, limit)
+        return Page(tuple(events), None if at_end else f"{offset}:{line}")
 
     async def artifact_preview(self, path: str, max_bytes: int = 65536) -> ArtifactPreview:
         await self._need(path)

@@ -7,6 +7,7 @@ Paths are POSIX paths relative to the storage root (``""`` is the root).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Iterator, Protocol, runtime_checkable
 
@@ -133,3 +134,37 @@ def lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
         rest = data[start:]
     if rest:
         yield rest
+
+
+class ChunkStream(io.RawIOBase):
+    """A storage's chunk iterator as a raw binary stream: wrap it in ``io.BufferedReader`` for ``readline``,
+    line iteration and ``tell`` over a stream."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._left = memoryview(b"")
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def readinto(self, buffer: "memoryview | bytearray") -> int:  # type: ignore[override]  # typeshed: WriteableBuffer
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._left = memoryview(chunk)
+        count = min(len(buffer), len(self._left))
+        buffer[:count] = self._left[:count]
+        self._left = self._left[count:]
+        self._position += count
+        return count
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()  # a generator's close ends its GET (or closes its descriptor)
+        super().close()

@@ -25,7 +25,7 @@ from typing import Iterator
 from backends.confine import open_read
 from backends.errors import DriftdeckError, NotFoundError, UnreadableError, UnsupportedError
 from backends.errors import os_reason
-from backends.storage.base import Storage
+from backends.storage.base import ChunkStream, Storage
 
 BUFFER = 1 << 20
 """Bytes of read buffer."""
@@ -44,39 +44,6 @@ class Stored:
 
     storage: Storage
     path: str
-
-
-class _ChunkStream(io.RawIOBase):
-    """A storage's chunk iterator as a raw binary stream (what ``io.BufferedReader`` reads)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._left = memoryview(b"")
-        self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def readinto(self, buffer: "memoryview | bytearray") -> int:  # type: ignore[override]  # typeshed: WriteableBuffer
-        while not self._left:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._left = memoryview(chunk)
-        count = min(len(buffer), len(self._left))
-        buffer[:count] = self._left[:count]
-        self._left = self._left[count:]
-        self._position += count
-        return count
-
-    def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()  # a generator's close ends its GET (or closes its descriptor)
-        super().close()
 
 
 def open_wal(path: str, name: str) -> int:
@@ -123,7 +90,7 @@ class LineReader:
                 raise UnreadableError(f"{name}: unreadable: is a directory", path=name)
             self._fd = -1
             self.size = entry.size
-            self.file = io.BufferedReader(_ChunkStream(path.storage.stream(path.path)), BUFFER)
+            self.file = io.BufferedReader(ChunkStream(path.storage.stream(path.path)), BUFFER)
         else:
             fd = open_wal(path, name)
             self._fd = fd

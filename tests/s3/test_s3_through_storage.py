@@ -90,3 +90,36 @@ def test_a_wal_object_that_vanishes_is_one_line(seaweed: SeaweedFS) -> None:
             await source.aclose()
 
     asyncio.run(run())
+
+
+def test_a_run_detail_does_not_download_its_record_or_wal_files(s3_demo: str, s3_twin: Path) -> None:
+    async def run() -> None:
+        local = LocalSource(str(s3_twin))
+        pair = next(p for p in await local.list_wal_pairs() if p.replay)
+        source = S3Source(s3_demo)
+        try:
+            detail = await source.get_run(pair.run_id)
+            assert detail == await local.get_run(pair.run_id)
+            assert detail.record_path is not None and detail.record_size > 0 and detail.wal_files
+            for rel in (detail.record_path, *detail.wal_files):
+                copy = os.stat(os.path.join(source.mirror.dir, rel))
+                assert copy.st_blocks == 0 and copy.st_size > 0, rel  # stood in by its size, never fetched
+            cursor, pages, want = None, [], []
+            while True:  # small pages: the cursor's byte offset becomes a ranged GET
+                page = await source.run_events(pair.run_id, cursor, limit=7)
+                pages += page.items
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            cursor = None
+            while True:
+                page = await local.run_events(pair.run_id, cursor, limit=7)
+                want += page.items
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            assert pages == want and len(pages) > 7
+        finally:
+            await source.aclose()
+
+    asyncio.run(run())
