@@ -96,46 +96,6 @@ class Storage(Protocol):
         ...
 
 
-def walk(storage: Storage, path: str = "") -> Iterator[Stat]:
-    """Every non-directory entry under ``path``, sorted by path segments, one listing page at a time."""
-    after: str | None = None
-    dirs: list[str] = []
-    files: list[Stat] = []
-    while True:
-        page = storage.list(path, after=after)
-        dirs.extend(page.dirs)
-        files.extend(page.files)
-        if page.cursor is None:
-            break
-        after = page.cursor
-    items: list[tuple[list[str], Stat | str]] = [(f.path.split("/"), f) for f in files]
-    items += [(d.split("/"), d) for d in dirs]
-    for _, item in sorted(items, key=lambda pair: pair[0]):
-        if isinstance(item, Stat):
-            yield item
-        else:
-            yield from walk(storage, item)
-
-
-def lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Lines of a chunked stream, each with its ``\\n`` (the last may lack one); empty lines kept."""
-    rest = b""
-    for chunk in chunks:
-        if not chunk:
-            continue
-        data = rest + chunk if rest else chunk
-        start = 0
-        find = data.find
-        at = find(b"\n")
-        while at >= 0:
-            yield data[start:at + 1]
-            start = at + 1
-            at = find(b"\n", start)
-        rest = data[start:]
-    if rest:
-        yield rest
-
-
 class ChunkStream(io.RawIOBase):
     """A storage's chunk iterator as a raw binary stream: wrap it in ``io.BufferedReader`` for ``readline``,
     line iteration and ``tell`` over a stream."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from backends.errors import ForbiddenError, NotFoundError, UnreadableError
-from backends.storage.base import Storage, lines, walk
+from backends.storage.base import Storage
 from backends.storage.directory import DirStorage
 
 
@@ -107,10 +107,10 @@ def test_list_pages_and_kinds(tree: Path) -> None:
     assert kinds["out"] == "symlink" and kinds["fifo"] == "other" and kinds["a b"] == "file"
 
 
-def test_walk_and_version(tree: Path) -> None:
+def test_nested_listing_and_version(tree: Path) -> None:
     storage = DirStorage(str(tree))
-    walked = [s.path for s in walk(storage, "runs")]
-    assert walked == ["runs/r1/wal/record.jsonl"]
+    assert storage.list("runs/r1").dirs == ("runs/r1/wal",)
+    assert [f.path for f in storage.list("runs/r1/wal").files] == ["runs/r1/wal/record.jsonl"]
     before = storage.stat("a b").version
     (tree / "a b").write_bytes(b"spaces, longer")
     assert storage.stat("a b").version != before
@@ -118,5 +118,10 @@ def test_walk_and_version(tree: Path) -> None:
 
 def test_stream_reads_what_was_there_at_open(tree: Path) -> None:
     storage = DirStorage(str(tree))
+    record = tree / "runs" / "r1" / "wal" / "record.jsonl"
     chunks = storage.stream("runs/r1/wal/record.jsonl", chunk_size=4)
-    assert list(lines(chunks)) == [b'{"id": 1}\n', b'{"id": 2}\n']
+    first = next(chunks)
+    with record.open("ab") as handle:
+        handle.write(b'{"id": 3}\n')  # appended after the stream opened: not part of it
+    assert first + b"".join(chunks) == b'{"id": 1}\n{"id": 2}\n'
+    assert b"".join(storage.stream("runs/r1/wal/record.jsonl", chunk_size=7)).count(b"\n") == 3
