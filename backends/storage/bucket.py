@@ -5,6 +5,15 @@ stat is one HEAD; a range is one ranged GET; a stream is one GET read in
 chunks as they arrive. Keys are checked like paths (no ``..``, no absolute
 path, no NUL), so nothing outside the prefix is ever named. Store errors
 become one-line typed errors (``store_error``).
+
+``Stat.sha256`` stays ``None`` here. Measured with SeaweedFS 4.48 and
+obstore 0.12: an object uploaded with ``checksum_algorithm="SHA256"`` keeps
+its checksum (the filer's metadata holds ``x-seaweedfs-checksum-value``), but
+obstore's ``head()`` returns only path, size, time, ETag and version, a GET's
+``attributes`` only the content headers, and a presigned HEAD cannot carry
+the ``x-amz-checksum-mode`` header the store wants signed (403). So no
+store's SHA-256 can be read through obstore 0.12, and manifests are verified
+by downloading (concurrent GETs).
 """
 
 from __future__ import annotations
