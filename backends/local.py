@@ -1,6 +1,10 @@
 """``LocalSource``: a workspace directory on this machine, read-only.
 
-Blocking work runs on threads (``asyncio.to_thread`` or a producer thread for
+The source is composed of services, each over the directory's storage
+(``backends.storage.directory.DirStorage``): ``self.wal`` (``WalService``),
+``self.checksums``, ``self.snapshots`` and ``self.events``; the engine
+operations of the ``DataSource`` contract are delegated to them. Runs, files
+and inventory are read here. Blocking work runs on threads (``asyncio.to_thread`` or a producer thread for
 streams), so the event loop of the TUI or of the HTTP server never stalls. No
 method writes anything: every file is opened ``"rb"``.
 """
@@ -13,14 +17,14 @@ import os
 import stat
 import threading
 from contextlib import aclosing
-from typing import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, AsyncIterator, Iterator
 
 import orjson
 
-from backends.checksums.local import ChecksumsLocal
+from backends.checksums.local import ChecksumsService
 from backends.confine import OUTSIDE_TARGET, inside, not_regular
 from backends.errors import ForbiddenError, NotFoundError, UnavailableError, UnreadableError, os_reason
-from backends.events.local import EventsLocal
+from backends.events.local import EventsService
 from backends.globwalk import is_wildcard, walk_glob
 from backends.jsonread import loads_located
 from backends.rooted import Rooted
@@ -41,13 +45,14 @@ from backends.models import (
     SourceInfo,
     WalPair,
 )
-from backends.snapshots.local import SnapshotsLocal
-from backends.wal.local import WalLocal
+from backends.snapshots.local import SnapshotsService
+from backends.wal.local import WalService
 from backends.runs import (
     MAX_ARTIFACT_PARSE_BYTES,
     discover_runs,
     list_artifacts,
     load_status,
+    parse_event_cursor,
     read_bounded,
     read_events,
     summarize_run,
@@ -56,12 +61,24 @@ from backends.childpipe import Child
 from backends.runs_child import scan_runs_in_child, start_scan
 from backends.threadstream import iterate_in_thread
 
+if TYPE_CHECKING:
+    from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
+    from backends.checksums.scope import Scope
+    from backends.events.model import FsEvent, WatchFilter
+    from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
+    from backends.wal.diff import WalDiffSummary, WalDivergence
+    from backends.wal.index import WalIndexInfo
+    from backends.wal.lines import WalLine
+    from backends.wal.progress import WalProgress
+    from backends.wal.rules import WalRules
+    from backends.wal.validate import WalProblem, WalValidation
+
 MAX_READ_RANGE = 16 << 20
 MAX_EVENTS_PAGE = 5000
 
 
-class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal):
-    """A workspace on the local filesystem.
+class LocalSource(Rooted):
+    """A workspace on the local filesystem, composed of engine services over its ``DirStorage``.
 
     Args:
         spec: A directory path, or ``file://`` followed by one.
@@ -74,6 +91,13 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
     kind = "local"
     _early_scan: Child | None = None
 
+    def __init__(self, spec: str) -> None:
+        super().__init__(spec)
+        self.wal = WalService(self.storage)
+        self.checksums = ChecksumsService(self.storage)
+        self.snapshots = SnapshotsService(self)
+        self.events = EventsService(self.storage)
+
     def __repr__(self) -> str:
         return f"LocalSource({self.root!r})"
 
@@ -84,10 +108,10 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
             root=self.root,
             read_only=True,
             capabilities=frozenset({CAP_RUNS, CAP_FILES, CAP_INVENTORY})
-            | ChecksumsLocal.CAPABILITIES
-            | WalLocal.CAPABILITIES
-            | SnapshotsLocal.CAPABILITIES
-            | EventsLocal.CAPABILITIES,
+            | ChecksumsService.CAPABILITIES
+            | WalService.CAPABILITIES
+            | SnapshotsService.CAPABILITIES
+            | EventsService.CAPABILITIES,
             layout=self.layout.to_json(),
         )
 
@@ -235,7 +259,7 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
     def _run_events(self, run: str, cursor: str | None, limit: int) -> Page[RunEvent]:
         summary = self._find_run(run)
         rel = f"{summary.key}/{self.layout.record}"
-        offset, line = _parse_event_cursor(cursor)
+        offset, line = parse_event_cursor(cursor)
         try:
             events, offset, line, at_end = read_events(self._resolve(rel), rel, offset, line, limit)
         except FileNotFoundError:
@@ -381,16 +405,60 @@ class LocalSource(Rooted, ChecksumsLocal, WalLocal, SnapshotsLocal, EventsLocal)
         return pairs
 
 
-def _parse_event_cursor(cursor: str | None) -> tuple[int, int]:
-    if not cursor:
-        return 0, 1
-    try:
-        offset, line = (int(part) for part in cursor.split(":", 1))
-    except ValueError:
-        raise MalformedError("cursor", None, f"invalid event cursor {cursor!r}") from None
-    if offset < 0 or line < 1:
-        raise MalformedError("cursor", None, f"invalid event cursor {cursor!r}")
-    return offset, line
+    # Engines, delegated to the services ----------------------------------------
+
+    def verify_checksums(
+        self, manifest: str, *, include_new: bool = True, scope: Scope | None = None, emit_ok: bool = True
+    ) -> AsyncIterator[ChecksumEntry | ChecksumProgress | ChecksumSummary]:
+        if scope is None:
+            return self.checksums.verify_checksums(manifest, include_new=include_new, emit_ok=emit_ok)
+        return self.checksums.verify_checksums(manifest, include_new=include_new, scope=scope, emit_ok=emit_ok)
+
+    def wal_index(self, path: str) -> AsyncIterator[WalProgress | WalIndexInfo]:
+        return self.wal.wal_index(path)
+
+    async def wal_lines(
+        self, path: str, start: int, count: int, rules: WalRules | None = None, *, max_chars: int | None = None
+    ) -> list[WalLine]:
+        return await self.wal.wal_lines(path, start, count, rules, max_chars=max_chars)
+
+    def validate_wal(
+        self, path: str, *, max_problems: int | None = None
+    ) -> AsyncIterator[WalProblem | WalProgress | WalValidation]:
+        return self.wal.validate_wal(path, max_problems=max_problems)
+
+    def diff_wal(
+        self, record: str, replay: str, rules: WalRules | None = None, *, max_divergences: int = 0, context: int | None = None
+    ) -> AsyncIterator[WalDivergence | WalProgress | WalDiffSummary]:
+        return self.wal.diff_wal(record, replay, rules, max_divergences=max_divergences, context=context)
+
+    def search_wal(self, path: str, text: str, rules: WalRules | None = None) -> AsyncIterator[list[int] | WalProgress]:
+        return self.wal.search_wal(path, text, rules)
+
+    async def snapshot_rules(self) -> SnapshotRules:
+        return await self.snapshots.snapshot_rules()
+
+    async def snapshot_path(self, name: str) -> str:
+        return await self.snapshots.snapshot_path(name)
+
+    def diff_snapshots(
+        self, a: str, b: str, rules: SnapshotRules | None = None, *, unchanged: bool = True
+    ) -> AsyncIterator[EntryDiff | DiffProgress | DiffSummary]:
+        return self.snapshots.diff_snapshots(a, b, rules, unchanged=unchanged)
+
+    async def diff_entry(
+        self, a: str, b: str, path: str, rules: SnapshotRules | None = None, mode: str = "auto",
+        *, old_path: str | None = None, context: int = 3,
+    ) -> EntryContent:
+        return await self.snapshots.diff_entry(a, b, path, rules, mode, old_path=old_path, context=context)
+
+    async def diff_file(self, a: str, b: str) -> str:
+        return await self.snapshots.diff_file(a, b)
+
+    def watch(self, path: str = "", filters: WatchFilter | None = None) -> AsyncIterator[list[FsEvent]]:
+        if filters is None:
+            return self.events.watch(path)
+        return self.events.watch(path, filters)
 
 
 def _cut(text: str, max_bytes: int) -> tuple[str, bool]:

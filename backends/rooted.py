@@ -1,4 +1,4 @@
-"""``Rooted``: a workspace directory, its layout, and paths confined to it.
+"""``Rooted``: a workspace directory (its ``DirStorage``), its layout, and paths confined to it.
 
 The base of ``LocalSource``, kept free of asyncio and of every engine so that
 a command-line run can open a workspace for one engine (``snapshots diff``,
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 
-from backends.confine import confined_path, open_regular
 from backends.errors import NotFoundError
 from backends.layout import load_config
 from backends.spec import local_root
+from backends.storage.directory import DirStorage
 
 
 class Rooted:
@@ -35,7 +35,8 @@ class Rooted:
         if not os.path.isdir(root):
             raise NotFoundError(f"{path}: not a directory", path=path)
         self.root = root
-        self._real_root = os.path.realpath(root)
+        self.storage = DirStorage(root)
+        self._real_root = self.storage.real_root
         self.layout, self.config = load_config(root)
 
     def _resolve(self, path: str, *, follow: bool = True) -> str:
@@ -44,7 +45,7 @@ class Rooted:
         Raises:
             ForbiddenError: For an absolute path, or one that resolves outside the root.
         """
-        return confined_path(self.root, path, follow=follow, real_root=self._real_root)
+        return self.storage.resolve(path, follow=follow)
 
     def _open(self, path: str) -> int:
         """A read descriptor on the regular file ``path`` under the root (see ``confine.open_regular``).
@@ -54,7 +55,4 @@ class Rooted:
             NotFoundError: When it does not exist.
             UnreadableError: When it is not a regular file or cannot be read.
         """
-        try:
-            return open_regular(self._resolve(path), self._real_root, path)
-        except FileNotFoundError:
-            raise NotFoundError(f"{path}: no such file", path=path) from None
+        return self.storage.open(path)

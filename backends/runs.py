@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import os
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
 from backends.confine import OPEN_FLAGS, confined_path, open_read, require_regular
 from backends.errors import ForbiddenError, MalformedError, os_reason
@@ -279,7 +279,7 @@ def evidence_exists(root: str, ref: str) -> bool | None:
 
 
 def read_events(abs_path: str, rel: str, offset: int, line: int, limit: int) -> tuple[list[RunEvent], int, int, bool]:
-    """Read up to ``limit`` record events starting at byte ``offset``.
+    """Read up to ``limit`` record events starting at byte ``offset`` of the file ``abs_path``.
 
     Args:
         abs_path: The record file.
@@ -291,29 +291,55 @@ def read_events(abs_path: str, rel: str, offset: int, line: int, limit: int) -> 
     Returns:
         ``(events, next_offset, next_line, at_end)``.
     """
-    events: list[RunEvent] = []
     with os.fdopen(open_read(abs_path), "rb") as handle:
         handle.seek(offset)
-        while len(events) < limit:
-            raw = handle.readline(MAX_RECORD_LINE_BYTES + 1)
-            if not raw:
-                return events, offset, line, True
-            if len(raw) > MAX_RECORD_LINE_BYTES and not raw.endswith(b"\n"):
-                skipped = len(raw)
-                while raw and not raw.endswith(b"\n"):
-                    raw = handle.readline(MAX_RECORD_LINE_BYTES + 1)
-                    skipped += len(raw)
-                events.append(_bad_event(rel, line, f"line longer than {MAX_RECORD_LINE_BYTES} bytes; skipped"))
-                offset += skipped
-                line += 1
-                continue
-            offset += len(raw)
-            text = raw.rstrip(b"\r\n")
-            if text.strip():
-                events.append(parse_event(text, rel, line, torn=not raw.endswith(b"\n")))
+        return read_events_from(handle, rel, offset, line, limit)
+
+
+def read_events_from(handle: BinaryIO, rel: str, offset: int, line: int, limit: int) -> tuple[list[RunEvent], int, int, bool]:
+    """Read up to ``limit`` record events from ``handle``, positioned at byte ``offset`` (line ``line``).
+
+    ``handle`` needs only ``readline`` and ``read``: a file, or a storage's stream.
+    Returns ``(events, next_offset, next_line, at_end)``.
+    """
+    events: list[RunEvent] = []
+    while len(events) < limit:
+        raw = handle.readline(MAX_RECORD_LINE_BYTES + 1)
+        if not raw:
+            return events, offset, line, True
+        if len(raw) > MAX_RECORD_LINE_BYTES and not raw.endswith(b"\n"):
+            skipped = len(raw)
+            while raw and not raw.endswith(b"\n"):
+                raw = handle.readline(MAX_RECORD_LINE_BYTES + 1)
+                skipped += len(raw)
+            events.append(_bad_event(rel, line, f"line longer than {MAX_RECORD_LINE_BYTES} bytes; skipped"))
+            offset += skipped
             line += 1
-        at_end = handle.read(1) == b""
+            continue
+        offset += len(raw)
+        text = raw.rstrip(b"\r\n")
+        if text.strip():
+            events.append(parse_event(text, rel, line, torn=not raw.endswith(b"\n")))
+        line += 1
+    at_end = handle.read(1) == b""
     return events, offset, line, at_end
+
+
+def parse_event_cursor(cursor: str | None) -> tuple[int, int]:
+    """``(offset, line)`` of a record page cursor (``"offset:line"``; the start when ``None``).
+
+    Raises:
+        MalformedError: For a cursor that is not two numbers, or out of range.
+    """
+    if not cursor:
+        return 0, 1
+    try:
+        offset, line = (int(part) for part in cursor.split(":", 1))
+    except ValueError:
+        raise MalformedError("cursor", None, f"invalid event cursor {cursor!r}") from None
+    if offset < 0 or line < 1:
+        raise MalformedError("cursor", None, f"invalid event cursor {cursor!r}")
+    return offset, line
 
 
 def parse_event(text: bytes, rel: str, line: int, *, torn: bool = False) -> RunEvent:

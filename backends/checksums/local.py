@@ -1,29 +1,33 @@
-"""``ChecksumsLocal``: the checksum operations of ``LocalSource`` (a mixin)."""
+"""``ChecksumsService``: the checksum operations of a directory source."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, AsyncIterator, Iterator
+from typing import AsyncIterator, Iterator
 
 from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
 from backends.checksums.scope import Scope
 from backends.models import CAP_CHECKSUMS
+from backends.storage.directory import DirStorage
 from backends.threadstream import iterate_in_thread
 
 HANDOVER_ITEMS = 512
 HANDOVER_SECONDS = 0.05
 
 
-class ChecksumsLocal:
-    """Mixed into ``LocalSource``; relies on its ``root`` and ``_resolve``."""
+class ChecksumsService:
+    """Manifest verification over a directory (its hashing uses worker threads and ``pread``).
+
+    Args:
+        storage: The directory.
+    """
 
     CAPABILITIES: frozenset[str] = frozenset({CAP_CHECKSUMS})
-    root: str
 
-    if TYPE_CHECKING:
-
-        def _resolve(self, path: str, *, follow: bool = True) -> str: ...
+    def __init__(self, storage: DirStorage) -> None:
+        self.storage = storage
+        self.root = storage.root
 
     async def verify_checksums(
         self, manifest: str, *, include_new: bool = True, scope: Scope = Scope(), emit_ok: bool = True
@@ -43,7 +47,7 @@ class ChecksumsLocal:
         Raises:
             ForbiddenError: The manifest path leaves the source root.
         """
-        self._resolve(manifest)
+        self.storage.resolve(manifest)
         root = self.root
 
         from backends.checksums.verify import VerifyItem, verify_manifest

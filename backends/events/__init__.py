@@ -1,7 +1,7 @@
 """Live filesystem events: watcher, filters, statistics, recording and verification.
 
 Engines are plain synchronous code (``Watcher.batches(stop)``,
-``verify_recording``); ``EventsLocal`` exposes the watcher to a source
+``verify_recording``); ``EventsService`` exposes the watcher to a source
 asynchronously.
 """
 

@@ -1,27 +1,34 @@
-"""``EventsLocal``: the live-events operation of ``LocalSource`` (a mixin)."""
+"""``EventsService``: the live-events operation of a directory source."""
 
 from __future__ import annotations
 
 import os
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator
 
 from backends.errors import NotFoundError
 from backends.events.child import watch_in_child
 from backends.events.model import FsEvent, WatchFilter
 from backends.events.watcher import watch_events
 from backends.models import CAP_WATCH
+from backends.storage.directory import DirStorage
 from backends.threadstream import iterate_in_thread
 
 IN_FLIGHT_BATCHES = 16
 """Batches produced ahead of a slow consumer before the watcher's own queue takes the strain."""
 
 
-class EventsLocal:
-    """Mixed into ``LocalSource``; relies on its ``root`` and ``_resolve``."""
+class EventsService:
+    """Live events under a directory (watchdog observers, or a child process).
+
+    Args:
+        storage: The directory.
+    """
 
     CAPABILITIES: frozenset[str] = frozenset({CAP_WATCH})
-    root: str
-    _resolve: Callable[..., str]
+
+    def __init__(self, storage: DirStorage) -> None:
+        self.storage = storage
+        self._resolve = storage.resolve
 
     def watch(self, path: str = "", filters: WatchFilter = WatchFilter()) -> AsyncIterator[list[FsEvent]]:
         """Stream batches of live events under ``path`` (default: the whole source).

@@ -5,19 +5,10 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from backends.errors import ForbiddenError
 from backends.globwalk import is_wildcard
+from backends.storage.bucket import checked
 
-
-def checked(path: str) -> str:
-    """A root-relative POSIX path made safe to use as a key suffix (``""`` is the root).
-
-    Raises:
-        ForbiddenError: For an absolute path, a ``..`` segment or a NUL byte.
-    """
-    if "\x00" in path or path.startswith("/") or ".." in path.split("/"):
-        raise ForbiddenError(f"{path}: outside the source root", path=path)
-    return "/".join(p for p in path.split("/") if p not in ("", "."))
+__all__ = ["checked", "glob_regex", "literal_head", "segment_matches"]
 
 
 def segment_matches(pattern: str, name: str) -> bool:

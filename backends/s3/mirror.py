@@ -1,7 +1,9 @@
 """A private, read-through local copy of the objects an engine needs.
 
-The engines (WAL index and diff, snapshot tree diff, checksum verification,
-run parsing) read local files with their fast paths (fork pools, ``pread``).
+What still reads local files through it: the snapshot tree diff, checksum
+verification and run parsing (record pages, artifacts), with their fast paths
+(fork pools, ``pread``, ``dir_fd``). The WAL engines no longer do: they read
+the bucket through ``backends.storage.bucket.BucketStorage``.
 A bucket source brings exactly the objects an operation touches into a
 private temporary directory (mode 0700, removed on ``aclose``) and runs the
 same engine there: a tree is compared by listing first (ETag and size), and
@@ -17,12 +19,13 @@ import shutil
 import tempfile
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from backends.errors import NotFoundError
 from backends.models import Problem
 from backends.s3.keys import checked
 from backends.s3.store import store_error
+from backends.storage.bucket import BucketStorage
 
 CONCURRENCY = 32
 """Concurrent GETs; the issue's measurement on 2 cores: obstore peaks around 32 requests in flight."""
@@ -51,10 +54,12 @@ class Mirror:
         self.store = store
         self.prefix = prefix
         self.label = label
+        self._names = BucketStorage(store, prefix, label)  # keys and names exactly as the storage layer makes them
         self.dir = tempfile.mkdtemp(prefix="driftdeck-s3-")
         # removed on close(), or when the source is collected or the interpreter exits without one
         self._remove = weakref.finalize(self, shutil.rmtree, self.dir, ignore_errors=True)
         self._etags: dict[str, str | None] = {}
+        self._stand_ins: dict[str, str | None] = {}  # rel -> ETag of a sparse stand-in (see sync_pair)
         self._gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -74,11 +79,11 @@ class Mirror:
 
     def key(self, rel: str) -> str:
         """The object key of a root-relative path."""
-        rel = checked(rel)
-        return f"{self.prefix}/{rel}" if self.prefix and rel else (rel or self.prefix)
+        return self._names.key(rel)
 
     def rel(self, key: str) -> str:
-        return key[len(self.prefix) + 1:] if self.prefix else key
+        """The root-relative path of an object key."""
+        return self._names.rel(key)
 
     def local(self, rel: str) -> str:
         """Where ``rel`` lives in the mirror (checked: never outside it)."""
@@ -105,7 +110,7 @@ class Mirror:
                     rel = self.rel(meta["path"])
                     found.append(Listed(rel, meta["size"], meta["e_tag"], meta["last_modified"].timestamp()))
         except Exception as exc:
-            raise store_error(exc, self._name(rel_dir)) from None
+            raise store_error(exc, self._names.name(rel_dir)) from None
         found.sort(key=lambda item: item.rel.split("/"))
         return found
 
@@ -117,14 +122,11 @@ class Mirror:
         try:
             result = await obstore.list_with_delimiter_async(self.store, base + "/" if base else None)
         except Exception as exc:
-            raise store_error(exc, self._name(rel_dir)) from None
+            raise store_error(exc, self._names.name(rel_dir)) from None
         dirs = sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in result["common_prefixes"])
         objects = [Listed(self.rel(m["path"]), m["size"], m["e_tag"], m["last_modified"].timestamp()) for m in result["objects"]]
         objects = [o for o in objects if o.rel and o.rel != checked(rel_dir)]
         return dirs, sorted(objects, key=lambda o: o.rel)
-
-    def _name(self, rel: str) -> str:
-        return f"{self.label.rstrip('/')}/{rel}" if rel else self.label
 
     # Copying -------------------------------------------------------------------
 
@@ -159,6 +161,7 @@ class Mirror:
                 os.utime(partial, (stamp, stamp))  # engines report a file's mtime: the object's, not the download's
                 os.replace(partial, target)
                 self._etags[rel] = response.meta["e_tag"]
+                self._stand_ins.pop(rel, None)
                 return None
             except Exception as exc:
                 error = store_error(exc, rel)
@@ -220,6 +223,7 @@ class Mirror:
 
     def _forget(self, rel: str) -> None:
         self._etags.pop(rel, None)
+        self._stand_ins.pop(rel, None)
         target = self.local(rel)
         if os.path.isfile(target):
             os.unlink(target)
@@ -238,7 +242,9 @@ class Mirror:
             raise error from None
         return await self.fetch(rel, meta["e_tag"])
 
-    async def sync_tree(self, rel_dir: str, *, empty_dirs: bool = False) -> tuple[list[Listed], list[Problem]]:
+    async def sync_tree(
+        self, rel_dir: str, *, empty_dirs: bool = False, stand_in: Callable[[str], bool] | None = None
+    ) -> tuple[list[Listed], list[Problem]]:
         """Make the mirror's copy of a directory match the bucket: list, fetch what changed, drop what is gone.
 
         Args:
@@ -247,12 +253,18 @@ class Mirror:
                 directories: one delimiter listing per directory instead of
                 one recursive listing per 1,000 keys (a checksum manifest
                 naming a directory must find one).
+            stand_in: Objects this says yes to are not fetched: a sparse file
+                of their size and time stands in (they are read through the
+                storage, or fetched when asked for).
         """
         if empty_dirs:
             listed = await self._walk(rel_dir)
         else:
             listed = await self.listing(rel_dir)
-        problems = [p for p in await asyncio.gather(*(self.fetch(o.rel, o.etag) for o in listed)) if p is not None]
+        fetched = [o for o in listed if stand_in is None or not stand_in(o.rel)]
+        for other in (o for o in listed if stand_in is not None and stand_in(o.rel)):
+            self._stand_in(other)
+        problems = [p for p in await asyncio.gather(*(self.fetch(o.rel, o.etag) for o in fetched)) if p is not None]
         keep = {self.local(o.rel) for o in listed}
         top = self.local(rel_dir)
         for dirpath, _, filenames in os.walk(top):
@@ -260,7 +272,56 @@ class Mirror:
                 path = os.path.join(dirpath, name)
                 if path not in keep:
                     os.unlink(path)
-                    self._etags.pop(os.path.relpath(path, self.dir).replace(os.sep, "/"), None)
+                    self._forget(os.path.relpath(path, self.dir).replace(os.sep, "/"))
         os.makedirs(top, exist_ok=True)
         return listed, problems
 
+
+    async def sync_pair(self, rel_a: str, rel_b: str) -> None:
+        """Bring two trees for a diff, ETag and size before content.
+
+        Both are listed first; a file whose ETag and size are the same on both
+        sides is not downloaded: each copy is stood in by a sparse file of its
+        size (equal bytes on both sides, so the tree diff counts the pair
+        unchanged without a GET). Every other file is fetched (unless the
+        mirror's copy has its ETag). A stand-in is replaced by the object when
+        its content is asked for (``fetch_file``, ``fetch``).
+        """
+        listed_a, listed_b = await asyncio.gather(self.listing(rel_a), self.listing(rel_b))
+        by_a = {_below(rel_a, o.rel): o for o in listed_a}
+        by_b = {_below(rel_b, o.rel): o for o in listed_b}
+        same = {name for name in by_a.keys() & by_b.keys()
+                if by_a[name].etag is not None and (by_a[name].etag, by_a[name].size) == (by_b[name].etag, by_b[name].size)}
+        wanted = {o.rel: o for side in (by_a, by_b) for name, o in side.items() if name not in same}
+        await asyncio.gather(*(self.fetch(o.rel, o.etag) for o in wanted.values()))
+        for name in same:
+            for listed in (by_a[name], by_b[name]):
+                self._stand_in(listed)
+        keep = {self.local(o.rel) for o in (*listed_a, *listed_b)}
+        for rel_dir in (rel_a, rel_b):
+            for dirpath, _, filenames in os.walk(self.local(rel_dir)):
+                for name in filenames:
+                    path = os.path.join(dirpath, name)
+                    if path not in keep:
+                        os.unlink(path)
+                        self._forget(os.path.relpath(path, self.dir).replace(os.sep, "/"))
+            os.makedirs(self.local(rel_dir), exist_ok=True)
+
+    def _stand_in(self, listed: Listed) -> None:
+        """A sparse file of the object's size and time in place of its content (no GET)."""
+        target = self.local(listed.rel)
+        current = self._etags.get(listed.rel) == listed.etag or self._stand_ins.get(listed.rel) == listed.etag
+        if current and os.path.isfile(target):
+            return
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        partial = f"{target}.{os.getpid()}.part"
+        with open(partial, "wb") as handle:
+            handle.truncate(listed.size)
+        os.utime(partial, (listed.mtime, listed.mtime))
+        os.replace(partial, target)
+        self._etags.pop(listed.rel, None)
+        self._stand_ins[listed.rel] = listed.etag
+
+
+def _below(base: str, rel: str) -> str:
+    return rel[len(base) + 1:] if base else rel

@@ -2,10 +2,15 @@
 
 Runs are discovered by delimiter listings (one per directory level of the
 ``runs`` glob) and their status objects fetched concurrently; files and
-inventory come from listings; the engines (record pages, artifacts, WAL,
-snapshot and checksum work) run on a private read-through mirror of exactly
-the objects they need (``backends.s3.mirror``), so they are the directory's
-engines, fast paths included. Live events poll the listing and say so.
+inventory come from listings. The source holds ``self.storage``
+(``BucketStorage``) and the services built on it: ``self.wal``
+(``WalService``: the index built from a streamed GET, lines by ranged GETs,
+validation, diff and search reading streamed GETs line by line, no local
+copy). Record pages, artifacts, snapshot and checksum work still run the
+directory's engines on a private read-through mirror (``backends.s3.mirror``)
+of exactly the objects they need: snapshot trees are listed first and pairs
+with one ETag and size are not fetched; a manifest's directory is fetched
+with 32 concurrent GETs. Live events poll the listing and say so.
 """
 
 from __future__ import annotations
@@ -38,10 +43,13 @@ from backends.models import (
     SourceInfo,
     WalPair,
 )
-from backends.runs import MAX_STATUS_BYTES, parse_status, status_summary
+from backends.runs import MAX_STATUS_BYTES, parse_event_cursor, parse_status, read_events_from, status_summary
 from backends.s3.keys import checked, glob_regex, literal_head, segment_matches
 from backends.s3.mirror import Listed, Mirror
 from backends.s3.store import open_store, parse_spec, store_error
+from backends.storage.base import ChunkStream
+from backends.storage.bucket import BucketStorage
+from backends.wal.local import WalService
 
 if TYPE_CHECKING:
     from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
@@ -55,6 +63,8 @@ if TYPE_CHECKING:
     from backends.wal.rules import WalRules
     from backends.wal.validate import WalProblem, WalValidation
 
+MAX_EVENTS_PAGE = 5000
+"""Record events one page holds at most (as for a directory)."""
 POLL_SECONDS = 2.0
 """How often a watch on a bucket lists it again (object stores push no events to a client)."""
 
@@ -82,6 +92,8 @@ class S3Source(BaseSource):
         self.bucket, self.prefix = parse_spec(spec)
         self.root = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
         self.store = open_store(self.bucket)
+        self.storage = BucketStorage(self.store, self.prefix, self.root)
+        self.wal = WalService(self.storage)
         self.mirror = Mirror(self.store, self.prefix, self.root)
         try:
             try:  # the probe: a signed list says whether bucket, credentials and endpoint are usable
@@ -192,8 +204,8 @@ class S3Source(BaseSource):
                 items.append(run)
         return Page(tuple(items), None)
 
-    async def _locate(self, run: str) -> str:
-        """The run directory of a run id or key, with its objects brought into the mirror.
+    async def _find(self, run: str) -> str:
+        """The run directory of a run id or key.
 
         Raises:
             NotFoundError: When no run has that id or key.
@@ -201,22 +213,46 @@ class S3Source(BaseSource):
         candidates = [d for d in await self._run_dirs() if run in (d[0], d[1])]
         for summary in await self._summaries(candidates):
             if run in (summary.run_id, summary.key):
-                await self.mirror.sync_tree(summary.key)
                 return summary.key
-        for dirs in [await self._run_dirs()]:
-            for summary in await self._summaries(dirs):
-                if run in (summary.run_id, summary.key):
-                    await self.mirror.sync_tree(summary.key)
-                    return summary.key
+        for summary in await self._summaries(await self._run_dirs()):
+            if run in (summary.run_id, summary.key):
+                return summary.key
         raise NotFoundError(f"{run}: no such run in {self.root}")
 
     async def get_run(self, run: str) -> RunDetail:
-        await self._locate(run)
+        """The run's status and artifacts fetched into the mirror; its record and WAL files stood in by their
+        sizes, never downloaded (they are read through the storage: record pages, the WAL engines)."""
+        key = await self._find(run)
+        wal = glob_regex(self.layout.wal)
+        record = f"{key}/{self.layout.record}"
+
+        def streamed(rel: str) -> bool:
+            return rel == record or bool(wal.match(rel[len(key) + 1:]))
+
+        await self.mirror.sync_tree(key, stand_in=streamed)
         return await self._local.get_run(run)
 
     async def run_events(self, run: str, cursor: str | None = None, limit: int = 200) -> Page[RunEvent]:
-        await self._locate(run)
-        return await self._local.run_events(run, cursor, limit)
+        """A page of the run's record, read from a ranged GET (from the cursor's byte to the end) line by line."""
+        offset, line = parse_event_cursor(cursor)
+        rel = f"{await self._find(run)}/{self.layout.record}"
+        return await asyncio.to_thread(self._run_events, rel, offset, line, min(max(1, limit), MAX_EVENTS_PAGE))
+
+    def _run_events(self, rel: str, offset: int, line: int, limit: int) -> Page[RunEvent]:
+        import io
+
+        try:
+            entry = self.storage.stat(rel)
+        except NotFoundError:
+            return Page((), None)
+        if entry.kind == "dir":
+            raise UnreadableError(f"{rel}: unreadable: is a directory", path=rel)
+        if offset >= entry.size:  # a range past the end is refused by the store: nothing more to read
+            return Page((), None)
+        chunks = self.storage.stream_from(rel, offset, chunk_size=1 << 16)
+        with io.BufferedReader(ChunkStream(chunks), 1 << 16) as handle:
+            events, offset, line, at_end = read_events_from(handle, rel, offset, line, limit)
+        return Page(tuple(events), None if at_end else f"{offset}:{line}")
 
     async def artifact_preview(self, path: str, max_bytes: int = 65536) -> ArtifactPreview:
         await self._need(path)
@@ -336,32 +372,29 @@ class S3Source(BaseSource):
             yield item
 
     # WAL ----------------------------------------------------------------------
+    # Read through the storage, with no copy: the index is built from a streamed GET, pages of lines are
+    # ranged GETs, validation, diff and search read streamed GETs line by line.
 
-    async def wal_index(self, path: str) -> AsyncIterator[WalProgress | WalIndexInfo]:
-        await self._need(path)
-        async for item in self._local.wal_index(path):
-            yield item
+    def wal_index(self, path: str) -> AsyncIterator[WalProgress | WalIndexInfo]:
+        return self.wal.wal_index(checked(path))
 
-    async def wal_lines(self, path: str, start: int, count: int, rules: WalRules | None = None, **kwargs: Any) -> list[WalLine]:
-        await self._need(path)
-        return await self._local.wal_lines(path, start, count, rules, **kwargs)
+    async def wal_lines(
+        self, path: str, start: int, count: int, rules: WalRules | None = None, *, max_chars: int | None = None
+    ) -> list[WalLine]:
+        return await self.wal.wal_lines(checked(path), start, count, rules, max_chars=max_chars)
 
-    async def validate_wal(self, path: str, **kwargs: Any) -> AsyncIterator[WalProblem | WalProgress | WalValidation]:
-        await self._need(path)
-        async for item in self._local.validate_wal(path, **kwargs):
-            yield item
+    def validate_wal(
+        self, path: str, *, max_problems: int | None = None
+    ) -> AsyncIterator[WalProblem | WalProgress | WalValidation]:
+        return self.wal.validate_wal(checked(path), max_problems=max_problems)
 
-    async def diff_wal(
-        self, record: str, replay: str, rules: WalRules | None = None, **kwargs: Any
+    def diff_wal(
+        self, record: str, replay: str, rules: WalRules | None = None, *, max_divergences: int = 0, context: int | None = None
     ) -> AsyncIterator[WalDivergence | WalProgress | WalDiffSummary]:
-        await asyncio.gather(self._need(record), self._need(replay))
-        async for item in self._local.diff_wal(record, replay, rules, **kwargs):
-            yield item
+        return self.wal.diff_wal(checked(record), checked(replay), rules, max_divergences=max_divergences, context=context)
 
-    async def search_wal(self, path: str, text: str, rules: WalRules | None = None) -> AsyncIterator[list[int] | WalProgress]:
-        await self._need(path)
-        async for item in self._local.search_wal(path, text, rules):
-            yield item
+    def search_wal(self, path: str, text: str, rules: WalRules | None = None) -> AsyncIterator[list[int] | WalProgress]:
+        return self.wal.search_wal(checked(path), text, rules)
 
     # Snapshots ------------------------------------------------------------------
 
@@ -377,20 +410,23 @@ class S3Source(BaseSource):
             return rel
         raise NotFoundError(f"{name}: no such snapshot", path=name)
 
-    async def _sync_snapshot(self, name: str) -> None:
-        rel = await self.snapshot_path(name)
-        await self.mirror.sync_tree(rel)
-
     async def diff_snapshots(
         self, a: str, b: str, rules: SnapshotRules | None = None, *, unchanged: bool = True
     ) -> AsyncIterator[EntryDiff | DiffProgress | DiffSummary]:
-        await asyncio.gather(self._sync_snapshot(a), self._sync_snapshot(b))
+        rel_a, rel_b = await asyncio.gather(self.snapshot_path(a), self.snapshot_path(b))
+        await self.mirror.sync_pair(rel_a, rel_b)  # listings first: pairs with one ETag and size are not fetched
         async for item in self._local.diff_snapshots(a, b, rules, unchanged=unchanged):
             yield item
 
-    async def diff_entry(self, a: str, b: str, path: str, rules: SnapshotRules | None = None, mode: str = "auto", **kwargs: Any) -> EntryContent:
-        await asyncio.gather(self._sync_snapshot(a), self._sync_snapshot(b))
-        return await self._local.diff_entry(a, b, path, rules, mode, **kwargs)
+    async def diff_entry(
+        self, a: str, b: str, path: str, rules: SnapshotRules | None = None, mode: str = "auto",
+        *, old_path: str | None = None, context: int = 3,
+    ) -> EntryContent:
+        rel_a, rel_b = await asyncio.gather(self.snapshot_path(a), self.snapshot_path(b))
+        await self.mirror.sync_pair(rel_a, rel_b)
+        names = [f"{rel_a}/{old_path or path}" if rel_a else old_path or path, f"{rel_b}/{path}" if rel_b else path]
+        await asyncio.gather(*(self.mirror.fetch_file(checked(name)) for name in names))  # the entry's real bytes
+        return await self._local.diff_entry(a, b, path, rules, mode, old_path=old_path, context=context)
 
     async def diff_file(self, a: str, b: str) -> str:
         await asyncio.gather(self._need(a), self._need(b))

@@ -12,7 +12,10 @@ import os
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from backends.errors import AuthError, DriftdeckError, NotFoundError, SourceSpecError, UnavailableError, UnreadableError
+from backends.errors import SourceSpecError
+from backends.storage.bucket import store_error
+
+__all__ = ["open_store", "parse_spec", "store_error"]
 
 if TYPE_CHECKING:
     from obstore.store import S3Store
@@ -58,24 +61,3 @@ def open_store(bucket: str) -> S3Store:
         config["region"] = "us-east-1"
     retry = {"max_retries": RETRIES, "retry_timeout": TIMEOUT * 2}
     return S3Store(bucket, config=config, client_options=client, retry_config=retry)  # type: ignore[arg-type]
-
-
-def store_error(exc: Exception, what: str) -> DriftdeckError:
-    """A one-line typed error for an obstore exception about ``what`` (a key or the bucket)."""
-    from obstore import exceptions as obx
-
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = str(exc)
-    if isinstance(exc, (obx.NotFoundError, FileNotFoundError)) or "NoSuchBucket" in text:
-        return NotFoundError(f"{what}: no such {'bucket' if 'NoSuchBucket' in text else 'object'}", path=what)
-    if isinstance(exc, (obx.PermissionDeniedError, obx.UnauthenticatedError)) or any(
-        code in text for code in ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "403 Forbidden")
-    ):
-        return AuthError(f"{what}: access refused by the object store (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)", path=what)
-    if any(word in text for word in ("error sending request", "Connection refused", "connect", "timed out", "dns error")):
-        return UnavailableError(f"{what}: object store unreachable ({_short(first)})", path=what)
-    return UnreadableError(f"{what}: object store error: {_short(first)}", path=what)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 160 else text[:157] + "..."

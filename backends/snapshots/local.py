@@ -1,4 +1,4 @@
-"""``SnapshotsLocal``: the snapshot-diff operations of ``LocalSource`` (a mixin).
+"""``SnapshotsService``: the snapshot-diff operations of a directory source.
 
 Snapshots are named by their directory name (as ``list_snapshots`` lists
 them) or by a directory path relative to the source root. Every call takes
@@ -14,14 +14,25 @@ import threading
 from typing import AsyncIterator, Iterator
 
 from backends.models import CAP_SNAPSHOTS
+from backends.rooted import Rooted
 from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
 from backends.snapshots.store import SnapshotStore
 from backends.threadstream import iterate_in_thread
 
-class SnapshotsLocal(SnapshotStore):
-    """Mixed into ``LocalSource``: the ``SnapshotStore`` calls, async."""
+class SnapshotsService(SnapshotStore):
+    """The ``SnapshotStore`` calls of one workspace, async.
+
+    Args:
+        workspace: The workspace directory (its root, layout, configuration and storage).
+    """
 
     CAPABILITIES: frozenset[str] = frozenset({CAP_SNAPSHOTS})
+
+    def __init__(self, workspace: Rooted) -> None:
+        self.root = workspace.root
+        self.layout = workspace.layout
+        self.config = workspace.config
+        self._resolve = workspace.storage.resolve
 
     # Rules -----------------------------------------------------------------
 

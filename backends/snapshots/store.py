@@ -1,9 +1,9 @@
 """``SnapshotStore``: the snapshot operations of a local workspace, synchronous.
 
-Mixed into ``LocalSource`` (through ``SnapshotsLocal``, which offers them as
-async calls) and into the command line's ``LocalSnapshots``, which calls them
-directly: no event loop, no thread, so a diff may use worker processes.
-Relies on ``Rooted``'s ``root``, ``layout``, ``config`` and ``_resolve``.
+The base of ``SnapshotsService`` (the service a ``LocalSource`` holds, which
+offers them as async calls) and of the command line's ``LocalSnapshots``,
+which calls them directly: no event loop, no thread, so a diff may use worker
+processes. Relies on a ``root``, ``layout``, ``config`` and ``_resolve``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, E
 
 
 class SnapshotStore:
-    """Snapshot naming, rules and diffs over a local workspace (a mixin)."""
+    """Snapshot naming, rules and diffs over a local workspace (the base of its service and of ``LocalSnapshots``)."""
 
     root: str
     layout: Any

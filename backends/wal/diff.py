@@ -32,7 +32,7 @@ from backends.wal.compare import FieldChange, field_changes
 from backends.wal.lines import describe_line
 from backends.wal.mask import key_token, masked_equal
 from backends.wal.progress import WalProgress
-from backends.wal.reader import Cancelled, LineReader
+from backends.wal.reader import Cancelled, LineReader, Stored
 from backends.wal.rules import CompiledRules, WalRules
 
 STEP = 1 << 16
@@ -525,8 +525,8 @@ class _Diff:
 
 
 def diff_wal_files(
-    record_path: str,
-    replay_path: str,
+    record_path: str | Stored,
+    replay_path: str | Stored,
     record_name: str,
     replay_name: str,
     rules: WalRules = WalRules(),
@@ -538,8 +538,8 @@ def diff_wal_files(
     """Diff a recorded WAL against its replay.
 
     Args:
-        record_path: Filesystem path of the record.
-        replay_path: Filesystem path of the replay.
+        record_path: Filesystem path of the record (or the record in a storage).
+        replay_path: Filesystem path of the replay (or the replay in a storage).
         record_name: The record as the user knows it.
         replay_name: The replay as the user knows it.
         rules: Parity rules.

@@ -1,9 +1,11 @@
 """``LineIndex``: where each line of a WAL file starts, in 8 bytes per line.
 
 The index is an ``array('q')`` of line start offsets, filled by
-:func:`build_index` block by block (with progress, cancellable), usable while
-it grows. Lines are then read at random with ``os.pread``: never ``mmap``, so
-a file truncated under us yields short reads, not a ``SIGBUS``.
+:func:`index_chunks` from a stream of byte chunks (a storage's ``stream``:
+blocks of a file, or the body of a GET as it arrives), with progress,
+cancellable, usable while it grows. Lines are then read at random by range
+(``os.pread`` on a file: never ``mmap``, so a file truncated under us yields
+short reads, not a ``SIGBUS``; a ranged GET on an object).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 import threading
 from array import array
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from backends.errors import UnreadableError
 from backends.errors import os_reason
@@ -55,15 +57,16 @@ class LineIndex:
     """Start offsets of the lines of one file (a growing array while it is built).
 
     Attributes:
-        identity: :func:`file_identity` of the file indexed.
+        identity: What must not change for the index to stay valid (:func:`file_identity`
+            of a file; a storage's version and size).
         size: File size the index covers.
         offsets: Start offset of line ``n`` at ``offsets[n - 1]``.
         complete: Whether every line is in ``offsets``.
     """
 
-    def __init__(self, identity: tuple[int, int, int, int]) -> None:
+    def __init__(self, identity: tuple[Any, ...], size: int | None = None) -> None:
         self.identity = identity
-        self.size = identity[2]
+        self.size = identity[2] if size is None else size
         self.offsets: array[int] = array("q")
         self.complete = False
         self.terminated_at_end: bool | None = None
@@ -95,55 +98,75 @@ class LineIndex:
 
 
 def build_index(fd: int, index: LineIndex, stop: threading.Event) -> Iterator[WalProgress]:
-    """Fill ``index`` from ``fd``, yielding progress after each block.
-
-    Args:
-        fd: An open file descriptor (read with ``pread``; its offset is untouched).
-        index: An empty index whose identity matches the file.
-        stop: Set by the consumer to cancel.
+    """Fill ``index`` from the open file ``fd`` (read with ``pread``; its offset is untouched).
 
     Raises:
         Cancelled: When ``stop`` is set.
         UnreadableError: On an I/O error.
     """
+    return index_chunks(_blocks(fd, index.size), index, stop)
+
+
+def _blocks(fd: int, size: int) -> Iterator[bytes]:
+    position = 0
+    while position < size:
+        block = _pread(fd, min(BLOCK, size - position), position)
+        if not block:  # truncated under us: index what was there
+            return
+        position += len(block)
+        yield block
+
+
+def index_chunks(chunks: Iterable[bytes], index: LineIndex, stop: threading.Event) -> Iterator[WalProgress]:
+    """Fill ``index`` from the file's content in chunks (borders anywhere), yielding progress after each.
+
+    Args:
+        chunks: The whole content, in order (a storage's ``stream``).
+        index: An empty index whose ``size`` is the content's expected size.
+        stop: Set by the consumer to cancel.
+
+    Raises:
+        Cancelled: When ``stop`` is set.
+        UnreadableError: When the stream fails.
+    """
     offsets = index.offsets
     append = offsets.append
     size = index.size
     position = 0
+    last = b""
     if size > 0:
         append(0)
-    while position < size:
+    for block in chunks:
         if stop.is_set():
             raise Cancelled()
-        try:
-            block = os.pread(fd, min(BLOCK, size - position), position)
-        except OSError as exc:
-            raise UnreadableError(f"read failed: {os_reason(exc)}") from None
-        if not block:  # truncated under us: index what was there
-            size = index.size = position
-            break
+        if not block:
+            continue
         find = block.find
         at = find(b"\n")
         while at >= 0:
             append(position + at + 1)
             at = find(b"\n", at + 1)
         position += len(block)
-        yield WalProgress("index", len(offsets), position, size)
-    if offsets and offsets[-1] == size:  # the file ends with a newline: no line starts there
+        last = block[-1:]
+        yield WalProgress("index", len(offsets), position, max(size, position))
+    if stop.is_set():
+        raise Cancelled()
+    size = index.size = position  # what was streamed: shorter when the file shrank, longer when it grew
+    if not size:
+        del offsets[:]
+    elif offsets[-1] == size:  # the content ends with a newline: no line starts there
         offsets.pop()
-    index.terminated_at_end = size == 0 or _ends_with_newline(fd, size)
+    index.terminated_at_end = size == 0 or last == b"\n"
     index.complete = True
 
 
-def _ends_with_newline(fd: int, size: int) -> bool:
-    return _pread(fd, 1, size - 1) == b"\n"
-
-
-def read_line_span(fd: int, index: LineIndex, first: int, count: int, cap: int) -> list[tuple[int, int, bytes, int]]:
+def read_line_span(
+    read: int | Callable[[int, int], bytes], index: LineIndex, first: int, count: int, cap: int
+) -> list[tuple[int, int, bytes, int]]:
     """Lines ``first`` .. ``first + count - 1`` that the index knows.
 
     Args:
-        fd: The open file.
+        read: The open file, or ``read(length, offset)`` (a storage's ``read_range``).
         index: Its (possibly partial) index.
         first: First line, 1-based.
         count: How many lines.
@@ -162,14 +185,20 @@ def read_line_span(fd: int, index: LineIndex, first: int, count: int, cap: int) 
         spans.append((line, *span))
     if not spans:
         return out
+    if isinstance(read, int):
+        fd = read
+
+        def read(length: int, offset: int) -> bytes:
+            return _pread(fd, length, offset)
+
     start, end = spans[0][1], spans[-1][2]
     if end - start <= SPAN_READ_LIMIT and all(e - s <= cap for _, s, e in spans):
-        data = _pread(fd, end - start, start)
+        data = read(end - start, start)
         for line, s, e in spans:
             out.append((line, s, data[s - start:e - start], e - s))
         return out
     for line, s, e in spans:
-        out.append((line, s, _pread(fd, min(cap, e - s), s), e - s))
+        out.append((line, s, read(min(cap, e - s), s), e - s))
     return out
 
 

@@ -1,10 +1,17 @@
-"""``WalLocal``: the WAL operations of ``LocalSource`` (a mixin).
+"""``WalService``: the WAL operations of a source, over its storage.
 
 Every operation is small and serialisable so that an HTTP source can offer
 the same calls: streams of frozen items with ``to_json()``, and pages of
 lines. The engines run on threads (``iterate_in_thread`` /
 ``asyncio.to_thread``); the offset index of each file lives here, server
-side, and is reused while the file is unchanged.
+side, and is reused while the file is unchanged (same storage version).
+
+The index is built from the storage's ``stream`` and lines are read by
+range, so a directory and a bucket share this code; on a directory the
+line pages keep one descriptor and ``os.pread``. Validation, diff and search
+read lines through ``LineReader``: a directory's file by its confined path
+(buffered reads, ``pread``, a second process for half of a large file), any
+other storage's file as its stream (``reader.Stored``).
 """
 
 from __future__ import annotations
@@ -13,9 +20,12 @@ import asyncio
 import os
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, AsyncIterator, Iterator
+from typing import TYPE_CHECKING, AsyncIterator, Callable, Iterator
 
+from backends.errors import UnreadableError
 from backends.models import CAP_WAL
+from backends.storage.base import Storage
+from backends.storage.directory import DirStorage
 from backends.threadstream import iterate_in_thread
 
 if TYPE_CHECKING:  # the engines themselves load on first use: CLI start-up stays light
@@ -23,6 +33,7 @@ if TYPE_CHECKING:  # the engines themselves load on first use: CLI start-up stay
     from backends.wal.index import LineIndex, WalIndexInfo
     from backends.wal.lines import WalLine
     from backends.wal.progress import WalProgress
+    from backends.wal.reader import Stored
     from backends.wal.rules import WalRules
     from backends.wal.validate import WalProblem, WalValidation
 
@@ -38,39 +49,58 @@ CACHED_INDEXES = 8
 """Offset indexes kept per source (least recently used dropped first)."""
 
 
-class WalLocal:
-    """Mixed into ``LocalSource``; relies on its ``root`` and ``_resolve``."""
+class WalService:
+    """The WAL operations over one storage.
+
+    Args:
+        storage: Where the WAL files are (a ``DirStorage`` for every operation;
+            any ``Storage`` for ``wal_index`` and ``wal_lines``).
+    """
 
     CAPABILITIES: frozenset[str] = frozenset({CAP_WAL})
-    root: str
 
-    def _resolve(self, path: str, *, follow: bool = True) -> str:  # provided by LocalSource
-        raise NotImplementedError
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._cache: OrderedDict[str, LineIndex] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _file(self, path: str) -> str | Stored:
+        """What the file engines open: the confined real path in a directory (their fast paths: buffered
+        reads, ``pread``, a second process for half of a large file), else the file in its storage (streamed)."""
+        from backends.wal.reader import Stored
+
+        if isinstance(self.storage, DirStorage):
+            return self.storage.resolve(path)
+        return Stored(self.storage, path)
 
     # Index and random access ------------------------------------------------------------
 
-    def _wal_cache(self) -> tuple["OrderedDict[str, LineIndex]", threading.Lock]:
-        state: tuple[OrderedDict[str, LineIndex], threading.Lock] | None = self.__dict__.get("_wal_index_cache")
-        if state is None:
-            state = self.__dict__.setdefault("_wal_index_cache", (OrderedDict(), threading.Lock()))
-        return state
+    def _identity(self, path: str) -> tuple[str | None, int]:
+        """``(version, size)`` of the WAL file ``path``.
 
-    def _cached_index(self, abs_path: str, identity: tuple[int, int, int, int]) -> LineIndex | None:
-        cache, lock = self._wal_cache()
-        with lock:
-            index = cache.get(abs_path)
+        Raises:
+            NotFoundError: No such file.
+            UnreadableError: A directory (other kinds are refused when opened).
+        """
+        entry = self.storage.stat(path)
+        if entry.kind == "dir":
+            raise UnreadableError(f"{path}: unreadable: is a directory", path=path)
+        return entry.version, entry.size
+
+    def _cached_index(self, path: str, identity: tuple[str | None, int]) -> LineIndex | None:
+        with self._lock:
+            index = self._cache.get(path)
             if index is None or index.identity != identity:
                 return None
-            cache.move_to_end(abs_path)
+            self._cache.move_to_end(path)
             return index
 
-    def _store_index(self, abs_path: str, index: LineIndex) -> None:
-        cache, lock = self._wal_cache()
-        with lock:
-            cache[abs_path] = index
-            cache.move_to_end(abs_path)
-            while len(cache) > CACHED_INDEXES:
-                cache.popitem(last=False)
+    def _store_index(self, path: str, index: LineIndex) -> None:
+        with self._lock:
+            self._cache[path] = index
+            self._cache.move_to_end(path)
+            while len(self._cache) > CACHED_INDEXES:
+                self._cache.popitem(last=False)
 
     def wal_index(self, path: str) -> AsyncIterator[WalProgress | WalIndexInfo]:
         """Build (or reuse) the line-offset index of a WAL file.
@@ -80,26 +110,22 @@ class WalLocal:
         """
 
         def produce(stop: threading.Event) -> Iterator[WalProgress | WalIndexInfo]:
-            from backends.wal.index import LineIndex, build_index, file_identity
-            from backends.wal.reader import Cancelled, open_wal
+            from backends.wal.index import LineIndex, index_chunks
+            from backends.wal.reader import Cancelled
 
-            abs_path = self._resolve(path)
-            fd = open_wal(abs_path, path)
-            try:
-                identity = file_identity(os.fstat(fd))
-                index = self._cached_index(abs_path, identity)
-                if index is not None and index.complete:
-                    yield index.info(path)
-                    return
-                index = LineIndex(identity)
-                self._store_index(abs_path, index)
-                try:
-                    yield from build_index(fd, index, stop)
-                except Cancelled:
-                    return
+            identity = self._identity(path)
+            index = self._cached_index(path, identity)
+            if index is not None and index.complete:
                 yield index.info(path)
-            finally:
-                os.close(fd)
+                return
+            index = LineIndex(identity, identity[1])
+            chunks = self.storage.stream(path)
+            self._store_index(path, index)
+            try:
+                yield from index_chunks(chunks, index, stop)
+            except Cancelled:
+                return
+            yield index.info(path)
 
         return iterate_in_thread(produce, name="driftdeck-wal-index")
 
@@ -130,33 +156,44 @@ class WalLocal:
         return await asyncio.to_thread(self._wal_lines, path, max(1, start), count, rules or WalRules(), chars)
 
     def _wal_lines(self, path: str, start: int, count: int, rules: WalRules, max_chars: int) -> list[WalLine]:
-        from backends.wal.index import file_identity, read_line_span
         from backends.wal.lines import describe_line
-        from backends.wal.reader import open_wal
         from backends.wal.rules import CompiledRules
 
-        abs_path = self._resolve(path)
-        fd = open_wal(abs_path, path)
-        try:
-            size = os.fstat(fd).st_size
-            identity = file_identity(os.fstat(fd))
-            index = self._cached_index(abs_path, identity)
-            cap = min(PARSE_CAP, max(1 << 16, PAGE_BYTES // max(1, count)))  # raw bytes read per line
-            rows = read_line_span(fd, index, start, count, cap) if index is not None else []
-            if len(rows) < count and (index is None or not index.complete):
-                if index is not None and index.known_lines:
-                    from_line = min(index.known_lines, start + len(rows))
-                    from_offset = index.offsets[from_line - 1]
-                else:
-                    from_line, from_offset = 1, 0
-                rows += _scan_lines(fd, size, from_line, from_offset, start + len(rows), count - len(rows), cap)
-        finally:
-            os.close(fd)
+        identity = self._identity(path)
+        if isinstance(self.storage, DirStorage):  # one descriptor for the page, os.pread
+            fd = self.storage.open(path)
+            try:
+                size = os.fstat(fd).st_size
+                rows = self._rows(path, identity, lambda length, offset: os.pread(fd, length, offset), size, start, count)
+            finally:
+                os.close(fd)
+        else:
+            size = identity[1]
+            rows = self._rows(path, identity, lambda length, offset: self.storage.read_range(path, offset, length),
+                              size, start, count)
         compiled = CompiledRules(rules)
         return [
             describe_line(line, offset, raw, full, compiled, terminated=offset + full < size, max_chars=max_chars)
             for line, offset, raw, full in rows
         ]
+
+    def _rows(
+        self, path: str, identity: tuple[str | None, int], read: Callable[[int, int], bytes], size: int, start: int, count: int
+    ) -> list[tuple[int, int, bytes, int]]:
+        """Lines from the index where it reaches, then by scanning forward from the last line it knows."""
+        from backends.wal.index import read_line_span
+
+        index = self._cached_index(path, identity)
+        cap = min(PARSE_CAP, max(1 << 16, PAGE_BYTES // max(1, count)))  # raw bytes read per line
+        rows = read_line_span(read, index, start, count, cap) if index is not None else []
+        if len(rows) < count and (index is None or not index.complete):
+            if index is not None and index.known_lines:
+                from_line = min(index.known_lines, start + len(rows))
+                from_offset = index.offsets[from_line - 1]
+            else:
+                from_line, from_offset = 1, 0
+            rows += _scan_lines(read, size, from_line, from_offset, start + len(rows), count - len(rows), cap)
+        return rows
 
     # Engines ----------------------------------------------------------------------------
 
@@ -172,7 +209,7 @@ class WalLocal:
             from backends.wal.validate import MAX_PROBLEMS, validate_wal_file
 
             limit = MAX_PROBLEMS if max_problems is None else max_problems
-            return validate_wal_file(self._resolve(path), path, stop, max_problems=limit)
+            return validate_wal_file(self._file(path), path, stop, max_problems=limit)
 
         return iterate_in_thread(produce, name="driftdeck-wal-validate", maxsize=64)
 
@@ -195,7 +232,7 @@ class WalLocal:
             from backends.wal.rules import WalRules
 
             return diff_wal_files(
-                self._resolve(record), self._resolve(replay), record, replay, rules or WalRules(), stop,
+                self._file(record), self._file(replay), record, replay, rules or WalRules(), stop,
                 max_divergences=max_divergences, context=CONTEXT if context is None else context,
             )
 
@@ -208,13 +245,13 @@ class WalLocal:
             from backends.wal.rules import WalRules
             from backends.wal.search import search_wal_file
 
-            return search_wal_file(self._resolve(path), path, text, rules or WalRules(), stop)
+            return search_wal_file(self._file(path), path, text, rules or WalRules(), stop)
 
         return iterate_in_thread(produce, name="driftdeck-wal-search")
 
 
 def _scan_lines(
-    fd: int, size: int, line: int, offset: int, first: int, count: int, cap: int = PARSE_CAP
+    read: Callable[[int, int], bytes], size: int, line: int, offset: int, first: int, count: int, cap: int = PARSE_CAP
 ) -> list[tuple[int, int, bytes, int]]:
     """Read forward from a known line start until ``count`` lines from ``first`` are collected."""
     from backends.wal.reader import BLOCK
@@ -224,7 +261,7 @@ def _scan_lines(
     head = bytearray()  # the first cap bytes of ``line``, when it is wanted
     position = offset
     while position < size and len(out) < count:
-        block = os.pread(fd, min(BLOCK, size - position), position)
+        block = read(min(BLOCK, size - position), position)
         if not block:
             break
         at = 0

@@ -7,18 +7,25 @@ lines keep their ``\\n``. A UTF-8 byte-order mark at the start is skipped
 whether the line just read was the last one (a torn tail), or the few lines
 before a position (the context of a first divergence, read back with
 ``os.pread``).
+
+A file may also be a :class:`Stored` one (a path in a ``Storage``, a bucket
+object say): the same buffered reader then reads the storage's ``stream``
+as it arrives, and the slow paths read by range.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import threading
-from typing import BinaryIO, Iterator
+from dataclasses import dataclass
+from typing import Iterator
 
 from backends.confine import open_read
-from backends.errors import NotFoundError, UnreadableError
+from backends.errors import DriftdeckError, NotFoundError, UnreadableError, UnsupportedError
 from backends.errors import os_reason
+from backends.storage.base import ChunkStream, Storage
 
 BUFFER = 1 << 20
 """Bytes of read buffer."""
@@ -29,6 +36,14 @@ UTF8_BOM = b"\xef\xbb\xbf"
 
 class Cancelled(Exception):
     """The consumer set the ``stop`` event; the reading loop ends early."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A file named by its storage and root-relative path, read through the storage (no local copy)."""
+
+    storage: Storage
+    path: str
 
 
 def open_wal(path: str, name: str) -> int:
@@ -64,16 +79,26 @@ class LineReader:
             except perhaps the last).
     """
 
-    def __init__(self, path: str, name: str, stop: threading.Event | None = None) -> None:
+    def __init__(self, path: str | Stored, name: str, stop: threading.Event | None = None) -> None:
         self.name = name
-        fd = open_wal(path, name)
-        self._fd = fd
-        self.size = os.fstat(fd).st_size
         self.stop = stop or threading.Event()
-        self.file: BinaryIO = os.fdopen(fd, "rb", buffering=BUFFER)
+        self._stored = path if isinstance(path, Stored) else None
+        self.file: io.BufferedReader
+        if isinstance(path, Stored):
+            entry = path.storage.stat(path.path)
+            if entry.kind == "dir":
+                raise UnreadableError(f"{name}: unreadable: is a directory", path=name)
+            self._fd = -1
+            self.size = entry.size
+            self.file = io.BufferedReader(ChunkStream(path.storage.stream(path.path)), BUFFER)
+        else:
+            fd = open_wal(path, name)
+            self._fd = fd
+            self.size = os.fstat(fd).st_size
+            self.file = io.BufferedReader(io.FileIO(fd, "rb"), BUFFER)
         self.bom = False
         try:
-            if self.file.peek(3)[:3] == UTF8_BOM:  # type: ignore[attr-defined]  # fdopen("rb", buffering=N) is a BufferedReader; typeshed says BinaryIO
+            if self.file.peek(3)[:3] == UTF8_BOM:
                 self.file.read(3)
                 self.bom = True
         except OSError as exc:
@@ -85,8 +110,25 @@ class LineReader:
 
     @property
     def fileno(self) -> int:
-        """The open file's descriptor (for ``os.pread`` beside the buffered reading)."""
+        """The open file's descriptor (for ``os.pread`` beside the buffered reading).
+
+        Raises:
+            UnsupportedError: For a :class:`Stored` file (it has none).
+        """
+        if self._stored is not None:
+            raise UnsupportedError(f"{self.name}: not a local file")
         return self._fd
+
+    def _read_at(self, length: int, offset: int) -> bytes:
+        """``length`` bytes from ``offset``, beside the buffered reading.
+
+        Raises:
+            OSError: When the file cannot be read (a local file).
+            DriftdeckError: When the storage cannot read it (a stored file).
+        """
+        if self._stored is not None:
+            return self._stored.storage.read_range(self._stored.path, offset, length)
+        return os.pread(self._fd, length, offset)
 
     def __enter__(self) -> "LineReader":
         return self
@@ -106,6 +148,8 @@ class LineReader:
     @property
     def position(self) -> int:
         """Bytes consumed (the end of the last line handed over)."""
+        if self.file.closed:  # a closed stream's tell() says 0 instead of raising as a closed file's does
+            return self.size
         try:
             return self.file.tell()
         except (OSError, ValueError):
@@ -126,8 +170,8 @@ class LineReader:
             step = min(chunk, start)
             start -= step
             try:
-                data = os.pread(self._fd, step, start) + data
-            except OSError:
+                data = self._read_at(step, start) + data
+            except (OSError, DriftdeckError):
                 return []
             chunk *= 2
         lines = data[: max(0, end - start)].split(b"\n")
@@ -144,6 +188,6 @@ class LineReader:
         if self.size == 0:
             return True
         try:
-            return os.pread(self._fd, 1, self.size - 1) == b"\n"
-        except OSError:
+            return self._read_at(1, self.size - 1) == b"\n"
+        except (OSError, DriftdeckError):
             return True

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from backends.wal.lines import describe_line
 from backends.wal.progress import WalProgress
-from backends.wal.reader import Cancelled, LineReader
+from backends.wal.reader import Cancelled, LineReader, Stored
 from backends.wal.rules import CompiledRules, WalRules
 
 STEP = 1 << 15
@@ -24,12 +24,12 @@ STEP = 1 << 15
 
 
 def search_wal_file(
-    path: str, name: str, text: str, rules: WalRules = WalRules(), stop: threading.Event | None = None
+    path: str | Stored, name: str, text: str, rules: WalRules = WalRules(), stop: threading.Event | None = None
 ) -> Iterator[list[int] | WalProgress]:
     """Line numbers (1-based, ascending) of the lines that match ``text``.
 
     Args:
-        path: Filesystem path.
+        path: Filesystem path (or the file in a storage).
         name: The file as the user knows it.
         text: The needle; a leading ``!`` keeps the lines that do not match.
         rules: Redaction rules (what the displayed text hides).

@@ -22,7 +22,7 @@ import orjson
 
 from backends.wal.halves import LINE_OFFSET, SPLIT_BYTES, Half, shift_lines
 from backends.wal.progress import WalProgress
-from backends.wal.reader import UTF8_BOM, Cancelled, LineReader
+from backends.wal.reader import UTF8_BOM, Cancelled, LineReader, Stored
 
 ERROR, WARNING = "error", "warning"
 
@@ -135,10 +135,10 @@ def _type_name(value: Any) -> str:
 class _Validator:
     """State of one validation pass; ``run`` is the generator."""
 
-    def __init__(self, path: str, name: str, stop: threading.Event, max_problems: int,
+    def __init__(self, path: str | Stored, name: str, stop: threading.Event, max_problems: int,
                  split_bytes: int | None = None) -> None:
         self.path = path
-        self.split_bytes = split_bytes
+        self.split_bytes = None if isinstance(path, Stored) else split_bytes  # a second process needs a local file
         self.begin = 0  # byte where validation starts (a second half starts past the first)
         self.first_number = 0  # the number before the first line's
         self.name = name
@@ -175,7 +175,8 @@ class _Validator:
             if reader.bom and not self.begin:
                 self.problem(1, "bom", "the file starts with a UTF-8 byte-order mark")
             lines = reader.lines()
-            part = None if self.split_bytes is None else Half.start(self.path, reader, self.split_bytes, self.max_problems)
+            part = None if self.split_bytes is None or isinstance(self.path, Stored) else Half.start(
+                self.path, reader, self.split_bytes, self.max_problems)
             if part is not None:
                 number = yield from self._loop(reader, islice(lines, part.first_lines), number)
                 if self._take(part, number):
@@ -384,13 +385,13 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def validate_wal_file(
-    path: str, name: str, stop: threading.Event | None = None, *, max_problems: int = MAX_PROBLEMS,
+    path: str | Stored, name: str, stop: threading.Event | None = None, *, max_problems: int = MAX_PROBLEMS,
     split_bytes: int | None = SPLIT_BYTES,
 ) -> Iterator[WalProblem | WalProgress | WalValidation]:
     """Validate one WAL v2 file.
 
     Args:
-        path: Filesystem path of the file.
+        path: Filesystem path of the file (or the file in a storage: give ``split_bytes=None``).
         name: The file as the user knows it (relative to the source root).
         stop: Set to cancel; the summary then says ``complete=False``.
         max_problems: Problems yielded at most (all are counted).

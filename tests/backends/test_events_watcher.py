@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from backends.errors import ForbiddenError, NotFoundError
-from backends.events.local import EventsLocal
+from backends.events.local import EventsService
 from backends.events.model import CHANGE_TYPES, FsEvent, WatchFilter
 from backends.local import LocalSource
 from tests.backends.test_events_harness import Collector, implied_tree, real_tree
@@ -378,7 +378,7 @@ def test_local_source_watch_prefixes_paths_and_refuses_escapes(tmp_path: Path) -
         source.watch("file.txt", WatchFilter())
     with pytest.raises(NotFoundError):
         source.watch("missing", WatchFilter())
-    assert EventsLocal.CAPABILITIES == frozenset({"watch"})
+    assert EventsService.CAPABILITIES == frozenset({"watch"})
 
 
 def test_filter_rejects_unknown_types() -> None:
