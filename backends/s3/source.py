@@ -180,10 +180,11 @@ class S3Source(BaseSource):
         size = min(batch, 64)  # small first batches: the first screen fills sooner
         start = 0
         pending: list[RunSummary] = []
+        step = size  # the first screen waits for 64 status GETs, not 256 (0.4 s on SeaweedFS under load)
         while start < len(dirs):
-            step = max(size, 256)
             pending.extend(r for r in await self._summaries(dirs[start:start + step]) if query.matches(r))
             start += step
+            step = max(size, 256)
             while len(pending) >= size:
                 yield pending[:size]
                 pending = pending[size:]
