@@ -273,11 +273,28 @@ class _Context:
         except OSError as exc:
             os.close(dir_a)
             return [self.finish(_unreadable(prefix + n, exc)) for n in names], 0, 0
+        # os calls inline, not through a helper per file: at 100,000 small files the two calls
+        # per file were a fifth of the Python time of the compare.
+        open_, read_, close = os.open, os.read, os.close
         try:
             for name in names:
                 try:
-                    data_a, size_a = _load(name, dir_a)
-                    data_b, size_b = _load(name, dir_b)
+                    fd = open_(name, _FILE_FLAGS, dir_fd=dir_a)
+                    try:
+                        data_a = read_(fd, FIRST_READ)
+                        size_a = len(data_a)
+                        if size_a == FIRST_READ:
+                            data_a, size_a = _rest(fd, data_a)
+                    finally:
+                        close(fd)
+                    fd = open_(name, _FILE_FLAGS, dir_fd=dir_b)
+                    try:
+                        data_b = read_(fd, FIRST_READ)
+                        size_b = len(data_b)
+                        if size_b == FIRST_READ:
+                            data_b, size_b = _rest(fd, data_b)
+                    finally:
+                        close(fd)
                 except OSError as exc:
                     out.append(self.finish(_unreadable(prefix + name, exc)))
                     continue
@@ -331,26 +348,19 @@ FIRST_READ = 1 << 16
 """First read of a file: below the allocator's mmap threshold, so small files cost no mmap/munmap."""
 
 
-def _load(name: str, dir_fd: int) -> tuple[bytes | None, int]:
-    """A whole file (``None`` above ``ANALYZE_MAX``) and its size, opened relative to ``dir_fd``."""
-    fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
-    try:
-        data = os.read(fd, FIRST_READ)
-        if len(data) < FIRST_READ:
-            return data, len(data)
-        size = os.fstat(fd).st_size
-        if size > ANALYZE_MAX:
-            return None, size
-        parts = [data]
-        while True:
-            chunk = os.read(fd, READ_CHUNK)
-            if not chunk:
-                break
-            parts.append(chunk)
-        data = b"".join(parts)
-        return data, len(data)
-    finally:
-        os.close(fd)
+def _rest(fd: int, head: bytes) -> tuple[bytes | None, int]:
+    """A whole file (``None`` above ``ANALYZE_MAX``) and its size, given its first ``FIRST_READ`` bytes."""
+    size = os.fstat(fd).st_size
+    if size > ANALYZE_MAX:
+        return None, size
+    parts = [head]
+    while True:
+        chunk = os.read(fd, READ_CHUNK)
+        if not chunk:
+            break
+        parts.append(chunk)
+    data = b"".join(parts)
+    return data, len(data)
 
 
 def _unreadable(rel: str, exc: OSError) -> EntryDiff:
@@ -614,9 +624,14 @@ def _plan(
     added: list[tuple[str, Node]] = []
     simple: list[EntryDiff] = []
     total = 0
+    get_a, get_b = nodes_a.get, nodes_b.get
     for rel in sorted(nodes_a.keys() | nodes_b.keys()):
-        na, nb = nodes_a.get(rel), nodes_b.get(rel)
-        if na is not None and nb is not None:
+        na, nb = get_a(rel), get_b(rel)
+        if na is _FILE and nb is _FILE:  # nearly every path: a plain file on both sides (the walk shares this node)
+            head, _, name = rel.rpartition("/")
+            by_dir[head].append(name)
+            total += 1
+        elif na is not None and nb is not None:
             entry = _pair_entry(rel, na, nb)
             if entry is None:
                 if na.kind == "file":
@@ -676,11 +691,19 @@ def _split(root_a: str, root_b: str, want: int) -> _Split | None:
     top_b: dict[str, Node] = {}
     level_a = _list_root(root_a, top_a)
     level_b = _list_root(root_b, top_b)
-    for depth in range(SPLIT_DEPTH + 1):
-        units = sorted({rel for _, rel in level_a} | {rel for _, rel in level_b})
-        if len(units) >= want or depth == SPLIT_DEPTH or not units:
+    units = sorted({rel for _, rel in level_a} | {rel for _, rel in level_b})
+    for _ in range(SPLIT_DEPTH):
+        if len(units) >= want:
             break
-        level_a, level_b = _list_level(level_a, top_a), _list_level(level_b, top_b)
+        below_a: dict[str, Node] = {}  # kept only if the level below has more directories to share out
+        below_b: dict[str, Node] = {}
+        next_a, next_b = _list_level(level_a, below_a), _list_level(level_b, below_b)
+        below = sorted({rel for _, rel in next_a} | {rel for _, rel in next_b})
+        if len(below) <= len(units):
+            break
+        top_a.update(below_a)
+        top_b.update(below_b)
+        level_a, level_b, units = next_a, next_b, below
     return _Split(top_a, top_b, units) if len(units) >= 2 else None
 
 
