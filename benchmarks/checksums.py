@@ -75,6 +75,11 @@ def build(root: Path, kind: str, small_files: int) -> None:
             name = f"d{n % SMALL_DIRS:02d}/f{n:05d}.bin"
             (root / name).write_bytes(os.urandom(SMALL_SIZE))
             names.append(name)
+    write_sha256sums(root, names)
+
+
+def write_sha256sums(root: Path, names: list[str]) -> None:
+    """``root/SHA256SUMS`` for ``names`` (relative to ``root``), written by ``sha256sum`` itself, 2,000 at a time."""
     with open(root / "SHA256SUMS", "wb") as manifest:
         for start in range(0, len(names), 2000):
             manifest.write(subprocess.run(["sha256sum", "--", *names[start:start + 2000]], cwd=root,

@@ -43,6 +43,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checksums import write_sha256sums
 from command import driftdeck_command, prepare
 
 SEED = 17
@@ -65,10 +66,7 @@ def build(root: Path, files: int) -> None:
         name = f"d{n % DIRS:02d}/f{n:05d}.bin"
         (sums / name).write_bytes(rng.randbytes(FILE_SIZE))
         names.append(name)
-    with open(sums / "SHA256SUMS", "wb") as manifest:
-        for start in range(0, len(names), 2000):
-            manifest.write(subprocess.run(["sha256sum", "--", *names[start:start + 2000]], cwd=sums,
-                                          capture_output=True, check=True).stdout)
+    write_sha256sums(sums, names)
     pair = files // 2
     for side in ("a", "b"):
         for d in range(DIRS):
