@@ -6,16 +6,18 @@ inventory come from listings. The source holds ``self.storage``
 (``BucketStorage``) and the services built on it: ``self.wal``
 (``WalService``: the index built from a streamed GET, lines by ranged GETs,
 validation, diff and search reading streamed GETs line by line, no local
-copy). Record pages, artifacts, snapshot and checksum work still run the
+copy) and the snapshot operations (``StoredSnapshotsService``: trees from
+listings, pairs with one ETag and size never fetched, the rest and single
+entries by GETs into memory). Artifacts and checksum work still run the
 directory's engines on a private read-through mirror (``backends.s3.mirror``)
-of exactly the objects they need: snapshot trees are listed first and pairs
-with one ETag and size are not fetched; a manifest's directory is fetched
-with 32 concurrent GETs. Live events poll the listing and say so.
+of exactly the objects they need: a manifest's directory is fetched with 32
+concurrent GETs. Live events poll the listing and say so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 from typing import TYPE_CHECKING, Any, AsyncIterator
@@ -49,6 +51,7 @@ from backends.s3.mirror import Listed, Mirror
 from backends.s3.store import open_store, parse_spec, store_error
 from backends.storage.base import ChunkStream
 from backends.storage.bucket import BucketStorage
+from backends.snapshots.stored_service import StoredSnapshotsService
 from backends.wal.local import WalService
 
 if TYPE_CHECKING:
@@ -325,19 +328,7 @@ class S3Source(BaseSource):
         return sorted(found)
 
     async def list_snapshots(self) -> list[SnapshotInfo]:
-        pattern = self.layout.snapshots
-        regex = glob_regex(pattern)
-        depth = len(pattern.strip("/").split("/"))
-        stats: dict[str, list[float]] = {}
-        for obj in await self.mirror.listing(literal_head(pattern + "/x")):
-            parts = obj.rel.split("/")
-            top = "/".join(parts[:depth])
-            if len(parts) > depth and regex.match(top):
-                files, size, newest = stats.setdefault(top, [0, 0, 0.0])
-                stats[top] = [files + 1, size + obj.size, max(newest, obj.mtime)]
-        snapshots = [SnapshotInfo(rel.rsplit("/", 1)[-1], rel, int(f), int(s), m) for rel, (f, s, m) in stats.items()]
-        snapshots.sort(key=lambda s: (int(s.mtime), s.name))  # listings give whole seconds: ties go by name
-        return snapshots
+        return await self._snapshots.list_snapshots()
 
     async def list_wal_pairs(self) -> list[WalPair]:
         dirs = await self._run_dirs()
@@ -402,36 +393,27 @@ class S3Source(BaseSource):
     async def snapshot_rules(self) -> SnapshotRules:
         return await self._local.snapshot_rules()
 
-    async def snapshot_path(self, name: str) -> str:
-        for snapshot in await self.list_snapshots():
-            if name in (snapshot.name, snapshot.path):
-                return snapshot.path
-        rel = checked(name)
-        if rel and (await self.mirror.children(rel)) != ([], []):
-            return rel
-        raise NotFoundError(f"{name}: no such snapshot", path=name)
+    @functools.cached_property
+    def _snapshots(self) -> StoredSnapshotsService:
+        """The snapshot operations, read through ``self.storage`` (listings, ETags, ranged GETs; no local copy)."""
+        return StoredSnapshotsService(self.storage, self.layout, self.snapshot_rules)
 
-    async def diff_snapshots(
+    async def snapshot_path(self, name: str) -> str:
+        return await self._snapshots.snapshot_path(name)
+
+    def diff_snapshots(
         self, a: str, b: str, rules: SnapshotRules | None = None, *, unchanged: bool = True
     ) -> AsyncIterator[EntryDiff | DiffProgress | DiffSummary]:
-        rel_a, rel_b = await asyncio.gather(self.snapshot_path(a), self.snapshot_path(b))
-        await self.mirror.sync_pair(rel_a, rel_b)  # listings first: pairs with one ETag and size are not fetched
-        async for item in self._local.diff_snapshots(a, b, rules, unchanged=unchanged):
-            yield item
+        return self._snapshots.diff_snapshots(a, b, rules, unchanged=unchanged)
 
     async def diff_entry(
         self, a: str, b: str, path: str, rules: SnapshotRules | None = None, mode: str = "auto",
         *, old_path: str | None = None, context: int = 3,
     ) -> EntryContent:
-        rel_a, rel_b = await asyncio.gather(self.snapshot_path(a), self.snapshot_path(b))
-        await self.mirror.sync_pair(rel_a, rel_b)
-        names = [f"{rel_a}/{old_path or path}" if rel_a else old_path or path, f"{rel_b}/{path}" if rel_b else path]
-        await asyncio.gather(*(self.mirror.fetch_file(checked(name)) for name in names))  # the entry's real bytes
-        return await self._local.diff_entry(a, b, path, rules, mode, old_path=old_path, context=context)
+        return await self._snapshots.diff_entry(a, b, path, rules, mode, old_path=old_path, context=context)
 
     async def diff_file(self, a: str, b: str) -> str:
-        await asyncio.gather(self._need(a), self._need(b))
-        return await self._local.diff_file(a, b)
+        return await self._snapshots.diff_file(a, b)
 
     # Live events ------------------------------------------------------------------
 

@@ -8,8 +8,12 @@ Anything that cannot be shown the preferred way falls back and says why.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import stat as stat_mod
+from dataclasses import dataclass
+from typing import Callable, Iterator
 
 from backends.confine import NOFOLLOW, open_read, shown_target
 from backends.errors import MalformedError, UnreadableError
@@ -18,34 +22,73 @@ from backends.snapshots.models import EntryContent, SnapshotRules
 from backends.snapshots.rules import CompiledRules
 from backends.snapshots.structured import field_changes, parse
 from backends.snapshots.textdiff import opcodes, side_by_side, unified
-from backends.snapshots.tree import read_file, sha256_file
+from backends.snapshots.tree import read_file
+from backends.storage.base import ChunkStream
 from backends.snapshots.verdict import LINE_ENDINGS_ONLY, WHITESPACE_ONLY, label_of, line_key
 
 TEXT_MAX = 32 << 20
 """Text files above this size (per side) are summarised like binary ones."""
 
 
-def _side(path: str | None) -> tuple[str, os.stat_result | None, str | None]:
-    """``(kind, stat, note)`` of one side: ``absent``, ``file``, ``dir``, ``symlink``, ``other``."""
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One side of an entry as the content diff reads it: what it is, and how to read it.
+
+    A directory file (``file_side``) and a storage object (``stored.stored_side``)
+    give the same shape, so one diff serves both.
+
+    Attributes:
+        kind: ``absent``, ``file``, ``dir``, ``symlink`` or ``other``.
+        size: Bytes of a file (0 otherwise).
+        target: A symlink's target (as shown).
+        head: The first ``n`` bytes of the file.
+        read: All its bytes (callers check ``size`` against their limits first).
+        chunks: Its bytes in chunks, in order (for digests and the first difference).
+    """
+
+    kind: str
+    size: int = 0
+    target: str | None = None
+    head: Callable[[int], bytes] = lambda n: b""
+    read: Callable[[], bytes] = lambda: b""
+    chunks: Callable[[], Iterator[bytes]] = lambda: iter(())
+
+
+ABSENT = Side("absent")
+
+
+def file_side(path: str | None, real_root: str | None = None) -> Side:
+    """The ``Side`` of a path on this machine (``lstat``: a symlink is not followed)."""
     if path is None:
-        return "absent", None, None
+        return ABSENT
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        return "absent", None, None
+        return ABSENT
     except OSError as exc:
         raise UnreadableError(f"{path}: unreadable: {exc.strerror or exc}", path=path) from None
     mode = st.st_mode
     if stat_mod.S_ISLNK(mode):
         try:
-            return "symlink", st, os.readlink(path)
+            target = os.readlink(path)
         except OSError as exc:
-            return "symlink", st, f"(target unreadable: {exc.strerror or exc})"
+            return Side("symlink", target=f"(target unreadable: {exc.strerror or exc})")
+        return Side("symlink", target=shown_target(path, target, real_root) if real_root is not None else target)
     if stat_mod.S_ISDIR(mode):
-        return "dir", st, None
+        return Side("dir")
     if stat_mod.S_ISREG(mode):
-        return "file", st, None
-    return "other", st, None
+        return Side("file", st.st_size, head=lambda n: read_file(path, n), read=lambda: read_file(path),
+                    chunks=lambda: _file_chunks(path))
+    return Side("other")
+
+
+def _file_chunks(path: str) -> Iterator[bytes]:
+    fd = open_read(path, NOFOLLOW)
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            yield chunk
+    finally:
+        os.close(fd)
 
 
 def entry_content(
@@ -59,7 +102,7 @@ def entry_content(
     context: int = 3,
     real_root: str | None = None,
 ) -> EntryContent:
-    """Compute the content diff of one entry.
+    """Compute the content diff of one entry of two directories.
 
     Args:
         path_a: Absolute path of the baseline side (``None`` when absent).
@@ -75,31 +118,45 @@ def entry_content(
     Raises:
         UnreadableError: When a side exists but cannot be read.
     """
-    kind_a, st_a, target_a = _side(path_a)
-    kind_b, st_b, target_b = _side(path_b)
-    if real_root is not None:
-        if kind_a == "symlink" and path_a and target_a is not None:
-            target_a = shown_target(path_a, target_a, real_root)
-        if kind_b == "symlink" and path_b and target_b is not None:
-            target_b = shown_target(path_b, target_b, real_root)
-    size_a = st_a.st_size if st_a is not None and kind_a == "file" else 0
-    size_b = st_b.st_size if st_b is not None and kind_b == "file" else 0
-    base = EntryContent(path, "none", old_path=old_path, size_a=size_a, size_b=size_b)
-    if {kind_a, kind_b} - {"file", "absent"}:
-        notes: list[str] = [_describe("baseline", kind_a, target_a), _describe("candidate", kind_b, target_b)]
-        return EntryContent(path, "none", old_path=old_path, size_a=size_a, size_b=size_b, notes=tuple(notes))
+    side_a, side_b = file_side(path_a, real_root), file_side(path_b, real_root)
     try:
-        head_a = read_file(path_a, SNIFF_BYTES) if kind_a == "file" and path_a else b""
-        head_b = read_file(path_b, SNIFF_BYTES) if kind_b == "file" and path_b else b""
-        fmt = "binary" if "binary" in (format_of(path, head_a), format_of(path, head_b)) else format_of(path, head_b)
-        if mode == "binary" or fmt == "binary" or max(size_a, size_b) > TEXT_MAX:
-            notes = [] if fmt == "binary" or mode == "binary" else [
-                f"too large for a line diff ({max(size_a, size_b):,} bytes > {TEXT_MAX:,})"]
-            return _binary(base, path_a if kind_a == "file" else None, path_b if kind_b == "file" else None, notes)
-        data_a = read_file(path_a) if kind_a == "file" and path_a else b""
-        data_b = read_file(path_b) if kind_b == "file" and path_b else b""
+        return content_of(side_a, side_b, path, rules, mode, old_path=old_path, context=context)
     except OSError as exc:
         raise UnreadableError(f"{path}: unreadable: {exc.strerror or exc}", path=path) from None
+
+
+def content_of(
+    side_a: Side,
+    side_b: Side,
+    path: str,
+    rules: SnapshotRules = SnapshotRules(),
+    mode: str = "auto",
+    *,
+    old_path: str | None = None,
+    context: int = 3,
+) -> EntryContent:
+    """The content diff of one entry given its two sides (arguments as for ``entry_content``).
+
+    Reads are bounded: a side above ``TEXT_MAX`` is summarised like a binary
+    one (streamed for its digest), and a structured diff is tried only up to
+    ``rules.structured_max_bytes``. Errors of a side's reads propagate.
+    """
+    kind_a, kind_b = side_a.kind, side_b.kind
+    size_a = side_a.size if kind_a == "file" else 0
+    size_b = side_b.size if kind_b == "file" else 0
+    base = EntryContent(path, "none", old_path=old_path, size_a=size_a, size_b=size_b)
+    if {kind_a, kind_b} - {"file", "absent"}:
+        notes: list[str] = [_describe("baseline", kind_a, side_a.target), _describe("candidate", kind_b, side_b.target)]
+        return EntryContent(path, "none", old_path=old_path, size_a=size_a, size_b=size_b, notes=tuple(notes))
+    head_a = side_a.head(SNIFF_BYTES) if kind_a == "file" else b""
+    head_b = side_b.head(SNIFF_BYTES) if kind_b == "file" else b""
+    fmt = "binary" if "binary" in (format_of(path, head_a), format_of(path, head_b)) else format_of(path, head_b)
+    if mode == "binary" or fmt == "binary" or max(size_a, size_b) > TEXT_MAX:
+        notes = [] if fmt == "binary" or mode == "binary" else [
+            f"too large for a line diff ({max(size_a, size_b):,} bytes > {TEXT_MAX:,})"]
+        return _binary(base, side_a if kind_a == "file" else None, side_b if kind_b == "file" else None, notes)
+    data_a = side_a.read() if kind_a == "file" else b""
+    data_b = side_b.read() if kind_b == "file" else b""
     compiled = CompiledRules(rules)
     notes = []
     both = kind_a == "file" and kind_b == "file"
@@ -116,6 +173,21 @@ def entry_content(
     return _text(base, data_a, data_b, compiled, "side" if mode == "side" else "unified", context, notes)
 
 
+def file_diff_text(side_a: Side, side_b: Side, a: str, b: str) -> str:
+    """Unified diff text of two files (no rules), headed ``a/<a>`` and ``b/<b>``.
+
+    Raises:
+        UnreadableError: When a side cannot be read.
+    """
+    from backends.snapshots.textdiff import render_unified
+
+    try:
+        content = content_of(side_a, side_b, b, SnapshotRules(apply=False), "unified")
+    except OSError as exc:
+        raise UnreadableError(f"{b}: unreadable: {exc.strerror or exc}", path=b) from None
+    return render_unified(content.lines, f"a/{a}", f"b/{b}")
+
+
 def _describe(side: str, kind: str, target: str | None) -> str:
     if kind == "symlink":
         return f"{side}: symlink -> {target}"
@@ -124,11 +196,11 @@ def _describe(side: str, kind: str, target: str | None) -> str:
     return f"{side}: {'directory' if kind == 'dir' else kind}"
 
 
-def _binary(base: EntryContent, path_a: str | None, path_b: str | None, notes: list[str]) -> EntryContent:
-    digest_a = sha256_file(path_a)[0] if path_a else None
-    digest_b = sha256_file(path_b)[0] if path_b else None
-    if path_a and path_b:
-        offset = _first_difference(path_a, path_b)
+def _binary(base: EntryContent, side_a: Side | None, side_b: Side | None, notes: list[str]) -> EntryContent:
+    digest_a = _sha256(side_a.chunks()) if side_a else None
+    digest_b = _sha256(side_b.chunks()) if side_b else None
+    if side_a and side_b:
+        offset = first_difference(side_a.chunks(), side_b.chunks())
         if offset is None:
             notes.append("identical bytes")
         else:
@@ -137,25 +209,26 @@ def _binary(base: EntryContent, path_a: str | None, path_b: str | None, notes: l
                         sha256_a=digest_a, sha256_b=digest_b, notes=tuple(notes))
 
 
-def _first_difference(path_a: str, path_b: str) -> int | None:
-    fa = open_read(path_a, NOFOLLOW)
-    try:
-        fb = open_read(path_b, NOFOLLOW)  # inside the try: fa is closed if this fails
-        try:
-            offset = 0
-            while True:
-                ca, cb = os.read(fa, 1 << 20), os.read(fb, 1 << 20)
-                if ca != cb:
-                    limit = min(len(ca), len(cb))
-                    index = next((i for i in range(limit) if ca[i] != cb[i]), limit)
-                    return offset + index
-                if not ca:
-                    return None
-                offset += len(ca)
-        finally:
-            os.close(fb)
-    finally:
-        os.close(fa)
+def _sha256(chunks: Iterator[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def first_difference(chunks_a: Iterator[bytes], chunks_b: Iterator[bytes]) -> int | None:
+    """The offset of the first differing byte of two chunk streams (chunk borders may differ), ``None`` if equal."""
+    with io.BufferedReader(ChunkStream(chunks_a), 1 << 20) as fa, io.BufferedReader(ChunkStream(chunks_b), 1 << 20) as fb:
+        offset = 0
+        while True:
+            ca, cb = fa.read(1 << 20), fb.read(1 << 20)  # a buffered read returns short only at the end
+            if ca != cb:
+                limit = min(len(ca), len(cb))
+                index = next((i for i in range(limit) if ca[i] != cb[i]), limit)
+                return offset + index
+            if not ca:
+                return None
+            offset += len(ca)
 
 
 def _structured(

@@ -11,13 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import AsyncIterator, Iterator
+from typing import AsyncIterator, Callable, Iterator
 
 from backends.models import CAP_SNAPSHOTS
 from backends.rooted import Rooted
 from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
 from backends.snapshots.store import SnapshotStore
 from backends.threadstream import iterate_in_thread
+
+async def unbatched(
+    produce: Callable[[threading.Event], Iterator[list[EntryDiff] | DiffProgress | DiffSummary]],
+) -> AsyncIterator[EntryDiff | DiffProgress | DiffSummary]:
+    """A tree diff's items produced on a thread (``produce(stop)``), its batches of entries flattened."""
+    async for item in iterate_in_thread(produce, maxsize=8, name="driftdeck-snapshots"):
+        if isinstance(item, list):
+            for entry in item:
+                yield entry
+        else:
+            yield item
+
 
 class SnapshotsService(SnapshotStore):
     """The ``SnapshotStore`` calls of one workspace, async.
@@ -78,12 +90,8 @@ class SnapshotsService(SnapshotStore):
         def produce(stop: threading.Event) -> Iterator[list[EntryDiff] | DiffProgress | DiffSummary]:
             return self._snapshot_diff(a, b, chosen, stop, unchanged=unchanged)
 
-        async for item in iterate_in_thread(produce, maxsize=8, name="driftdeck-snapshots"):
-            if isinstance(item, list):
-                for entry in item:
-                    yield entry
-            else:
-                yield item
+        async for item in unbatched(produce):
+            yield item
 
     # One entry ---------------------------------------------------------------
 

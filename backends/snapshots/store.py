@@ -86,9 +86,7 @@ class SnapshotStore:
     def _diff_entry(
         self, a: str, b: str, path: str, rules: SnapshotRules, mode: str, old_path: str | None, context: int
     ) -> EntryContent:
-        for name in (path, old_path or path):
-            if name.startswith("/") or ".." in name.split("/") or "\x00" in name:
-                raise ForbiddenError(f"{name}: entry paths must stay inside the snapshot", path=name)
+        check_entry_names(path, old_path)
         from backends.snapshots.rules import check_rules
 
         check_rules(rules, where="?rules")
@@ -108,11 +106,20 @@ class SnapshotStore:
         for rel, abs_path in ((a, abs_a), (b, abs_b)):
             if not os.path.lexists(abs_path):
                 raise NotFoundError(f"{rel}: no such file", path=rel)
-        from backends.snapshots.content import entry_content
-        from backends.snapshots.textdiff import render_unified
+        from backends.snapshots.content import file_diff_text, file_side
 
-        content = entry_content(abs_a, abs_b, b, SnapshotRules(apply=False), "unified")
-        return render_unified(content.lines, f"a/{a}", f"b/{b}")
+        return file_diff_text(file_side(abs_a), file_side(abs_b), a, b)
+
+
+def check_entry_names(path: str, old_path: str | None) -> None:
+    """Refuse an entry path that would leave its snapshot.
+
+    Raises:
+        ForbiddenError: For an absolute path, a ``..`` segment or a NUL byte.
+    """
+    for name in (path, old_path or path):
+        if name.startswith("/") or ".." in name.split("/") or "\x00" in name:
+            raise ForbiddenError(f"{name}: entry paths must stay inside the snapshot", path=name)
 
 
 class LocalSnapshots(Rooted, SnapshotStore):

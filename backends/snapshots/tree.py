@@ -220,7 +220,7 @@ def _same_large(path_a: str, path_b: str) -> tuple[bool, int]:
         os.close(fb)
 
 
-class _Context:
+class DiffContext:
     """What every step of one tree diff needs."""
 
     def __init__(self, root_a: str, root_b: str, rules: SnapshotRules, keep_unchanged: bool) -> None:
@@ -229,6 +229,21 @@ class _Context:
         self.rules = rules
         self.compiled = CompiledRules(rules)
         self.keep_unchanged = keep_unchanged
+
+    READ_ERRORS: tuple[type[Exception], ...] = (OSError,)
+    """What a failed read of one file raises here (the file is then reported, the rest still compared)."""
+
+    def digest(self, root: str, rel: str) -> tuple[str, int]:
+        """Hex SHA-256 of the file ``rel`` under ``root`` (``root_a`` or ``root_b``) and the bytes read."""
+        return sha256_file(os.path.join(root, rel))
+
+    def read(self, root: str, rel: str, limit: int | None = None) -> bytes:
+        """The bytes of the file ``rel`` under ``root`` (at most ``limit``)."""
+        return read_file(os.path.join(root, rel), limit)
+
+    def same_large(self, rel: str) -> tuple[bool, int]:
+        """Whether the two sides of ``rel`` (too big to hold) hold the same bytes; bytes read."""
+        return _same_large(os.path.join(self.root_a, rel), os.path.join(self.root_b, rel))
 
     def group(self, path: str) -> str:
         """The group label of a path (first matching pattern)."""
@@ -327,15 +342,14 @@ class _Context:
             same = verdict.same_after_rules or rule is not None
             return EntryDiff(rel, category, group, "file", "file", size_a, size_b, format=verdict.format,
                              label=verdict.label, same_after_rules=same, rule=rule or verdict.rule), size_a + size_b
-        path_a, path_b = os.path.join(self.root_a, rel), os.path.join(self.root_b, rel)
         try:
             read = 0
             if size_a == size_b:
-                same_bytes, read = _same_large(path_a, path_b)
+                same_bytes, read = self.same_large(rel)
                 if same_bytes:
                     return EntryDiff(rel, "unchanged", group, "file", "file", size_a, size_b), read
-            head_a, head_b = read_file(path_a, SNIFF_BYTES), read_file(path_b, SNIFF_BYTES)
-        except OSError as exc:
+            head_a, head_b = self.read(self.root_a, rel, SNIFF_BYTES), self.read(self.root_b, rel, SNIFF_BYTES)
+        except self.READ_ERRORS as exc:
             return self.finish(_unreadable(rel, exc)), 0
         read += len(head_a) + len(head_b)
         fmt = "binary" if "binary" in (format_of(rel, head_a), format_of(rel, head_b)) else format_of(rel, head_b)
@@ -365,12 +379,14 @@ def _rest(fd: int, head: bytes) -> tuple[bytes | None, int]:
     return data, len(data)
 
 
-def _unreadable(rel: str, exc: OSError) -> EntryDiff:
+def _unreadable(rel: str, exc: Exception) -> EntryDiff:
     return EntryDiff(rel, "unreadable", kind_a="file", kind_b="file", error=_reason(exc))
 
 
-def _reason(exc: OSError) -> str:
-    return f"unreadable: {exc.strerror or exc}"
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"unreadable: {exc.strerror or exc}"
+    return str(exc)  # a storage error: already one line naming what happened
 
 
 def _workers() -> int:
@@ -463,7 +479,7 @@ def diff_trees(
         UnreadableError: When a root cannot be listed.
     """
     stop = stop or threading.Event()
-    ctx = _Context(root_a, root_b, rules, unchanged)
+    ctx = DiffContext(root_a, root_b, rules, unchanged)
     yield DiffProgress("scan", 0, None)
     processes = cores()
     forking = allow_fork and processes > 1 and can_fork() and hasattr(os, "memfd_create")
@@ -475,18 +491,47 @@ def diff_trees(
     nodes_b = walk_tree(root_b, stop)
     if stop.is_set():
         return
+    yield from diff_walked(ctx, nodes_a, nodes_b, stop, name_a, name_b, workers=_workers(),
+                           processes=processes if forking else 1)
+
+
+def diff_walked(
+    ctx: DiffContext,
+    nodes_a: dict[str, Node],
+    nodes_b: dict[str, Node],
+    stop: threading.Event,
+    name_a: str,
+    name_b: str,
+    *,
+    workers: int,
+    processes: int = 1,
+) -> Iterator[list[EntryDiff] | DiffProgress | DiffSummary]:
+    """Pair two walked trees, compare the pairs through ``ctx``, find renames; the items of ``diff_trees``.
+
+    Shared by the directory (``diff_trees``) and storage (``stored.diff_stored``) diffs: one pairing,
+    one set of rules and verdicts; only how a file is read differs (``ctx``).
+
+    Args:
+        ctx: The diff's context (how files are read).
+        nodes_a: The baseline tree, as ``walk_tree`` gives it.
+        nodes_b: The candidate tree.
+        stop: Set to stop early.
+        name_a: How the summary names the baseline.
+        name_b: How the summary names the candidate.
+        workers: Threads comparing batches of file pairs.
+        processes: Worker processes for the compare (1: threads only).
+    """
     plan = _plan(ctx, nodes_a, nodes_b, _parents(nodes_a), _parents(nodes_b))
-    removed = fill_sizes(root_a, plan.removed)
-    added = fill_sizes(root_b, plan.added)
-    tally = _Tally(unchanged)
+    removed = fill_sizes(ctx.root_a, plan.removed)
+    added = fill_sizes(ctx.root_b, plan.added)
+    tally = _Tally(ctx.keep_unchanged)
     if plan.simple:
         yield tally(plan.simple)
     yield DiffProgress("compare", 0, plan.total)
     batches = [(d, names[i : i + BATCH]) for d, names in plan.by_dir.items() for i in range(0, len(names), BATCH)]
-    workers = _workers()
     pool = _Pool(workers)
     try:
-        if forking and plan.total >= FORK_MIN_FILES and len(batches) <= Claims.MAX:
+        if processes > 1 and plan.total >= FORK_MIN_FILES and len(batches) <= Claims.MAX:
             # Worker processes: comparing many small files is Python work that threads cannot share.
             done_batches = dict(fork_map(lambda i: ctx.compare_dir(batches[i]), len(batches), workers=processes, stop=stop))
             compared: Iterable[tuple[list[EntryDiff], int, int]] = (done_batches[i] for i in sorted(done_batches))
@@ -545,7 +590,7 @@ class _Tally:
 
 
 def _finish(
-    ctx: _Context,
+    ctx: DiffContext,
     pool: _Pool,
     tally: _Tally,
     removed: list[tuple[str, Node]],
@@ -613,7 +658,7 @@ class _Plan:
 
 
 def _plan(
-    ctx: _Context, nodes_a: dict[str, Node], nodes_b: dict[str, Node], parents_a: set[str], parents_b: set[str]
+    ctx: DiffContext, nodes_a: dict[str, Node], nodes_b: dict[str, Node], parents_a: set[str], parents_b: set[str]
 ) -> _Plan:
     """Pair the paths of two walked trees, in path order.
 
@@ -734,7 +779,7 @@ class _Part:
     files_b: int
 
 
-def _part(ctx: _Context, split: _Split, number: int, stop: threading.Event) -> _Part:
+def _part(ctx: DiffContext, split: _Split, number: int, stop: threading.Event) -> _Part:
     """Walk, pair, size and compare part ``number``: 0 is what the split listed above the units, then each unit."""
     if number == 0:
         units = set(split.units)
@@ -769,7 +814,7 @@ def _unit(root: str, top: dict[str, Node], unit: str, stop: threading.Event) -> 
 
 
 def _diff_split(
-    ctx: _Context, split: _Split, stop: threading.Event, processes: int, name_a: str, name_b: str
+    ctx: DiffContext, split: _Split, stop: threading.Event, processes: int, name_a: str, name_b: str
 ) -> Iterator[list[EntryDiff] | DiffProgress | DiffSummary]:
     """``diff_trees`` on worker processes, each claiming whole units; the same items in the same order.
 
@@ -832,7 +877,7 @@ def _one_side(rel: str, node: Node, category: str) -> EntryDiff:
 
 
 def _renames(
-    ctx: _Context,
+    ctx: DiffContext,
     pool: _Pool,
     removed: list[tuple[str, Node]],
     added: list[tuple[str, Node]],
@@ -852,8 +897,8 @@ def _renames(
     def digest(item: tuple[str, str]) -> tuple[str, str, str | None, int]:
         root, rel = item
         try:
-            hexdigest, size = sha256_file(os.path.join(root, rel))
-        except OSError:
+            hexdigest, size = ctx.digest(root, rel)
+        except ctx.READ_ERRORS:  # an unreadable file is simply no rename candidate
             return root, rel, None, 0
         return root, rel, hexdigest, size
 
@@ -893,8 +938,8 @@ def _renames(
     def profile(item: tuple[str, str]) -> tuple[str, str, Counter[int] | None, int]:
         root, rel = item
         try:
-            data = read_file(os.path.join(root, rel), RENAME_MAX_BYTES)
-        except OSError:
+            data = ctx.read(root, rel, RENAME_MAX_BYTES)
+        except ctx.READ_ERRORS:  # an unreadable file is simply no rename candidate
             return root, rel, None, 0
         if format_of(rel, data[:SNIFF_BYTES]) == "binary":
             return root, rel, None, len(data)
