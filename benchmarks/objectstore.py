@@ -10,13 +10,18 @@ measures in the same run (best of ``--repeats`` wall clock after a warm-up):
   QUARANTINED ones printed) in its own process (budget: within 1.3x);
 * ``driftdeck wal diff`` of the two WAL objects against the same diff on local
   copies plus the bare download time of both objects (budget: within 1.3x).
+* ``driftdeck snapshots diff A B --brief`` of two snapshots of
+  ``--snapshot-files`` objects (benchmarks/snapshots.py's trees, 1 % changed)
+  against the same diff on local copies plus the bare download time of every
+  object of both snapshots (the WAL case's download, every GET at once): what a copy-then-diff costs.
 
 A measurement, not a test: it exits 0 whatever the numbers, non-zero only
 when something breaks (a command fails or outputs disagree).
 
 Usage::
 
-    python benchmarks/objectstore.py [--runs 20000] [--events 100000] [--repeats 3]
+    python benchmarks/objectstore.py [--runs 20000] [--events 100000] [--snapshot-files 5000] [--repeats 3]
+    python benchmarks/objectstore.py --only snapshots
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from command import driftdeck_command, prepare
+from snapshots import build as build_snapshots
+from snapshots import parse_ours as snapshot_changes
 from wal import build as build_wal
 
 REPO = Path(__file__).resolve().parent.parent
@@ -128,7 +135,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20_000)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", choices=("all", "runs", "wal"), default="all", help="measure one part only")
+    parser.add_argument("--snapshot-files", type=int, default=5000, help="files per snapshot (default 5000)")
+    parser.add_argument("--only", choices=("all", "runs", "wal", "snapshots"), default="all", help="measure one part only")
     args = parser.parse_args()
     prepare()
     import obstore
@@ -136,6 +144,9 @@ def main() -> None:
     with SeaweedFS(buckets=(BUCKET,)) as server, tempfile.TemporaryDirectory(prefix="driftdeck-objbench-") as scratch:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(server.env())
+        if args.only == "snapshots":
+            measure_snapshots(server, env, args.repeats, args.snapshot_files, Path(scratch))
+            return
         began = time.perf_counter()
         quarantined = upload_runs(server, args.runs)
         print(f"upload: {args.runs:,} run status objects ({quarantined:,} QUARANTINED) in {time.perf_counter() - began:.1f} s")
@@ -153,6 +164,8 @@ def main() -> None:
             measure_runs(spec, env, args.repeats, args.runs, quarantined)
         if args.only != "runs":
             measure_wal(spec, env, args.repeats, args.events, keys, local, scratch)
+        if args.only == "all":
+            measure_snapshots(server, env, args.repeats, args.snapshot_files, Path(scratch))
 
 
 def measure_runs(spec: str, env: dict[str, str], repeats: int, runs: int, quarantined: int) -> None:
@@ -188,6 +201,32 @@ def measure_wal(spec: str, env: dict[str, str], repeats: int, events: int, keys:
     print(f"wal validate of one {events:,}-event WAL object: {remote:.2f} s; local copy {on_disk:.2f} s "
           f"+ bare download of both objects {download:.2f} s; ratio {remote / (on_disk + download / 2):.2f}x "
           f"against the local copy + half the download")
+
+
+def measure_snapshots(server: SeaweedFS, env: dict[str, str], repeats: int, files: int, scratch: Path) -> None:
+    """``snapshots diff --brief`` of two snapshots in the bucket against local copies plus the bare download."""
+    from tests.seaweed import upload_tree
+
+    local = scratch / "snapws"
+    build_snapshots(local, files, max(1, files * 5 // 1000))  # ~5 KB a file, as benchmarks/snapshots.py's default
+    began = time.perf_counter()
+    uploaded = upload_tree(server, BUCKET, local, f"{PREFIX}/snap")
+    print(f"upload: {uploaded:,} snapshot objects in {time.perf_counter() - began:.1f} s")
+    spec = f"s3://{BUCKET}/{PREFIX}/snap"
+    diff = [*driftdeck_command(), "snapshots", "diff", "A", "B", "--brief"]
+    remote_json = timed([*diff, "--json", "--source", spec], env, ok=(1,))[1]
+    local_json = timed([*diff, "--json", "--source", str(local)], env, ok=(1,))[1]
+    if snapshot_changes(remote_json.encode()) != snapshot_changes(local_json.encode()):
+        raise SystemExit("benchmark: snapshots diff of the bucket and of the local copies disagree")
+    keys = sorted(f"{PREFIX}/snap/{p.relative_to(local).as_posix()}" for p in local.rglob("*") if p.is_file())
+    target = scratch / "snapdownload"
+    target.mkdir()
+    download, _ = best([sys.executable, "-c", PEER_DOWNLOAD, BUCKET, str(target), *keys], env, repeats)
+    remote, _ = best([*diff, "--source", spec], env, repeats, ok=(1,))
+    on_disk, _ = best([*diff, "--source", str(local)], env, repeats, ok=(1,))
+    print(f"snapshots diff --brief of two {files:,}-object snapshots (1 % changed): {remote:.2f} s; local copies "
+          f"{on_disk:.2f} s + bare download of all {len(keys):,} objects {download:.2f} s = {on_disk + download:.2f} s; "
+          f"ratio {remote / (on_disk + download):.2f}x (budget {BUDGET}x)")
 
 
 if __name__ == "__main__":
