@@ -51,7 +51,7 @@ from backends.s3.mirror import Listed, Mirror
 from backends.s3.store import open_store, parse_spec, store_error
 from backends.storage.base import ChunkStream
 from backends.storage.bucket import BucketStorage
-from backends.snapshots.stored_service import StoredSnapshotsService
+from backends.s3.snapshots import StoredSnapshotsService
 from backends.wal.local import WalService
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from backends.local import LocalSource
 from backends.s3.source import S3Source
 from backends.snapshots.models import DiffSummary, EntryDiff
 from backends.snapshots.stored import diff_stored
-from backends.snapshots.stored_service import StoredSnapshotsService
+from backends.s3.snapshots import StoredSnapshotsService
 from backends.snapshots.tree import diff_trees
 from backends.storage.base import Listing, Stat
 from backends.storage.bucket import BucketStorage

@@ -1,4 +1,4 @@
-"""``StoredSnapshotsService``: the snapshot operations of a workspace held in a ``Storage`` (a bucket).
+"""``StoredSnapshotsService``: the snapshot operations of a workspace held in a ``Storage`` (a bucket prefix).
 
 The same calls as the directory's ``SnapshotsService``, read through the
 storage interface with no local copy: snapshots are found from listings,
