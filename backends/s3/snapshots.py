@@ -15,7 +15,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 
 from backends.errors import NotFoundError, UnreadableError
 from backends.models import CAP_SNAPSHOTS, SnapshotInfo
-from backends.s3.keys import checked, glob_regex, literal_head
+from backends.s3.keys import checked, glob_regex, literal_head, segment_matches
 from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
 from backends.storage.base import Storage
 
@@ -73,15 +73,30 @@ class StoredSnapshotsService:
         Raises:
             NotFoundError: When neither a snapshot nor a directory has that name.
         """
-        for snapshot in await self.list_snapshots():
-            if name in (snapshot.name, snapshot.path):
-                return snapshot.path
+        for path in await asyncio.to_thread(self._snapshot_dirs):
+            if name in (path.rsplit("/", 1)[-1], path):
+                return path
         rel = checked(name)
         if rel:
             listing = await asyncio.to_thread(self.storage.list, rel, limit=1)
             if listing.dirs or listing.files:
                 return rel
         raise NotFoundError(f"{name}: no such snapshot", path=name)
+
+    def _snapshot_dirs(self) -> list[str]:
+        """The snapshot directories, by one delimiter listing per level of the glob: naming a snapshot needs
+        no listing of the objects below them (``list_snapshots`` walks every one, for its counts)."""
+        pattern = self.layout.snapshots.strip("/")
+        if "**" in pattern.split("/"):
+            return [s.path for s in self._list_snapshots()]
+        level = [""]
+        for segment in pattern.split("/"):
+            following = []
+            for base in level:
+                listing = self.storage.list(base, limit=1 << 30)
+                following += [d for d in listing.dirs if segment_matches(segment, d.rsplit("/", 1)[-1])]
+            level = following
+        return level
 
     async def diff_snapshots(
         self, a: str, b: str, rules: SnapshotRules | None = None, *, unchanged: bool = True
