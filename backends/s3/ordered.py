@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import AsyncIterator, Awaitable, Callable, Iterable, TypeVar
+from typing import AsyncGenerator, Awaitable, Callable, Iterable, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -18,7 +18,7 @@ R = TypeVar("R")
 
 async def ordered_map(
     call: Callable[[T], Awaitable[R]], items: Iterable[T], *, concurrency: int, ahead: int
-) -> AsyncIterator[R]:
+) -> AsyncGenerator[R, None]:
     """Yield ``await call(item)`` for every item, in the items' order.
 
     Args:

@@ -19,7 +19,7 @@ import asyncio
 import os
 import time
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator
 
 from backends.base import BaseSource
 from backends.errors import NotFoundError, UnreadableError
@@ -178,7 +178,7 @@ class S3Source(BaseSource):
 
     async def iter_runs(
         self, query: RunQuery = RunQuery(), batch: int = 500, after: str | None = None
-    ) -> AsyncIterator[list[RunSummary]]:
+    ) -> AsyncGenerator[list[RunSummary], None]:
         """Runs in path order: one delimiter listing per level, then the status GETs in a sliding window
         (``_in_order``); the first batch is 64 runs (a first screen), then batches double up to ``batch``."""
         after_parts = after.split("/") if after else None
@@ -195,7 +195,7 @@ class S3Source(BaseSource):
         if pending:
             yield pending
 
-    def _in_order(self, dirs: list[tuple[str, str]]) -> AsyncIterator[RunSummary]:
+    def _in_order(self, dirs: list[tuple[str, str]]) -> AsyncGenerator[RunSummary, None]:
         """The runs' summaries in the order of ``dirs``, each as soon as it and every earlier one are read.
 
         ``CONCURRENCY`` status GETs stay in flight (no wave waits for its slowest GET), at most
