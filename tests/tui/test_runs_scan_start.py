@@ -1,19 +1,15 @@
-"""Pane 1 starts its scan beside ``describe()``, not after it, and still says when a source lists no runs."""
+"""Pane 1 starts its scan beside ``describe()``, not after it (a source without runs: tests/tui/test_not_offered.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-from backends.base import BaseSource
 from backends.models import RunQuery, RunSummary, SourceInfo
 from tests.tui.catalog_source import CatalogSource, write_catalog
 from tests.tui.conftest import screen_text, wait_for_runs, wait_until
 from tui.app import DriftdeckApp
-from tui.panes.runs import RunsPane
-from tui.widgets.not_offered import NotOffered
 
 SIZE = (120, 36)
 PATIENCE = 30.0
@@ -48,25 +44,6 @@ class DescribeAfterScan(CatalogSource):
             yield chunk
 
 
-class DescribeOnly(BaseSource):
-    """A plugin that offers nothing but describing itself: no runs."""
-
-    kind = "bare"
-
-
-def notes_of(app: DriftdeckApp) -> list[str]:
-    """Every notification the app shows from now on."""
-    notes: list[str] = []
-    notify = app.notify
-
-    def keep(message: str, *args: Any, **kw: Any) -> None:
-        notes.append(message)
-        notify(message, *args, **kw)
-
-    app.notify = keep  # type: ignore[method-assign]
-    return notes
-
-
 async def test_the_runs_scan_is_asked_before_describe_answers(tmp_path: Path) -> None:
     runs = [{"run_id": f"run-{i:04d}", "state": "QUARANTINED", "reason_code": "ENGINE_RECEIPT_MISMATCH",
              "updated_at": "2026-11-01T10:00:00Z", "sort_ts": i} for i in range(3)]
@@ -81,16 +58,3 @@ async def test_the_runs_scan_is_asked_before_describe_answers(tmp_path: Path) ->
         assert all(f"run-{i:04d}" in text for i in range(3)), text
         assert "3 of 3 runs" in text
 
-
-async def test_a_source_without_runs_shows_pane_1s_placeholder_and_no_error() -> None:
-    app = DriftdeckApp(DescribeOnly("bare://nothing"), source_label="bare", cursor_blink=False)
-    notes = notes_of(app)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: bool(app.query(NotOffered)), "pane 1's placeholder")
-        pane = app.query_one(RunsPane)
-        await wait_until(pilot, lambda: not pane.state.scanning, "the scan to stop")
-        await pilot.pause()
-        assert pane.not_offered_text is not None and "Pane 1 needs the capability 'runs'" in pane.not_offered_text
-        assert "Pane 1 needs the capability 'runs'" in " ".join(screen_text(pilot).split())
-        assert not pane.state.runs and not pane.state.pending
-        assert not [note for note in notes if "not offered" in note or "iter_runs" in note], notes
