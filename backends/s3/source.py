@@ -180,7 +180,8 @@ class S3Source(BaseSource):
         self, query: RunQuery = RunQuery(), batch: int = 500, after: str | None = None
     ) -> AsyncGenerator[list[RunSummary], None]:
         """Runs in path order: one delimiter listing per level, then the status GETs in a sliding window
-        (``_in_order``); the first batch is 64 runs (a first screen), then batches double up to ``batch``."""
+        (``_in_order``). The first batch is 64 runs, then batches double up to ``batch``: the first screen does
+        not wait for 256 status GETs (0.4 s on SeaweedFS under load)."""
         after_parts = after.split("/") if after else None
         dirs = [d for d in await self._run_dirs() if after_parts is None or d[0].split("/") > after_parts]
         size = min(batch, 64)
