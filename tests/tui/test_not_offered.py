@@ -13,6 +13,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import TabbedContent
 
+from backends.base import BaseSource
 from backends.models import SourceInfo
 from tests.tui.catalog_source import CatalogSource, RefusingWatchSource, write_catalog
 from tests.tui.contrast import failures
@@ -20,6 +21,7 @@ from tests.tui.conftest import screen_text, wait_for_runs, wait_until
 from themes import bundled_themes
 from tui.app import DriftdeckApp
 from tui.goto import parse_goto
+from tui.panes.runs import RunsPane
 from tui.screens.run_detail import RunDetailScreen
 from tui.state.offered import PANE_NEEDS, Offered
 from tui.widgets.not_offered import NotOffered
@@ -94,6 +96,24 @@ async def test_each_pane_says_what_the_source_does_not_offer(catalog: Path) -> N
         await pilot.pause()
         assert "run-0002" in screen_text(pilot)
     assert not [n for n in notes if "Error" in n or "error" in n], notes
+
+
+class DescribeOnly(BaseSource):
+    """A plugin that offers nothing but describing itself: no runs."""
+
+    kind = "bare"
+
+
+async def test_a_source_without_runs_shows_pane_1s_placeholder_and_no_error(catalog: Path) -> None:
+    # Pane 1 asks for runs beside describe(), not after it: the source's refusal must not show as an error.
+    app, notes = catalog_app(catalog, DescribeOnly)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(RunsPane)
+        await wait_until(pilot, lambda: pane.not_offered_text is not None and not pane.state.scanning, "pane 1's placeholder")
+        await pilot.pause()
+        assert "Pane 1 needs the capability 'runs'; this source offers: nothing beyond describing itself." in flat_text(pilot)
+        assert not pane.state.runs and not pane.state.pending
+        assert notes == [], notes
 
 
 async def test_a_go_to_into_a_pane_not_offered_says_so_and_stays(catalog: Path) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+from typing import Any, AsyncIterator, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -116,26 +117,41 @@ class RunsPane(DeckPane):
 
     @work(exclusive=True, group="runs-scan", exit_on_error=False)
     async def _scan(self, generation: int) -> None:
-        if not await self.require():  # the source lists no runs: the pane says so instead
+        batches = self._batches()
+        # The scan's first request goes out beside describe() (what the source offers), not after it: over
+        # HTTP that is one round trip less before the first rows. Nothing is shown before the answer is in.
+        first = asyncio.ensure_future(anext(batches, None))
+        try:
+            offered = await self.require()
+        except BaseException:  # cancelled by a reload, or describe() failed in a way require() does not answer
+            await _drop(first, batches)
+            raise
+        if not offered:  # the source lists no runs: the pane says so instead (its placeholder)
+            await _drop(first, batches)
             self.state.scanning = False
             self._flush_every(None)
             return
         try:
-            if isinstance(self.source, LocalSource):  # a remote source streams pages; nothing to isolate
-                batches = self.source.scan_runs_isolated()
-            else:
-                batches = self.source.iter_runs(RunQuery(), batch=500)
-            async for batch in batches:
+            batch = await first
+            while batch is not None:
                 self.state.pending.extend(batch)
                 if not self.state.view and generation == self.state.generation:
                     self._flush()  # nothing shown yet: a screenful costs ~1 ms, waiting for the timer up to 0.1 s
+                batch = await anext(batches, None)
         finally:
+            await _close(batches)
             if generation == self.state.generation:  # a reload may have replaced this scan already
                 self.state.scanning = False
                 if not self.state.runs and not self.state.pending:
                     await self._explain_no_runs()
                 self._flush()
                 self._flush_every(None)
+
+    def _batches(self) -> AsyncIterator[list[RunSummary]]:
+        """The source's runs in batches: a local source scans in a child process, a remote one streams pages."""
+        if isinstance(self.source, LocalSource):  # a remote source streams pages; nothing to isolate
+            return self.source.scan_runs_isolated()
+        return self.source.iter_runs(RunQuery(), batch=500)
 
     async def _explain_no_runs(self) -> None:
         """Say where runs were looked for when none were found (a directory that is not a workspace)."""
@@ -318,3 +334,21 @@ class RunsPane(DeckPane):
             field.display = False
         self._rebuild()
         self.notify("filters cleared to show the run", timeout=3)
+
+
+async def _drop(first: asyncio.Future[Any], batches: AsyncIterator[Any]) -> None:
+    """Stop a scan whose runs are not wanted: its first request, then the stream."""
+    first.cancel()
+    await asyncio.wait([first])
+    if not first.cancelled():
+        # Its outcome is read so asyncio does not log it as never retrieved, and not reported: a source that
+        # does not offer runs refuses iter_runs (UnsupportedError), and the pane says what is not offered instead.
+        first.exception()
+    await _close(batches)
+
+
+async def _close(batches: AsyncIterator[Any]) -> None:
+    """Close a stream of batches (a source's async generator stops its requests ahead)."""
+    close = getattr(batches, "aclose", None)
+    if close is not None:
+        await close()
