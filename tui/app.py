@@ -138,7 +138,7 @@ class DriftdeckApp(App[None]):
         initial = _pane_for(self._goto[0], PANES[0].PANE_ID) if self._goto else PANES[0].PANE_ID
         with TabbedContent(initial=initial, id="panes"):
             for pane in PANES:
-                yield pane()
+                yield pane(build=pane.PANE_ID == initial)
         yield GotoLine(self.goto_candidates, id="goto-line")
         yield Footer()
 
@@ -313,7 +313,9 @@ class DriftdeckApp(App[None]):
         self.notify(f"screenshot saved to {written}", title="Screenshot", timeout=6)
 
     def action_reload_runs(self) -> None:
-        self.query_one(RunsPane).reload()
+        runs = self.query_one(RunsPane)
+        if runs.content_ready:  # else it reads its runs when first shown
+            runs.reload()
 
     def action_help(self) -> None:
         """Show the keys of the current pane (or screen), its focused widget, and global keys."""
@@ -437,6 +439,8 @@ class DriftdeckApp(App[None]):
         """What the ``:`` line completes: every pane's known values per target kind."""
         merged: dict[str, list[str]] = {}
         for pane in self.query(DeckPane):
+            if not pane.content_ready:
+                continue  # not shown yet: it has read nothing to complete
             for kind, values in pane.goto_candidates().items():
                 merged.setdefault(kind, []).extend(values)
         return merged
@@ -518,7 +522,9 @@ class DriftdeckApp(App[None]):
         while self.screen is not self.screen_stack[0]:
             self.pop_screen()
         self.action_show_pane(pane_id)
-        return await self.active_pane.goto(target)
+        pane = self.active_pane
+        await pane.ready()  # a pane shown for the first time is being composed
+        return await pane.goto(target)
 
     def action_open_file(self, purpose: str) -> None:
         """``O`` / ``V``: the selected item's file in ``$EDITOR`` / ``$PAGER`` (a remote file as a temporary copy)."""

@@ -67,13 +67,13 @@ class ChecksumsPane(DeckPane):
     ChecksumsPane Input { dock: bottom; }
     """
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, build: bool = True) -> None:
+        super().__init__(build=build)
         self.state = ChecksumsState()
         self._worker: Worker[None] | None = None
         self._flush_timer: Timer | None = None
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         with Horizontal(id="ck-body"):
             with Vertical(id="ck-side"):
                 yield Label("Manifests", id="ck-side-title", classes="side-title")
@@ -89,12 +89,12 @@ class ChecksumsPane(DeckPane):
         yield Input(placeholder="filter paths (prefix ! to invert), enter to keep, escape to clear", id="ck-filter")
         yield Input(placeholder="export report to (.md Markdown, .json JSON, .html HTML), enter to write, escape to cancel", id="ck-export")
 
-    def on_mount(self) -> None:
+    def content_mounted(self) -> None:
         self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush, pause=True)
         self.query_one("#ck-filter", Input).display = False
         self.query_one("#ck-export", Input).display = False
 
-    def on_show(self) -> None:
+    def pane_shown(self) -> None:
         # Read only once the pane is first shown: at start-up this walk (3-12 s on
         # 100,000 runs) ran on a thread of the TUI's process and starved the Runs
         # pane's first screen and scan of the GIL.
@@ -102,7 +102,7 @@ class ChecksumsPane(DeckPane):
             self.state.started = True
             self._load_manifests()
 
-    def on_resize(self) -> None:
+    def content_resized(self) -> None:
         self._draw_header()
 
     def focus_main(self) -> None:

@@ -83,15 +83,15 @@ class LivePane(DeckPane):
     LivePane #live-new.-shown { display: block; }
     """
 
-    def __init__(self, ring_size: int = RING_SIZE) -> None:
-        super().__init__()
+    def __init__(self, ring_size: int = RING_SIZE, *, build: bool = True) -> None:
+        super().__init__(build=build)
         self.state = LiveState.sized(ring_size, DEFAULT_TYPES)
         self._last_flush = 0.0  # time.monotonic() of the last merge
         self._flush_timer: Timer | None = None  # the one-shot merge scheduled, if any
         self._head_key: tuple[object, ...] | None = None
         self._banner_shown: tuple[str, str] | None = None
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         yield Static("", id="live-head")
         yield Label("", id="live-status")
         yield Static("", id="live-banner")
@@ -102,13 +102,13 @@ class LivePane(DeckPane):
             yield LiveStats(id="live-stats")
         yield Input(placeholder="filter events by path (prefix ! to invert), enter to keep, escape to clear", id="live-filter")
 
-    def on_mount(self) -> None:
+    def content_mounted(self) -> None:
         self.query_one("#live-filter", Input).display = False
         self.set_interval(STATS_SECONDS, self._tick)
         self._draw_head()
         self._draw_status()
 
-    def on_show(self) -> None:
+    def pane_shown(self) -> None:
         if not self.state.started:
             self.state.started = True
             self._restart()

@@ -57,13 +57,13 @@ class RunsPane(DeckPane):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
-    def __init__(self, *, initial_state: str = "QUARANTINED") -> None:
-        super().__init__()
+    def __init__(self, *, initial_state: str = "QUARANTINED", build: bool = True) -> None:
+        super().__init__(build=build)
         self.state = RunsState(state_filter=initial_state)
         self._flush_timer: Timer | None = None
         self._flush_interval = 0.0
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         with Horizontal(id="runs-toolbar"):
             yield Select(
                 [("All states", ALL), *((s, s) for s in RUN_STATES)],
@@ -84,10 +84,10 @@ class RunsPane(DeckPane):
                 yield ReasonChart(id="reason-chart")
         yield Input(placeholder="filter runs (prefix ! to invert), enter to keep, escape to clear", id="runs-filter")
 
-    def on_resize(self) -> None:
+    def content_resized(self) -> None:
         self.query_one(RunHeader).refresh()
 
-    def on_mount(self) -> None:
+    def content_mounted(self) -> None:
         self.query_one("#runs-filter", Input).display = False
         self.reload()
 

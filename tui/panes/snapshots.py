@@ -80,14 +80,14 @@ class SnapshotsPane(DeckPane):
     SnapshotsPane #snap-filter, SnapshotsPane #snap-export { dock: bottom; }
     """
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, build: bool = True) -> None:
+        super().__init__(build=build)
         self.state = SnapshotsState()
         self._flush_timer: Timer | None = None
         self._preview_timer: Timer | None = None
         self._diff_worker: Worker[None] | None = None
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         with Horizontal(id="snap-toolbar"):
             yield Select([], prompt="baseline", id="snap-baseline", compact=True)
             yield Label("→", id="snap-arrow")
@@ -104,7 +104,7 @@ class SnapshotsPane(DeckPane):
         yield Input(placeholder="filter paths (prefix ! to invert), enter to keep, escape to clear", id="snap-filter")
         yield Input(placeholder="write the report to (.html for HTML, else Markdown), enter to write, escape to cancel", id="snap-export")
 
-    def on_mount(self) -> None:
+    def content_mounted(self) -> None:
         self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush, pause=True)
         self.query_one("#snap-filter", Input).display = False
         self.query_one("#snap-export", Input).display = False

@@ -90,14 +90,14 @@ class WalPane(DeckPane):
     WalPane #wal-filter { dock: bottom; }
     """
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, build: bool = True) -> None:
+        super().__init__(build=build)
         self.state = WalState()
         self._flush_timer: Timer | None = None
 
     # Layout --------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
+    def compose_content(self) -> ComposeResult:
         with Horizontal(id="wal-toolbar"):
             yield Select([], prompt="WAL pair…", id="wal-pair", compact=True)
             yield Label("reading the source…", id="wal-status")
@@ -113,11 +113,11 @@ class WalPane(DeckPane):
         yield Input(placeholder="filter lines by kind or text (prefix ! to invert), enter to apply, escape to clear",
                     id="wal-filter")
 
-    def on_mount(self) -> None:
+    def content_mounted(self) -> None:
         self.query_one("#wal-filter", Input).display = False
         self._flush_timer = self.set_interval(FLUSH_SECONDS, self._flush)
 
-    def on_show(self) -> None:
+    def pane_shown(self) -> None:
         # Read only once the pane is first shown: at start-up this walk (3-12 s on
         # 100,000 runs) ran on a thread of the TUI's process and starved the Runs
         # pane's first screen and scan of the GIL.
@@ -128,7 +128,7 @@ class WalPane(DeckPane):
     def focus_main(self) -> None:
         self.query_one(WalPairList).focus()
 
-    def on_resize(self) -> None:
+    def content_resized(self) -> None:
         self._update_header()
 
     # Pairs ---------------------------------------------------------------------------
