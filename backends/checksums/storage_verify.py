@@ -38,6 +38,8 @@ CONCURRENCY = 32
 CHUNK = 1 << 20
 """Bytes per chunk of a streamed GET."""
 VANISHED = "vanished between listing and reading"
+_DIRECTORY = Outcome(None, None, 0.0, UNREADABLE, IS_A_DIRECTORY)  # a bucket keeps no time for a directory
+_MISSING = Outcome(None, None, None, MISSING, "no such file")
 BATCH = 64
 """Outcomes handed over at once."""
 
@@ -57,6 +59,17 @@ class Tree:
         cut = len(base) + 1 if base else 0
         self.objects = {o.path[cut:]: o for o in objects if o.path[cut:]}
         self.dirs = {rel[:i] for rel in self.objects for i in range(len(rel)) if rel[i] == "/"}
+        self._parents: dict[str, dict[str, Stat]] = {}
+
+    def locate(self, rel: str) -> Stat | None:
+        """What the root-relative ``rel`` is by its parent's delimiter listing (each parent listed once):
+        an object, a directory (a prefix or a ``dir/`` marker), or ``None``."""
+        parent, _, name = rel.rpartition("/")
+        if parent not in self._parents:
+            listing = self.storage.list(parent, limit=1 << 30)
+            self._parents[parent] = {d: Stat(d, "dir", 0, 0.0, None) for d in listing.dirs}
+            self._parents[parent].update((f.path, f) for f in listing.files)
+        return self._parents[parent].get(f"{parent}/{name}" if parent else name)
 
     def root_path(self, key: str) -> str:
         """The root-relative path of a key relative to the manifest's directory."""
@@ -95,24 +108,15 @@ def _scan_order(rel: str) -> list[tuple[int, str]]:
     return [(1, p) for p in parts[:-1]] + [(0, parts[-1])]
 
 
-def hash_object(storage: Storage, rel: str, listed: Stat | None, stop: threading.Event) -> Outcome:
-    """Hash one object from a streamed GET, never raising for a store error (a reason instead).
+def hash_object(storage: Storage, rel: str, listed: Stat, stop: threading.Event) -> Outcome:
+    """Hash one listed object from a streamed GET, never raising for a store error (a reason instead).
 
     Args:
         storage: Where it lives.
         rel: Root-relative path.
-        listed: What the listing said of it (its time is reported), or ``None`` when not listed.
+        listed: What the listing said of it (its time is reported).
         stop: Checked between chunks.
     """
-    if listed is None:
-        try:
-            listed = storage.stat(rel)
-        except NotFoundError:
-            return Outcome(None, None, None, MISSING, "no such file")
-        except DriftdeckError as exc:
-            return Outcome(None, None, None, UNREADABLE, _reason(exc, rel))
-        if listed.kind == "dir":
-            return Outcome(None, None, listed.mtime, UNREADABLE, IS_A_DIRECTORY)
     digest = hashlib.sha256()
     size = 0
     try:
@@ -134,7 +138,7 @@ def _reason(exc: DriftdeckError, rel: str) -> str:
 
 
 def hash_objects(
-    storage: Storage, jobs: list[tuple[str, Stat | None]], stop: threading.Event, concurrency: int = CONCURRENCY
+    storage: Storage, jobs: list[tuple[str, Stat]], stop: threading.Event, concurrency: int = CONCURRENCY
 ) -> Iterator[list[tuple[int, Outcome]]]:
     """``(index, outcome)`` batches for ``jobs`` (root-relative path, listing), ``concurrency`` GETs in flight,
     as they complete."""
@@ -206,25 +210,37 @@ def verify_in_storage(
         return
     base = posixpath.dirname(manifest)
     tree = Tree(storage, base, storage.walk(base))  # type: ignore[attr-defined]  # a bucket's recursive listing
-    jobs: list[tuple[str, Stat | None]] = []
+    jobs: list[tuple[str, Stat]] = []
     hashed_index: list[int] = []
     refused: list[int] = []
-    dirs: list[int] = []
+    known: list[tuple[int, Outcome]] = []  # decided from listings alone: directories, missing files
     for index, key in enumerate(verdicts.primary_keys):
         rel = tree.root_path(key)
         if key.startswith("/") or rel == ".." or rel.startswith("../"):
             refused.append(index)
+            continue
+        if key in tree.objects:
+            what: Stat | None = tree.objects[key]
         elif key in tree.dirs:
-            dirs.append(index)  # a directory: nothing to GET
-        else:
+            known.append((index, _DIRECTORY))
+            continue
+        else:  # not listed: a "dir/" marker, or nothing (never a GET: SeaweedFS answers "a\\b" with "a/b")
+            try:
+                what = tree.locate(rel)
+            except DriftdeckError as exc:  # a name no key can have (a NUL byte): one line, the rest verified
+                known.append((index, Outcome(None, None, None, UNREADABLE, _reason(exc, rel))))
+                continue
+        if what is not None and what.kind == "file":
             hashed_index.append(index)
-            jobs.append((rel, tree.objects.get(key)))
+            jobs.append((rel, what))
+        else:
+            known.append((index, _MISSING if what is None else _DIRECTORY))
     unlisted = tree.unlisted(verdicts.listed, posixpath.basename(manifest), scope) if include_new else []
-    tally = Tally(len(jobs) + len(dirs), sum(stat.size for _, stat in jobs if stat is not None))
+    tally = Tally(len(jobs) + len(known), sum(stat.size for _, stat in jobs))
     yield from verdicts.refused(refused)
-    directory = [(len(jobs) + n, Outcome(None, None, 0.0, UNREADABLE, IS_A_DIRECTORY)) for n in range(len(dirs))]
-    hashed_index += dirs
-    yield from verdicts.decide(_then(hash_objects(storage, jobs, stop, concurrency), directory), hashed_index, tally, emit_ok)
+    last = [(len(jobs) + n, outcome) for n, (_, outcome) in enumerate(known)]
+    hashed_index += [index for index, _ in known]
+    yield from verdicts.decide(_then(hash_objects(storage, jobs, stop, concurrency), last), hashed_index, tally, emit_ok)
     if stop.is_set():
         yield verdicts.summary(tally=tally, final=True)
         return

@@ -9,7 +9,7 @@ functions on the event loop, at most ``CONCURRENCY`` in flight per loop.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from backends.errors import NotFoundError
 from backends.storage.base import Stat
@@ -116,20 +116,20 @@ class BucketAio:
                     raise error from None
         return MARKER if await self.is_marker(rel) else None
 
-    async def get_head(self, rel: str, limit: int) -> tuple[bytes, int] | str | None:
-        """At most the first ``limit`` bytes of an object and its size by one HEAD and one ranged GET, never
+    async def get_head(self, rel: str, want: Callable[[int], int]) -> tuple[bytes, int] | str | None:
+        """The first ``want(size)`` bytes of an object and its size by one HEAD and one ranged GET, never
         more (a preview of a large artifact); ``None`` / ``MARKER`` as for ``get_small``."""
         import obstore
 
         found = await self.head(rel)
         if found is None:
             return MARKER if await self.is_marker(rel) else None
-        if found.size == 0 or limit <= 0:
+        length = min(want(found.size), found.size)
+        if length <= 0:
             return b"", found.size
         try:
             async with self.gate:
-                data = await obstore.get_range_async(
-                    self.storage.store, self.storage.key(rel), start=0, length=min(limit, found.size))
+                data = await obstore.get_range_async(self.storage.store, self.storage.key(rel), start=0, length=length)
         except Exception as exc:
             raise store_error(exc, rel) from None
         return bytes(data), found.size
