@@ -240,7 +240,11 @@ def verify_in_storage(
     yield from verdicts.refused(refused)
     last = [(len(jobs) + n, outcome) for n, (_, outcome) in enumerate(known)]
     hashed_index += [index for index, _ in known]
-    yield from verdicts.decide(_then(hash_objects(storage, jobs, stop, concurrency), last), hashed_index, tally, emit_ok)
+    batches = _then(hash_objects(storage, jobs, stop, concurrency), last)
+    if not emit_ok:  # as the directory's pool does: matching files are only counted
+        batches = _counted(batches, [verdicts.digests[verdicts.primaries[i]] for i in hashed_index], tally)
+    yield from verdicts.decide(batches, hashed_index, tally, emit_ok)
+    verdicts.add_ok(tally.ok)
     if stop.is_set():
         yield verdicts.summary(tally=tally, final=True)
         return
@@ -262,6 +266,20 @@ def verify_in_storage(
         return Outcome(None, listed.size, listed.mtime)
 
     yield from verdicts.finish(found, unlisted, seen, look, tally)
+
+
+def _counted(
+    batches: Iterator[list[tuple[int, Outcome]]], expected: list[str], tally: Tally
+) -> Iterator[list[tuple[int, Outcome]]]:
+    """The outcomes that differ from ``expected``; matches only counted in ``tally``."""
+    for batch in batches:
+        kept = [(position, outcome) for position, outcome in batch if outcome.digest != expected[position]]
+        matched = len(batch) - len(kept)
+        tally.ok += matched
+        tally.files_done += matched
+        tally.hashed += matched
+        tally.bytes_done += sum(o.size or 0 for p, o in batch if o.digest == expected[p])
+        yield kept
 
 
 def _then(batches: Iterator[list[tuple[int, Outcome]]], last: list[tuple[int, Outcome]]) -> Iterator[list[tuple[int, Outcome]]]:
