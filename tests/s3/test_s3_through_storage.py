@@ -122,3 +122,37 @@ def test_a_run_detail_writes_nothing_and_pages_the_record_by_range(s3_demo: str,
             await source.aclose()
 
     asyncio.run(run())
+
+
+def test_an_artifact_preview_of_a_large_object_transfers_only_its_first_bytes(
+    seaweed: SeaweedFS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import obstore
+
+    from backends.runs import MAX_ARTIFACT_PARSE_BYTES
+    from tests.contract.relay import Relay
+
+    store = seaweed.store()
+    big = b'{"reason_code": "TOO_BIG", "blob": "' + b"x" * (MAX_ARTIFACT_PARSE_BYTES * 2) + b'"}\n'
+    obstore.put(store, "big-artifact/runs/r/quarantine/huge.json", big)
+    obstore.put(store, "big-artifact/runs/r/quarantine/small.json", b'{"reason_code": "SMALL", "detail": "d"}')
+
+    with Relay(seaweed.s3_port) as relay:  # every byte the store sends passes here and is counted
+        monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
+
+        async def run() -> tuple:
+            source = S3Source("s3://driftdeck/big-artifact")
+            try:
+                before = relay.downstream
+                preview = await source.artifact_preview("runs/r/quarantine/huge.json", max_bytes=4096)
+                sent = relay.downstream - before
+                small = await source.artifact_preview("runs/r/quarantine/small.json")
+                return preview, sent, small
+            finally:
+                await source.aclose()
+
+        preview, sent, small = asyncio.run(run())
+    assert preview.size == len(big) and preview.truncated and preview.text.startswith('{"reason_code": "TOO_BIG"')
+    assert "too large to pretty-print" in str(preview.problem)
+    assert 4096 <= sent < 4096 + 16384, sent  # the head and the response headers, not 16 MiB
+    assert small.language == "json" and '"reason_code": "SMALL"' in small.text
