@@ -15,7 +15,7 @@ from typing import AsyncIterator, Iterator
 from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
 from backends.checksums.scope import Scope
 from backends.models import CAP_CHECKSUMS
-from backends.storage.base import Storage
+from backends.storage.base import WalkStorage
 from backends.storage.directory import DirStorage
 from backends.threadstream import iterate_in_thread
 
@@ -27,12 +27,12 @@ class ChecksumsService:
     """Manifest verification over a storage.
 
     Args:
-        storage: The directory, or a bucket prefix (any ``Storage`` with a recursive ``walk``).
+        storage: The directory, or a bucket prefix (any ``WalkStorage``).
     """
 
     CAPABILITIES: frozenset[str] = frozenset({CAP_CHECKSUMS})
 
-    def __init__(self, storage: DirStorage | Storage) -> None:
+    def __init__(self, storage: DirStorage | WalkStorage) -> None:
         self.storage = storage
 
     async def verify_checksums(

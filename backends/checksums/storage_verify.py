@@ -19,19 +19,21 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import posixpath
 import threading
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from backends.checksums.early import Lines
+from backends.checksums.early import PLAIN_MAX, Lines
 from backends.checksums.hashing import IS_A_DIRECTORY, Outcome
 from backends.checksums.manifest import parse_plain
 from backends.checksums.models import MANIFEST_MISSING, MANIFEST_UNREADABLE, MISSING, UNREADABLE, ManifestProblem
 from backends.checksums.scope import Scope
 from backends.checksums.verdicts import Tally, Verdicts, VerifyItem, leaves
 from backends.errors import DriftdeckError, ForbiddenError, NotFoundError
-from backends.storage.base import Stat, Storage
+from backends.storage.base import ChunkStream, Stat, Storage, WalkStorage
 
 CONCURRENCY = 32
 """GETs in flight (the issue's measurement on 2 cores: obstore peaks around 32)."""
@@ -166,7 +168,7 @@ def hash_objects(
 
 
 def verify_in_storage(
-    storage: Storage,
+    storage: WalkStorage,
     manifest: str,
     *,
     include_new: bool = True,
@@ -178,7 +180,7 @@ def verify_in_storage(
     """Verify one manifest held in ``storage``; items as ``verify.verify_manifest`` yields them.
 
     Args:
-        storage: Where the manifest and its files live (its ``walk`` lists a directory recursively).
+        storage: Where the manifest and its files live.
         manifest: The manifest's root-relative path.
         include_new: Look for unlisted objects (``new``, and ``moved`` targets).
         scope: Where unlisted objects are looked for.
@@ -188,8 +190,13 @@ def verify_in_storage(
     """
     verdicts = Verdicts(manifest, stop or threading.Event())
     stop = verdicts.stop
+    chunks = storage.stream(manifest, chunk_size=CHUNK)
+    head = bytearray()
     try:
-        data = b"".join(storage.stream(manifest, chunk_size=CHUNK))
+        for chunk in chunks:
+            head += chunk
+            if len(head) > PLAIN_MAX:
+                break
     except ForbiddenError as exc:
         yield verdicts.summary(ManifestProblem(MANIFEST_UNREADABLE, str(exc)))
         return
@@ -199,17 +206,32 @@ def verify_in_storage(
     except DriftdeckError as exc:
         yield verdicts.summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {_reason(exc, manifest)}"))
         return
-    lines = Lines(data)
-    plain = parse_plain(data, lines.rows)
-    if not (yield from verdicts.parse(plain, None if plain is not None else io.BytesIO(data))):
+    plain: tuple[list[str], list[str]] | None = None
+    source: BinaryIO | None = None
+    if len(head) <= PLAIN_MAX:  # read at once, parsed in bulk when plain
+        data = bytes(head)
+        plain = parse_plain(data, Lines(data).rows)
+        source = None if plain is not None else io.BytesIO(data)
+        del data
+    else:  # too big to hold: parsed line by line as the same GET goes on
+        source = io.BufferedReader(ChunkStream(itertools.chain([bytes(head)], chunks)), CHUNK)
+    del head
+    try:
+        parsed = yield from verdicts.parse(plain, source)
+    except DriftdeckError as exc:
+        yield verdicts.summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {_reason(exc, manifest)}"))
+        return
+    finally:
+        if source is not None:
+            source.close()
+    if not parsed:
         yield verdicts.summary()
         return
-    del data, lines
     if not verdicts.plan():
         yield verdicts.summary(verdicts.problem)
         return
     base = posixpath.dirname(manifest)
-    tree = Tree(storage, base, storage.walk(base))  # type: ignore[attr-defined]  # a bucket's recursive listing
+    tree = Tree(storage, base, storage.walk(base))
     jobs: list[tuple[str, Stat]] = []
     hashed_index: list[int] = []
     refused: list[int] = []

@@ -96,6 +96,19 @@ class Storage(Protocol):
         ...
 
 
+@runtime_checkable
+class WalkStorage(Storage, Protocol):
+    """A storage that lists a whole tree at once (a bucket: one recursive listing, 1,000 keys a request)."""
+
+    def walk(self, path: str = "") -> Iterator[Stat]:
+        """Every file under the directory ``path``, at any depth.
+
+        Raises:
+            DriftdeckError: When it cannot be listed.
+        """
+        ...
+
+
 class ChunkStream(io.RawIOBase):
     """A storage's chunk iterator as a raw binary stream: wrap it in ``io.BufferedReader`` for ``readline``,
     line iteration and ``tell`` over a stream."""

@@ -191,3 +191,23 @@ def test_verifying_writes_nothing_on_this_machine(s3_demo: str) -> None:
 
     summary, written = asyncio.run(run())
     assert summary.files_hashed > 5 and written == []
+
+
+def test_a_manifest_too_big_to_hold_is_parsed_as_its_get_streams(seaweed: SeaweedFS, tmp_path: Path) -> None:
+    from backends.checksums.early import PLAIN_MAX
+
+    store = seaweed.store()
+    files = {"a.txt": b"a\n", "b.txt": b"b\n"}
+    extra = "# " + "x" * (PLAIN_MAX + 10) + "\n" + f"{sha(b'q')}  gone.txt\n"
+    put_manifest(store, "huge-sums", files, extra)
+    for rel, data in files.items():
+        (tmp_path / rel).write_bytes(data)
+    (tmp_path / "SHA256SUMS").write_bytes(bytes(obstore.get(store, "huge-sums/SHA256SUMS").bytes()))
+    storage = BucketStorage(store, "huge-sums", "s3://driftdeck/huge-sums")
+    entries, summary = split(list(verify_in_storage(storage, "SHA256SUMS")))
+    here, mine = split(list(verify_manifest(str(tmp_path), "SHA256SUMS", allow_fork=False)))
+    strip = lambda e: e._replace(mtime=None)  # noqa: E731  # the local copies were written now
+    assert sorted(map(strip, entries), key=key) == sorted(map(strip, here), key=key)
+    assert [(e.category, e.path) for e in sorted(entries, key=key)] == [
+        ("ok", "a.txt"), ("ok", "b.txt"), ("malformed", "SHA256SUMS"), ("missing", "gone.txt")]
+    assert summary._replace(elapsed=0) == mine._replace(elapsed=0)
