@@ -41,6 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from command import driftdeck_command, prepare
+from objectstore_tui import upload
 from wal import build as build_wal
 
 REPO = Path(__file__).resolve().parent.parent
@@ -219,18 +220,8 @@ def measure_checksums(server: SeaweedFS, spec: str, env: dict[str, str], repeats
     objects = {f"sums/d{n % 20:02d}/f{n:06d}.bin": rng.randbytes(4096) for n in range(files)}
     objects.update({f"sums/big/b{n}.bin": rng.randbytes(8 << 20) for n in range(8)})
     store = server.store(BUCKET)
-
-    async def put_all() -> None:
-        gate = asyncio.Semaphore(64)
-
-        async def put(key: str, data: bytes) -> None:
-            async with gate:
-                await obstore.put_async(store, f"{PREFIX}/{key}", data)
-
-        await asyncio.gather(*(put(k, v) for k, v in objects.items()))
-
     began = time.perf_counter()
-    asyncio.run(put_all())
+    upload(server, list(objects.items()), BUCKET)  # objectstore_tui.py's: 64 PUTs in flight under PREFIX
     manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {key[5:]}\n" for key, data in sorted(objects.items()))
     obstore.put(store, f"{PREFIX}/sums/SHA256SUMS", manifest.encode())
     total = sum(len(v) for v in objects.values())

@@ -217,18 +217,14 @@ def verify_in_storage(
         source = io.BufferedReader(ChunkStream(itertools.chain([bytes(head)], chunks)), CHUNK)
     del head
     try:
-        parsed = yield from verdicts.parse(plain, source)
+        go_on = yield from verdicts.take(plain, source)
     except DriftdeckError as exc:
         yield verdicts.summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {_reason(exc, manifest)}"))
         return
     finally:
         if source is not None:
             source.close()
-    if not parsed:
-        yield verdicts.summary()
-        return
-    if not verdicts.plan():
-        yield verdicts.summary(verdicts.problem)
+    if not go_on:
         return
     base = posixpath.dirname(manifest)
     tree = Tree(storage, base, storage.walk(base))

@@ -205,6 +205,17 @@ class Verdicts:
         self.fmt = None if not formats else formats.pop() if len(formats) == 1 else "mixed"
         return True
 
+    def take(self, plain: tuple[list[str], list[str]] | None, source: BinaryIO | None) -> Generator[VerifyItem, None, bool]:
+        """``parse`` then ``plan``; when nothing is left to verify (stopped, or no manifest), the summary
+        is yielded and ``False`` returned."""
+        if not (yield from self.parse(plain, source)):
+            yield self.summary()
+            return False
+        if not self.plan():
+            yield self.summary(self.problem)
+            return False
+        return True
+
     def plan(self) -> bool:
         """Group lines by the path they designate: the first listing (a "primary") is verified, the others
         repeat it. Sets ``problem`` for an empty manifest; returns ``False`` when nothing is left to verify

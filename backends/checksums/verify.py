@@ -141,18 +141,14 @@ def _verify(
                 stream.seek(0)
                 source = stream
         del data, lines
-        parsed = yield from verdicts.parse(plain, source)
+        go_on = yield from verdicts.take(plain, source)
     except OSError as exc:
         yield verdicts.summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {exc.strerror or exc}"))
         return
     finally:
         if stream is not None:
             stream.close()
-    if not parsed:
-        yield verdicts.summary()
-        return
-    if not verdicts.plan():
-        yield verdicts.summary(verdicts.problem)
+    if not go_on:
         return
     primary_keys, listed, digests, primaries = verdicts.primary_keys, verdicts.listed, verdicts.digests, verdicts.primaries
 
