@@ -155,6 +155,11 @@ class Mirror:
             os.makedirs(path, exist_ok=True)
             os.utime(path, (0, 0))
 
+    async def get_small(self, rel: str, limit: int) -> tuple[bytes, int] | Problem | None:
+        """The first ``limit`` bytes of a small object and its size (``BucketAio.get_small``); a problem for a marker."""
+        got = await self._aio.get_small(rel, limit)
+        return Problem(rel, None, got) if isinstance(got, str) else got
+
     async def _is_marker(self, rel: str) -> bool:
         return await self._aio.is_marker(rel)
 
