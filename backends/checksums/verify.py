@@ -13,6 +13,10 @@ the generator). Categories, in short:
 - ``duplicate``: a path listed again; ``alias``: listed again under another
   spelling (``./f`` and ``f``); either is flagged ``conflict`` when the hashes differ;
 - ``malformed``: a line that is not a SHA-256 entry.
+
+This module reads a directory (the manifest, the fork pool or hashing threads,
+the scope scan); every verdict is made by ``verdicts.Verdicts``, which the
+bucket's engine (``storage_verify``) shares.
 """
 
 from __future__ import annotations
