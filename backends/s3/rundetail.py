@@ -17,6 +17,7 @@ from backends.layout import Layout
 from backends.models import ArtifactInfo, Problem, RunDetail, RunSummary
 from backends.runs import MAX_ARTIFACT_PARSE_BYTES, evidence_refs, parse_artifact
 from backends.s3.keys import glob_regex
+from backends.storage.base import parents
 from backends.storage.bucket_async import MARKER, BucketAio
 
 
@@ -28,7 +29,7 @@ async def run_detail(aio: BucketAio, layout: Layout, summary: RunSummary, status
     """
     key = summary.key
     objects = {o.path[len(key) + 1:]: o for o in await aio.listing(key)}
-    dirs = {rel[:i] for rel in objects for i in range(len(rel)) if rel[i] == "/"}
+    dirs = parents(objects)
     problems: list[Problem] = [summary.problem] if summary.problem else []
     record_rel = f"{key}/{layout.record}"
     record: str | None = None
