@@ -70,6 +70,15 @@ def load_config(root: str) -> tuple[Layout, dict[str, Any]]:
         return Layout(), {}
     except OSError as exc:
         raise MalformedError(CONFIG_NAME, None, f"cannot read: {exc.strerror or exc}") from None
+    return parse_config(raw)
+
+
+def parse_config(raw: bytes) -> tuple[Layout, dict[str, Any]]:
+    """``driftdeck.yaml``'s bytes (at most ``MAX_CONFIG_BYTES + 1`` of them) as ``load_config`` returns them.
+
+    Raises:
+        MalformedError: As for ``load_config``.
+    """
     if len(raw) > MAX_CONFIG_BYTES:
         raise MalformedError(CONFIG_NAME, None, "larger than 1 MiB")
     try:

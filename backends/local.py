@@ -19,16 +19,13 @@ import threading
 from contextlib import aclosing
 from typing import TYPE_CHECKING, AsyncIterator, Iterator
 
-import orjson
 
 from backends.checksums.local import ChecksumsService
 from backends.confine import OUTSIDE_TARGET, inside, not_regular
 from backends.errors import ForbiddenError, NotFoundError, UnavailableError, UnreadableError, os_reason
 from backends.events.local import EventsService
 from backends.globwalk import is_wildcard, walk_glob
-from backends.jsonread import loads_located
 from backends.rooted import Rooted
-from backends.errors import MalformedError
 from backends.models import (
     CAP_FILES,
     CAP_INVENTORY,
@@ -53,6 +50,7 @@ from backends.runs import (
     list_artifacts,
     load_status,
     parse_event_cursor,
+    preview_artifact,
     read_bounded,
     read_events,
     summarize_run,
@@ -277,21 +275,7 @@ class LocalSource(Rooted):
             data, size = read_bounded(abs_path, MAX_ARTIFACT_PARSE_BYTES + 1)
         except OSError as exc:
             raise UnreadableError(f"{path}: unreadable: {os_reason(exc)}", path=path) from None
-        problem = None
-        if size <= MAX_ARTIFACT_PARSE_BYTES:
-            try:
-                body = loads_located(data, path)
-            except MalformedError as exc:
-                problem = Problem(path, exc.line, exc.reason)
-            else:
-                pretty = orjson.dumps(body, option=orjson.OPT_INDENT_2).decode("utf-8")
-                text, cut = _cut(pretty, max_bytes)
-                return ArtifactPreview(path, size, text, "json", cut)
-        else:
-            problem = Problem(path, None, f"too large to pretty-print ({size / 1e6:.1f} MB); showing its head")
-        head = data[:max_bytes].decode("utf-8", errors="replace")
-        text, cut = _cut(head, max_bytes)
-        return ArtifactPreview(path, size, text, "text", cut or size > max_bytes, problem)
+        return preview_artifact(path, data, size, max_bytes)
 
     # Files -----------------------------------------------------------------
 
@@ -459,12 +443,3 @@ class LocalSource(Rooted):
         if filters is None:
             return self.events.watch(path)
         return self.events.watch(path, filters)
-
-
-def _cut(text: str, max_bytes: int) -> tuple[str, bool]:
-    """Cut ``text`` to about ``max_bytes`` UTF-8 bytes at a line boundary."""
-    if len(text) <= max_bytes // 4 or len(text.encode("utf-8")) <= max_bytes:
-        return text, False
-    cut = text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
-    newline = cut.rfind("\n")
-    return (cut[:newline] if newline > 0 else cut), True

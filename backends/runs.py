@@ -10,15 +10,18 @@ from __future__ import annotations
 import errno
 import os
 from datetime import datetime
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from backends.confine import OPEN_FLAGS, confined_path, open_read, require_regular
 from backends.errors import ForbiddenError, MalformedError, os_reason
 from backends.globwalk import OnProblem, walk_glob
 from backends.jsonread import loads_located
 from backends.layout import Layout
+import orjson
+
 from backends.models import (
     ArtifactInfo,
+    ArtifactPreview,
     EvidenceRef,
     Problem,
     RunEvent,
@@ -217,6 +220,32 @@ def read_artifact(root: str, rel: str) -> ArtifactInfo:
         return ArtifactInfo(name, rel, 0, problem=Problem(rel, None, str(exc).split(": ", 1)[1]))
     except OSError as exc:
         return ArtifactInfo(name, rel, 0, problem=Problem(rel, None, f"unreadable: {os_reason(exc)}"))
+    return parse_artifact(rel, data, size, lambda ref: evidence_exists(root, ref))
+
+
+def evidence_refs(data: bytes, size: int) -> list[str]:
+    """The evidence refs an artifact's bytes name (none when it cannot be parsed): what ``exists`` will be asked."""
+    if size > MAX_ARTIFACT_PARSE_BYTES:
+        return []
+    try:
+        body = loads_located(data, "")
+    except MalformedError:
+        return []
+    if not isinstance(body, dict):
+        return []
+    return [ref for ref, _, _ in _evidence_items(body.get("evidence"))]
+
+
+def parse_artifact(rel: str, data: bytes, size: int, exists: Callable[[str], bool | None]) -> ArtifactInfo:
+    """An artifact's headline fields from its first bytes (``size``: the whole object's), wherever it lives.
+
+    Args:
+        rel: Root-relative path.
+        data: At least its first ``MAX_ARTIFACT_PARSE_BYTES + 1`` bytes (all of a smaller one).
+        size: Its size.
+        exists: Whether an evidence ref names something in the workspace (``None``: not asked).
+    """
+    name = rel.rsplit("/", 1)[-1]
     if size > MAX_ARTIFACT_PARSE_BYTES:
         reason = f"too large to parse ({size / 1e6:.1f} MB > {MAX_ARTIFACT_PARSE_BYTES >> 20} MiB); preview shows its head"
         return ArtifactInfo(name, rel, size, problem=Problem(rel, None, reason))
@@ -234,7 +263,7 @@ def read_artifact(root: str, rel: str) -> ArtifactInfo:
         reason_code=_str_or_none(body.get("reason_code")),
         quarantined_at=_str_or_none(body.get("quarantined_at")),
         detail=detail if isinstance(detail, str) else (None if detail is None else str(detail)),
-        evidence=tuple(parse_evidence(root, body.get("evidence"))),
+        evidence=tuple(parse_evidence(body.get("evidence"), exists)),
     )
 
 
@@ -242,25 +271,26 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def parse_evidence(root: str, evidence: Any) -> Iterator[EvidenceRef]:
-    """Evidence entries as ``EvidenceRef``: strings or objects with ref/path/uri."""
+def _evidence_items(evidence: Any) -> Iterator[tuple[str, str, str | None]]:
+    """``(ref, kind, note)`` of each evidence entry: strings or objects with ref/path/uri."""
     if evidence is None:
         return
     items = evidence if isinstance(evidence, list) else [evidence]
     for item in items[:1000]:
         if isinstance(item, str):
-            ref, kind, note = item, "ref", None
+            yield item, "ref", None
         elif isinstance(item, dict):
             found = item.get("ref") or item.get("path") or item.get("uri") or item.get("url")
             if not isinstance(found, str):
                 continue
-            ref = found
-            kind = str(item.get("kind") or "ref")
             note = item.get("note")
-            note = note if isinstance(note, str) else None
-        else:
-            continue
-        yield EvidenceRef(ref=ref, kind=kind, note=note, exists=evidence_exists(root, ref))
+            yield found, str(item.get("kind") or "ref"), note if isinstance(note, str) else None
+
+
+def parse_evidence(evidence: Any, exists: Callable[[str], bool | None]) -> Iterator[EvidenceRef]:
+    """Evidence entries as ``EvidenceRef``, ``exists`` saying whether each ref names something."""
+    for ref, kind, note in _evidence_items(evidence):
+        yield EvidenceRef(ref=ref, kind=kind, note=note, exists=exists(ref))
 
 
 def evidence_exists(root: str, ref: str) -> bool | None:
@@ -363,3 +393,32 @@ def parse_event(text: bytes, rel: str, line: int, *, torn: bool = False) -> RunE
 
 def _bad_event(rel: str, line: int, reason: str) -> RunEvent:
     return RunEvent(line, None, None, None, {}, Problem(rel, line, reason))
+
+
+def preview_artifact(path: str, data: bytes, size: int, max_bytes: int) -> ArtifactPreview:
+    """An artifact's preview from its first bytes (``size``: the whole object's): pretty JSON when it is
+    small enough to parse (``data`` holds all of it), else its head (``data`` holds at least ``max_bytes``)."""
+    problem = None
+    if size <= MAX_ARTIFACT_PARSE_BYTES:
+        try:
+            body = loads_located(data, path)
+        except MalformedError as exc:
+            problem = Problem(path, exc.line, exc.reason)
+        else:
+            pretty = orjson.dumps(body, option=orjson.OPT_INDENT_2).decode("utf-8")
+            text, cut = _cut(pretty, max_bytes)
+            return ArtifactPreview(path, size, text, "json", cut)
+    else:
+        problem = Problem(path, None, f"too large to pretty-print ({size / 1e6:.1f} MB); showing its head")
+    head = data[:max_bytes].decode("utf-8", errors="replace")
+    text, cut = _cut(head, max_bytes)
+    return ArtifactPreview(path, size, text, "text", cut or size > max_bytes, problem)
+
+
+def _cut(text: str, max_bytes: int) -> tuple[str, bool]:
+    """Cut ``text`` to about ``max_bytes`` UTF-8 bytes at a line boundary."""
+    if len(text) <= max_bytes // 4 or len(text.encode("utf-8")) <= max_bytes:
+        return text, False
+    cut = text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
+    newline = cut.rfind("\n")
+    return (cut[:newline] if newline > 0 else cut), True

@@ -9,18 +9,25 @@ measures in the same run (best of ``--repeats`` wall clock after a warm-up):
   ``run_status.json`` fetched with the same concurrency, 32, parsed, the
   QUARANTINED ones printed) in its own process (budget: within 1.3x);
 * ``driftdeck wal diff`` of the two WAL objects against the same diff on local
-  copies plus the bare download time of both objects (budget: within 1.3x).
+  copies plus the bare download time of both objects (budget: within 1.3x);
 * ``driftdeck snapshots diff A B --brief`` of two snapshots of
   ``--snapshot-files`` objects (benchmarks/snapshots.py's trees, 1 % changed)
   against the same diff on local copies plus the bare download time of every
-  object of both snapshots (the WAL case's download, every GET at once): what a copy-then-diff costs.
+  object of both snapshots (the WAL case's download, every GET at once): what a copy-then-diff costs;
+* ``driftdeck checksums verify`` of a manifest of ``--sum-files`` objects
+  (4 KiB each, plus 8 of 8 MiB) in the bucket against a bare obstore loop in
+  its own process: one recursive listing, every listed object fetched (32
+  GETs in flight, ``get_async`` streamed into ``hashlib``) and compared with
+  the manifest; and, in this process, the engine's GETs on 32 threads
+  (``verify_in_storage``) against the same loop (the choice of threads over
+  obstore's async calls).
 
 A measurement, not a test: it exits 0 whatever the numbers, non-zero only
 when something breaks (a command fails or outputs disagree).
 
 Usage::
 
-    python benchmarks/objectstore.py [--runs 20000] [--events 100000] [--snapshot-files 5000] [--repeats 3]
+    python benchmarks/objectstore.py [--runs 20000] [--events 100000] [--snapshot-files 5000] [--sum-files 5000] [--repeats 3]
     python benchmarks/objectstore.py --only snapshots
 """
 
@@ -41,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from command import driftdeck_command, prepare
 from snapshots import build as build_snapshots
 from snapshots import parse_ours as snapshot_changes
+from objectstore_tui import upload
 from wal import build as build_wal
 
 REPO = Path(__file__).resolve().parent.parent
@@ -70,6 +78,31 @@ async def main():
     out = [json.dumps(s) for s in statuses if s.get("state") == "QUARANTINED"]
     sys.stdout.write("\n".join(out) + "\n")
 asyncio.run(main())
+"""
+
+PEER_SUMS = r"""
+import asyncio, hashlib, os, sys
+import obstore
+from obstore.store import S3Store
+store = S3Store(sys.argv[1], endpoint=os.environ["AWS_ENDPOINT_URL"], virtual_hosted_style_request=False,
+                client_options={"allow_http": True})
+base = sys.argv[2].strip("/") + "/"
+async def main():
+    manifest = bytes(await (await obstore.get_async(store, base + "SHA256SUMS")).bytes_async()).decode()
+    listed = dict(reversed(line.split("  ", 1)) for line in manifest.splitlines())
+    keys = [m["path"] for chunk in obstore.list(store, base) for m in chunk]
+    gate = asyncio.Semaphore(32)
+    async def one(key):
+        async with gate:
+            digest = hashlib.sha256()
+            async for chunk in (await obstore.get_async(store, key)).stream(min_chunk_size=1 << 20):
+                digest.update(chunk)
+            return key[len(base):], digest.hexdigest()
+    got = await asyncio.gather(*(one(k) for k in keys if not k.endswith("/SHA256SUMS")))
+    bad = [rel for rel, digest in got if listed.get(rel) != digest]
+    print(f"{len(got)} objects, {len(bad)} differ")
+    return 1 if bad else 0
+sys.exit(asyncio.run(main()))
 """
 
 PEER_DOWNLOAD = r"""
@@ -134,9 +167,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20_000)
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--sum-files", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--snapshot-files", type=int, default=5000, help="files per snapshot (default 5000)")
-    parser.add_argument("--only", choices=("all", "runs", "wal", "snapshots"), default="all", help="measure one part only")
+    parser.add_argument("--only", choices=("all", "runs", "wal", "snapshots", "checksums"), default="all", help="measure one part only")
     args = parser.parse_args()
     prepare()
     import obstore
@@ -144,6 +178,11 @@ def main() -> None:
     with SeaweedFS(buckets=(BUCKET,)) as server, tempfile.TemporaryDirectory(prefix="driftdeck-objbench-") as scratch:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(server.env())
+        spec = f"s3://{BUCKET}/{PREFIX}"
+        if args.only in ("all", "checksums"):
+            measure_checksums(server, spec, env, args.repeats, args.sum_files)
+            if args.only == "checksums":
+                return
         if args.only == "snapshots":
             measure_snapshots(server, env, args.repeats, args.snapshot_files, Path(scratch))
             return
@@ -159,10 +198,9 @@ def main() -> None:
             keys[role] = rel
             obstore.put(store, f"{PREFIX}/{rel}", paths[role].read_bytes())
 
-        spec = f"s3://{BUCKET}/{PREFIX}"
-        if args.only != "wal":
+        if args.only in ("all", "runs"):
             measure_runs(spec, env, args.repeats, args.runs, quarantined)
-        if args.only != "runs":
+        if args.only in ("all", "wal"):
             measure_wal(spec, env, args.repeats, args.events, keys, local, scratch)
         if args.only == "all":
             measure_snapshots(server, env, args.repeats, args.snapshot_files, Path(scratch))
@@ -179,6 +217,49 @@ def measure_runs(spec: str, env: dict[str, str], repeats: int, runs: int, quaran
         raise SystemExit(f"benchmark: quarantine lists disagree ({len(ours_ids)} vs {len(peer_ids)}, {quarantined} uploaded)")
     print(f"quarantine list --json over {runs:,} runs in a bucket: {ours:.2f} s; "
           f"bare obstore list-and-get (32 concurrent): {peer:.2f} s; ratio {ours / peer:.2f}x (budget {BUDGET}x)")
+
+
+def measure_checksums(server: SeaweedFS, spec: str, env: dict[str, str], repeats: int, files: int) -> None:
+    """``checksums verify`` of a manifest in the bucket against a bare list-GET-hash loop (same concurrency)."""
+    import hashlib
+
+    import obstore
+
+    from backends.checksums.models import ChecksumSummary
+    from backends.checksums.storage_verify import verify_in_storage
+    from backends.storage.bucket import BucketStorage
+
+    rng = random.Random(16)
+    objects = {f"sums/d{n % 20:02d}/f{n:06d}.bin": rng.randbytes(4096) for n in range(files)}
+    objects.update({f"sums/big/b{n}.bin": rng.randbytes(8 << 20) for n in range(8)})
+    store = server.store(BUCKET)
+    began = time.perf_counter()
+    upload(server, list(objects.items()), BUCKET)  # objectstore_tui.py's: 64 PUTs in flight under PREFIX
+    manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {key[5:]}\n" for key, data in sorted(objects.items()))
+    obstore.put(store, f"{PREFIX}/sums/SHA256SUMS", manifest.encode())
+    total = sum(len(v) for v in objects.values())
+    print(f"upload: {len(objects):,} objects ({total / 2**20:.0f} MiB) and their manifest in {time.perf_counter() - began:.1f} s")
+    ours, ours_out = best([*driftdeck_command(), "checksums", "verify", "sums/SHA256SUMS", "--json", "--source", spec], env, repeats)
+    peer, peer_out = best([sys.executable, "-c", PEER_SUMS, BUCKET, f"{PREFIX}/sums"], env, repeats)
+    summary = json.loads(ours_out.splitlines()[-1])
+    if summary.get("counts") != {"ok": len(objects)} or peer_out.strip() != f"{len(objects)} objects, 0 differ":
+        raise SystemExit(f"benchmark: checksum verdicts disagree: {summary.get('counts')} / {peer_out.strip()}")
+    print(f"checksums verify of {len(objects):,} objects in a bucket: {ours:.2f} s; bare obstore list-GET-hash loop "
+          f"(32 concurrent, async): {peer:.2f} s; ratio {ours / peer:.2f}x")
+    storage = BucketStorage(server.store(BUCKET), PREFIX, spec)
+    engine = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        *_, last = verify_in_storage(storage, "sums/SHA256SUMS", emit_ok=False)
+        engine.append(time.perf_counter() - began)
+        assert isinstance(last, ChecksumSummary) and last.counts == {"ok": len(objects)}
+    loop = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        timed([sys.executable, "-c", PEER_SUMS, BUCKET, f"{PREFIX}/sums"], env)
+        loop.append(time.perf_counter() - began)
+    print(f"  in this process: the engine's 32 GET threads {min(engine):.2f} s; the async loop's process {min(loop):.2f} s "
+          f"(its start-up included); ratio {min(engine) / min(loop):.2f}x")
 
 
 def measure_wal(spec: str, env: dict[str, str], repeats: int, events: int, keys: dict[str, str], local: Path, scratch: str) -> None:

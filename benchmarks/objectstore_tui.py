@@ -62,10 +62,10 @@ def run_objects(runs: int) -> list[tuple[str, bytes]]:
     return objects
 
 
-def upload(server: Any, objects: list[tuple[str, bytes]]) -> None:
+def upload(server: Any, objects: list[tuple[str, bytes]], bucket: str = BUCKET) -> None:
     import obstore
 
-    store = server.store(BUCKET)
+    store = server.store(bucket)
 
     async def put_all() -> None:
         gate = asyncio.Semaphore(64)

@@ -1,4 +1,10 @@
-"""``ChecksumsService``: the checksum operations of a directory source."""
+"""``ChecksumsService``: the checksum operations of a source, over its storage.
+
+A directory (``DirStorage``) is verified by ``verify.verify_manifest`` with its
+fast paths (fork pool or hashing threads, directory descriptors); any other
+storage (a bucket) by ``storage_verify.verify_in_storage`` (concurrent
+streamed GETs). Both decide entries with the same ``verdicts.Verdicts``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import AsyncIterator, Iterator
 from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
 from backends.checksums.scope import Scope
 from backends.models import CAP_CHECKSUMS
+from backends.storage.base import WalkStorage
 from backends.storage.directory import DirStorage
 from backends.threadstream import iterate_in_thread
 
@@ -17,17 +24,16 @@ HANDOVER_SECONDS = 0.05
 
 
 class ChecksumsService:
-    """Manifest verification over a directory (its hashing uses worker threads and ``pread``).
+    """Manifest verification over a storage.
 
     Args:
-        storage: The directory.
+        storage: The directory, or a bucket prefix (any ``WalkStorage``).
     """
 
     CAPABILITIES: frozenset[str] = frozenset({CAP_CHECKSUMS})
 
-    def __init__(self, storage: DirStorage) -> None:
+    def __init__(self, storage: DirStorage | WalkStorage) -> None:
         self.storage = storage
-        self.root = storage.root
 
     async def verify_checksums(
         self, manifest: str, *, include_new: bool = True, scope: Scope = Scope(), emit_ok: bool = True
@@ -47,17 +53,27 @@ class ChecksumsService:
         Raises:
             ForbiddenError: The manifest path leaves the source root.
         """
-        self.storage.resolve(manifest)
-        root = self.root
+        from backends.checksums.verdicts import VerifyItem
 
-        from backends.checksums.verify import VerifyItem, verify_manifest
+        storage = self.storage
+        if isinstance(storage, DirStorage):
+            storage.resolve(manifest)  # another storage refuses such a path in the summary
+
+        def verify(stop: threading.Event) -> Iterator[VerifyItem]:
+            if isinstance(storage, DirStorage):
+                from backends.checksums.verify import verify_manifest
+
+                return verify_manifest(
+                    storage.root, manifest, include_new=include_new, scope=scope, stop=stop, emit_ok=emit_ok, allow_fork=False
+                )
+            from backends.checksums.storage_verify import verify_in_storage
+
+            return verify_in_storage(storage, manifest, include_new=include_new, scope=scope, stop=stop, emit_ok=emit_ok)
 
         def produce(stop: threading.Event) -> Iterator[list[VerifyItem]]:
             batch: list[VerifyItem] = []
             since = time.monotonic()
-            for item in verify_manifest(
-                root, manifest, include_new=include_new, scope=scope, stop=stop, emit_ok=emit_ok, allow_fork=False
-            ):
+            for item in verify(stop):
                 batch.append(item)
                 if (
                     len(batch) >= HANDOVER_ITEMS

@@ -13,6 +13,10 @@ the generator). Categories, in short:
 - ``duplicate``: a path listed again; ``alias``: listed again under another
   spelling (``./f`` and ``f``); either is flagged ``conflict`` when the hashes differ;
 - ``malformed``: a line that is not a SHA-256 entry.
+
+This module reads a directory (the manifest, the fork pool or hashing threads,
+the scope scan); every verdict is made by ``verdicts.Verdicts``, which the
+bucket's engine (``storage_verify``) shares.
 """
 
 from __future__ import annotations
@@ -22,88 +26,23 @@ import os
 import posixpath
 import stat as stat_mod
 import threading
-import time
 from collections.abc import Container, Iterator, Sequence
+from functools import partial
 
 from backends.checksums.early import PLAIN_MAX, EarlyStart, Lines, fork_on_lines
-from backends.checksums.hashing import IS_A_DIRECTORY, HashPool, Outcome, hash_paths, inside
-from backends.checksums.manifest import ManifestLine, MalformedLine, parse_manifest, parse_plain
-from backends.checksums.models import (
-    ALIAS,
-    CHANGED,
-    DUPLICATE,
-    MALFORMED,
-    MANIFEST_EMPTY,
-    MANIFEST_MISSING,
-    MANIFEST_UNPARSEABLE,
-    MANIFEST_UNREADABLE,
-    MISSING,
-    MOVED,
-    NEW,
-    OK,
-    UNREADABLE,
-    ChecksumEntry,
-    ChecksumProgress,
-    ChecksumSummary,
-    ManifestProblem,
-)
+from backends.checksums.hashing import HashPool, Outcome, hash_paths, inside
+from backends.checksums.manifest import parse_plain
+from backends.checksums.models import MANIFEST_MISSING, MANIFEST_UNREADABLE, UNREADABLE, ChecksumEntry, ManifestProblem
 from backends.checksums.scope import Scope, scan_scope
+from backends.checksums.verdicts import Tally, Verdicts, VerifyItem, leaves
 from backends.confine import confined_path, open_regular
 from backends.errors import DriftdeckError, ForbiddenError, UnreadableError
 
 TYPE_CHECKING = False  # typing costs every command-line start a few ms; checkers read the names below
 if TYPE_CHECKING:
-    from typing import Any, BinaryIO
+    from typing import BinaryIO
 
-VerifyItem = ChecksumEntry | ChecksumProgress | ChecksumSummary
-
-PROGRESS_SECONDS = 0.1
-"""Least time between two progress items."""
-
-_SLOW_NAME = ("./", "/")
-_NORMALIZE_MARKS = ("\n./", "\n/", "//", "/.", "/\n", "\n.\n", "\n..\n")
-"""Substrings of the newline-joined names that show some name needs ``_key``'s normalization."""
-
-
-
-def _keys(names: list[str]) -> list[str]:
-    """``_key`` of every name; the list itself when no name needs normalizing (checked in bulk)."""
-    joined = "\n" + "\n".join(names) + "\n"
-    if any(mark in joined for mark in _NORMALIZE_MARKS):
-        return [_key(name) for name in names]
-    return names
-
-
-def _key(name: str) -> str:
-    """The path a name designates, relative to the manifest's directory (or absolute)."""
-    if name.startswith(_SLOW_NAME) or "//" in name or "/." in name or name.endswith("/") or name in (".", ".."):
-        return posixpath.normpath(name)
-    return name
-
-
-class _Counts:
-    def __init__(self) -> None:
-        self.by_category: dict[str, int] = {}
-        self.drift = False
-
-    def add(self, entry: ChecksumEntry) -> ChecksumEntry:
-        self.by_category[entry.category] = self.by_category.get(entry.category, 0) + 1
-        if not self.drift and entry.is_drift:
-            self.drift = True
-        return entry
-
-    def add_ok(self, count: int = 1) -> None:
-        if count:
-            self.by_category[OK] = self.by_category.get(OK, 0) + count
-
-
-HELD_MALFORMED = 100
-"""Malformed lines held back (text unshown) until the first SHA-256 line proves the file a manifest."""
-
-
-def _malformed(manifest: str, bad: MalformedLine, *, show: bool) -> ChecksumEntry:
-    reason = f"{bad.reason}: {bad.text}" if show else f"{bad.reason} (text not shown: no SHA-256 line before it)"
-    return ChecksumEntry(MALFORMED, manifest, bad.line, None, reason=reason)
+__all__ = ["VerifyItem", "verify_manifest"]
 
 
 def verify_manifest(
@@ -161,38 +100,18 @@ def _verify(
     early: list[HashPool],
     prefetched: Lines | None,
 ) -> Iterator[VerifyItem]:
-    started = time.monotonic()
-    stop = stop or threading.Event()
-    counts = _Counts()
+    verdicts = Verdicts(manifest, stop or threading.Event())
+    stop = verdicts.stop
     real_root = os.path.realpath(root)
     try:  # the real path: a symlink followed by ".." must not lead out (the kernel resolves in that order)
         abs_manifest = confined_path(root, manifest, real_root=real_root)
     except ForbiddenError as exc:
-        abs_manifest = ""
-        manifest_refused: str | None = str(exc)
-    else:
-        manifest_refused = None
+        yield verdicts.summary(ManifestProblem(MANIFEST_UNREADABLE, str(exc)))
+        return
     base = os.path.dirname(abs_manifest)
-    prefix = posixpath.dirname(manifest)
-
-    def summary(problem: ManifestProblem | None = None, *, hashed: int = 0, nbytes: int = 0, fmt: str | None = None) -> ChecksumSummary:
-        return ChecksumSummary(
-            manifest,
-            dict(counts.by_category),
-            counts.drift or problem is not None,
-            hashed,
-            nbytes,
-            time.monotonic() - started,
-            problem,
-            stop.is_set(),
-            fmt,
-        )
 
     stream = None  # kept open to parse a manifest too big to read at once
     lines = prefetched  # a manifest read at once
-    if manifest_refused is not None:
-        yield summary(ManifestProblem(MANIFEST_UNREADABLE, manifest_refused))
-        return
     if lines is not None:
         data = lines.data
     else:
@@ -200,13 +119,13 @@ def _verify(
             stream = os.fdopen(open_regular(abs_manifest, real_root, manifest), "rb")  # a regular file only
             data = stream.read(PLAIN_MAX + 1)
         except FileNotFoundError:
-            yield summary(ManifestProblem(MANIFEST_MISSING, f"{manifest}: no such manifest"))
+            yield verdicts.summary(ManifestProblem(MANIFEST_MISSING, f"{manifest}: no such manifest"))
             return
         except (OSError, UnreadableError, ForbiddenError) as exc:
             if stream is not None:
                 stream.close()
             reason = str(exc) if isinstance(exc, DriftdeckError) else f"{manifest}: unreadable: {exc.strerror or exc}"
-            yield summary(ManifestProblem(MANIFEST_UNREADABLE, reason))
+            yield verdicts.summary(ManifestProblem(MANIFEST_UNREADABLE, reason))
             return
         if len(data) <= PLAIN_MAX:
             lines = Lines(data)
@@ -217,98 +136,29 @@ def _verify(
 
     try:
         plain = parse_plain(data, lines.rows) if lines is not None else None
-        if plain is not None:
-            names, digests = plain
-            numbers: Sequence[int] = range(1, len(names) + 1)
-            formats = {"gnu"} if names else set()
-        else:
-            numbers, names, digests, formats = [], [], [], set()
+        source: BinaryIO | None = None
+        if plain is None:
             if lines is not None:
-                source: BinaryIO = io.BytesIO(data)
+                source = io.BytesIO(data)
             else:
                 assert stream is not None
                 stream.seek(0)
                 source = stream
-            del data, lines
-            # A line's text is shown only once the file has proved to be a manifest (one SHA-256
-            # line): a file that is not one (a token, /proc/self/environ) is never echoed.
-            held: list[MalformedLine] | None = []
-            for parsed in parse_manifest(source):
-                if type(parsed) is ManifestLine:
-                    numbers.append(parsed.line)
-                    names.append(parsed.name)
-                    digests.append(parsed.digest)
-                    formats.add(parsed.format)
-                    if held is not None:
-                        for early_bad in held:
-                            yield counts.add(_malformed(manifest, early_bad, show=True))
-                        held = None
-                else:
-                    assert isinstance(parsed, MalformedLine)
-                    if held is None:
-                        yield counts.add(_malformed(manifest, parsed, show=True))
-                    elif len(held) < HELD_MALFORMED:
-                        held.append(parsed)
-                    else:
-                        yield counts.add(_malformed(manifest, parsed, show=False))
-                if stop.is_set():
-                    yield summary()
-                    return
-            for early_bad in held or ():
-                yield counts.add(_malformed(manifest, early_bad, show=False))
+        del data, lines
+        go_on = yield from verdicts.take(plain, source)
     except OSError as exc:
-        yield summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {exc.strerror or exc}"))
+        yield verdicts.summary(ManifestProblem(MANIFEST_UNREADABLE, f"{manifest}: unreadable: {exc.strerror or exc}"))
         return
     finally:
         if stream is not None:
             stream.close()
-
-    fmt = None if not formats else formats.pop() if len(formats) == 1 else "mixed"
-    problem: ManifestProblem | None = None
-    if not names:
-        if counts.by_category:
-            malformed = counts.by_category.get(MALFORMED, 0)
-            problem = ManifestProblem(
-                MANIFEST_UNPARSEABLE, f"{manifest}: no SHA-256 line among its {malformed:,} non-blank lines"
-            )
-            yield summary(problem)
-            return
-        problem = ManifestProblem(MANIFEST_EMPTY, f"{manifest}: the manifest is empty (no entry to verify)")
-
-    # Group lines by the path they designate: the first listing (a "primary")
-    # is verified, the others repeat it. Lines are columns: indexes into
-    # numbers/names/digests.
-    keys = _keys(names)
-    repeats: list[tuple[int, int]] = []  # (line index, index of its primary)
-    listed: dict[str, object] = dict.fromkeys(keys)  # every path listed: unlisted files are the rest
-    if len(listed) == len(keys):
-        primaries: Sequence[int] = range(len(keys))
-        primary_keys = keys
-    else:
-        primary_of: dict[str, int] = {}
-        primaries, primary_keys = [], []
-        for index, key in enumerate(keys):
-            first = primary_of.get(key)
-            if first is None:
-                primary_of[key] = len(primaries)
-                primaries.append(index)
-                primary_keys.append(key)
-            else:
-                repeats.append((index, first))
-
-    def shown(key: str) -> str:
-        if key.startswith("/"):
-            return key
-        return posixpath.normpath(posixpath.join(prefix, key)) if prefix else key
-
-    def entry(category: str, index: int, *args: Any, **kwargs: Any) -> ChecksumEntry:
-        """An entry for primary ``index``: its path, line, name and listed digest, then ``args``."""
-        line = primaries[index]
-        return ChecksumEntry(category, shown(primary_keys[index]), numbers[line], names[line], digests[line], *args, **kwargs)
+    if not go_on:
+        return
+    primary_keys, listed, digests, primaries = verdicts.primary_keys, verdicts.listed, verdicts.digests, verdicts.primaries
 
     # Refuse paths that leave the source root (checked once per directory).
     refused_dirs, refused_keys = _refused(primary_keys, listed, base, real_root)
-    clean = plain is not None and keys is names and not repeats and not refused_dirs and not refused_keys
+    clean = plain is not None and verdicts.clean and not refused_dirs and not refused_keys
     if early and clean and len(early[0].paths) == len(primary_keys):
         # The early pool's workers have been hashing these very lines: the parent joins
         # them, through the same views of the lines (listed digests as written: a digest
@@ -345,7 +195,7 @@ def _verify(
         if include_new:
             unlisted, errors = scan_scope(base, scope, posixpath.basename(manifest), stop, listed=listed)
             for rel, reason in errors:
-                yield counts.add(ChecksumEntry(UNREADABLE, shown(rel), None, None, reason=reason))
+                yield verdicts.add(ChecksumEntry(UNREADABLE, verdicts.shown(rel), None, None, reason=reason))
 
         bytes_total = 0
         if not pool.forked:  # threads: size the work for progress and to pick who hashes what
@@ -358,126 +208,49 @@ def _verify(
             bytes_total = sum(sizes)
             pool.sizes = sizes
 
-        actual: list[str | None] = [None] * len(primaries)
-        missing: list[int] = []
-        listed_dirs: list[str] = []
-        files_done = bytes_done = hashed = 0
-        last_progress = 0.0
-        for index in refused:
-            yield counts.add(entry(UNREADABLE, index, reason="outside the source root (refused)"))
-        total_files = len(paths)
-        ok_count = 0
-        for batch in batches:
-            for position, outcome in batch:
-                index = hashed_index[position]
-                digest = outcome.digest
-                if digest is not None:
-                    actual[index] = digest
-                    if digest == digests[primaries[index]]:
-                        if emit_ok:
-                            yield counts.add(entry(OK, index, digest, outcome.size, outcome.mtime))
-                        else:
-                            ok_count += 1
-                    else:
-                        yield counts.add(entry(CHANGED, index, digest, outcome.size, outcome.mtime))
-                elif outcome.failure == MISSING:
-                    missing.append(index)
-                else:
-                    yield counts.add(entry(UNREADABLE, index, None, outcome.size, outcome.mtime, outcome.reason))
-                    if include_new and outcome.reason == IS_A_DIRECTORY and _real_dir(paths[position]):
-                        listed_dirs.append(primary_keys[index])  # the scan took it for a file; never a symlink
-            files_done += len(batch)
-            hashed += sum(1 for _, outcome in batch if outcome.digest is not None)
-            bytes_done += sum(outcome.size or 0 for _, outcome in batch if outcome.digest is not None)
-            now = time.monotonic()
-            if now - last_progress >= PROGRESS_SECONDS:
-                last_progress = now
-                yield ChecksumProgress(manifest, files_done, total_files, bytes_done, max(bytes_total, bytes_done))
-        for rel_dir in sorted(listed_dirs):
-            if _leaves(rel_dir) or not scope.recursive or scope.excluded(rel_dir):
+        tally = Tally(len(paths), bytes_total)
+        yield from verdicts.refused(refused)
+        dirs = yield from verdicts.decide(batches, hashed_index, tally, emit_ok)
+        listed_dirs = [primary_keys[hashed_index[p]] for p in dirs if include_new and _real_dir(paths[p])]
+        for rel_dir in sorted(listed_dirs):  # the scan took them for files; never a symlink
+            if leaves(rel_dir) or not scope.recursive or scope.excluded(rel_dir):
                 continue  # not in the manifest's scope
             more, errors = scan_scope(base, scope, posixpath.basename(manifest), stop, listed=listed, start=rel_dir)
             unlisted.extend(more)
             for rel, reason in errors:
-                yield counts.add(ChecksumEntry(UNREADABLE, shown(rel), None, None, reason=reason))
-        ok_count += pool.matched
-        files_done += pool.matched
-        hashed += pool.matched
-        bytes_done += pool.matched_bytes
-        counts.add_ok(ok_count)
+                yield verdicts.add(ChecksumEntry(UNREADABLE, verdicts.shown(rel), None, None, reason=reason))
+        tally.ok += pool.matched
+        tally.files_done += pool.matched
+        tally.hashed += pool.matched
+        tally.bytes_done += pool.matched_bytes
+        verdicts.add_ok(tally.ok)
         if stop.is_set():
-            yield summary(problem, hashed=hashed, nbytes=bytes_done, fmt=fmt)
+            yield verdicts.summary(tally=tally, final=True)
             return
 
         # Moves: a missing file's listed hash found on an unlisted file.
         found: dict[str, tuple[str, Outcome]] = {}
-        unlisted_outcomes: dict[str, Outcome] = {}
-        if missing and unlisted:
-            wanted = {digests[primaries[i]] for i in missing}
-            abs_unlisted = [f"{base}/{rel}" for rel in unlisted]
-            total_files += len(unlisted)
-            for position, outcome in hash_paths(abs_unlisted, real_root, workers=workers, stop=stop):
-                rel = unlisted[position]
-                unlisted_outcomes[rel] = outcome
-                files_done += 1
-                if outcome.digest is not None:
-                    hashed += 1
-                    bytes_done += outcome.size or 0
-                    if outcome.digest in wanted and (outcome.digest not in found or rel < found[outcome.digest][0]):
-                        found[outcome.digest] = (rel, outcome)
+        seen: dict[str, Outcome] = {}
+        if verdicts.missing and unlisted:
+            hashed = hash_paths([f"{base}/{rel}" for rel in unlisted], real_root, workers=workers, stop=stop)
+            found, seen = verdicts.moves(hashed, unlisted, verdicts.wanted(), tally)
             if stop.is_set():
-                yield summary(problem, hashed=hashed, nbytes=bytes_done, fmt=fmt)
+                yield verdicts.summary(tally=tally, final=True)
                 return
-        yield ChecksumProgress(manifest, files_done, total_files, bytes_done, max(bytes_total, bytes_done))
-
-        moved_to: set[str] = set()
-        for index in sorted(missing, key=lambda i: numbers[primaries[i]]):
-            target = found.get(digests[primaries[index]])
-            if target is not None and target[0] not in moved_to:
-                rel, outcome = target
-                moved_to.add(rel)
-                yield counts.add(
-                    entry(MOVED, index, outcome.digest, outcome.size, outcome.mtime, f"same content now at {shown(rel)}", shown(rel))
-                )
-            else:
-                yield counts.add(entry(MISSING, index, reason="no such file"))
-
-        for rel in unlisted:
-            if rel in moved_to:
-                continue
-            seen = unlisted_outcomes.get(rel)
-            if seen is not None:
-                outcome = seen
-            else:
-                try:
-                    st = os.lstat(f"{base}/{rel}")
-                    outcome = Outcome(None, st.st_size, st.st_mtime)
-                except OSError as exc:
-                    outcome = Outcome(None, None, None, UNREADABLE, exc.strerror)
-            yield counts.add(ChecksumEntry(NEW, shown(rel), None, None, None, outcome.digest, outcome.size, outcome.mtime, "not listed in the manifest"))
-
-        for line, index in repeats:
-            first = primaries[index]
-            conflict = digests[line] != digests[first]
-            category = DUPLICATE if names[line] == names[first] else ALIAS
-            if category == DUPLICATE:
-                note = f"listed again (first on line {numbers[first]})"
-            else:
-                note = f"same file as line {numbers[first]} ({names[first]})"
-            if conflict:
-                note += "; the two lines list different hashes"
-            yield counts.add(
-                ChecksumEntry(
-                    category, shown(primary_keys[index]), numbers[line], names[line], digests[line], actual[index],
-                    reason=note, other=None if category == DUPLICATE else names[first], other_line=numbers[first],
-                    conflict=conflict,
-                )
-            )
-
-        yield summary(problem, hashed=hashed, nbytes=bytes_done, fmt=fmt)
+        yield verdicts.progress(tally)
+        yield from verdicts.finish(found, unlisted, seen, partial(_look, base), tally)
     finally:
         batches.close()  # stops its threads, if any
         pool.close()  # reaps the worker processes even if results were never asked for
+
+
+def _look(base: str, rel: str) -> Outcome:
+    """Size and time of an unlisted file that was not hashed."""
+    try:
+        st = os.lstat(f"{base}/{rel}")
+        return Outcome(None, st.st_size, st.st_mtime)
+    except OSError as exc:
+        return Outcome(None, None, None, UNREADABLE, exc.strerror)
 
 
 def _refused(
@@ -506,11 +279,6 @@ def _refused(
             ups.append(spelt + "..")
     refused_keys = {up for up in ups if not inside(real_root, os.path.realpath(f"{base}/{up}"))}
     return refused_dirs, refused_keys
-
-
-def _leaves(rel: str) -> bool:
-    """Whether a normalised path relative to the manifest's directory leaves it (``..``, ``../x``, ``/x``)."""
-    return rel == ".." or rel.startswith(("/", "../"))
 
 
 def _real_dir(path: str | None) -> bool:

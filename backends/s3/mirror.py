@@ -1,9 +1,9 @@
 """A private, read-through local copy of the objects an engine needs.
 
-What still reads local files through it: the snapshot tree diff, checksum
-verification and run parsing (record pages, artifacts), with their fast paths
-(fork pools, ``pread``, ``dir_fd``). The WAL engines no longer do: they read
-the bucket through ``backends.storage.bucket.BucketStorage``.
+What still reads local files through it: the snapshot tree diff, with its
+fast paths. The WAL engines, checksum verification and run details no longer
+do: they read the bucket through ``backends.storage.bucket.BucketStorage``
+(listings, HEADs and small GETs through ``bucket_async.BucketAio``).
 A bucket source brings exactly the objects an operation touches into a
 private temporary directory (mode 0700, removed on ``aclose``) and runs the
 same engine there: a tree is compared by listing first (ETag and size), and
@@ -25,10 +25,9 @@ from backends.errors import NotFoundError
 from backends.models import Problem
 from backends.s3.keys import checked
 from backends.s3.store import store_error
+from backends.storage.base import Stat
 from backends.storage.bucket import BucketStorage
-
-CONCURRENCY = 32
-"""Concurrent GETs; the issue's measurement on 2 cores: obstore peaks around 32 requests in flight."""
+from backends.storage.bucket_async import CONCURRENCY, MARKER, BucketAio
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +54,7 @@ class Mirror:
         self.prefix = prefix
         self.label = label
         self._names = BucketStorage(store, prefix, label)  # keys and names exactly as the storage layer makes them
+        self._aio = BucketAio(self._names)
         self.dir = tempfile.mkdtemp(prefix="driftdeck-s3-")
         # removed on close(), or when the source is collected or the interpreter exits without one
         self._remove = weakref.finalize(self, shutil.rmtree, self.dir, ignore_errors=True)
@@ -95,38 +95,13 @@ class Mirror:
     # Listing -----------------------------------------------------------------
 
     async def listing(self, rel_dir: str) -> list[Listed]:
-        """Every object under a root-relative directory (recursive), sorted by path.
-
-        Raises:
-            DriftdeckError: When the store refuses or cannot be reached.
-        """
-        import obstore
-
-        base = self.key(rel_dir)
-        found: list[Listed] = []
-        try:
-            async for chunk in obstore.list(self.store, base + "/" if base else None, chunk_size=1000):
-                for meta in chunk:
-                    rel = self.rel(meta["path"])
-                    found.append(Listed(rel, meta["size"], meta["e_tag"], meta["last_modified"].timestamp()))
-        except Exception as exc:
-            raise store_error(exc, self._names.name(rel_dir)) from None
-        found.sort(key=lambda item: item.rel.split("/"))
-        return found
+        """Every object under a root-relative directory (recursive), sorted by path (``BucketAio.listing``)."""
+        return [_listed(o) for o in await self._aio.listing(rel_dir)]
 
     async def children(self, rel_dir: str) -> tuple[list[str], list[Listed]]:
-        """Sub-directory names and objects directly under ``rel_dir`` (one delimiter listing)."""
-        import obstore
-
-        base = self.key(rel_dir)
-        try:
-            result = await obstore.list_with_delimiter_async(self.store, base + "/" if base else None)
-        except Exception as exc:
-            raise store_error(exc, self._names.name(rel_dir)) from None
-        dirs = sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in result["common_prefixes"])
-        objects = [Listed(self.rel(m["path"]), m["size"], m["e_tag"], m["last_modified"].timestamp()) for m in result["objects"]]
-        objects = [o for o in objects if o.rel and o.rel != checked(rel_dir)]
-        return dirs, sorted(objects, key=lambda o: o.rel)
+        """Sub-directory names and objects directly under ``rel_dir`` (``BucketAio.children``)."""
+        dirs, objects = await self._aio.children(rel_dir)
+        return dirs, [_listed(o) for o in objects]
 
     # Copying -------------------------------------------------------------------
 
@@ -170,7 +145,7 @@ class Mirror:
         self._forget(rel)
         if await self._is_marker(rel):
             self._make_dir(rel)
-            return Problem(rel, None, "a directory marker key, not an object")
+            return Problem(rel, None, MARKER)
         return None if etag is None else Problem(rel, None, "vanished between listing and reading")
 
     def _make_dir(self, rel: str) -> None:
@@ -181,30 +156,12 @@ class Mirror:
             os.utime(path, (0, 0))
 
     async def get_small(self, rel: str, limit: int) -> tuple[bytes, int] | Problem | None:
-        """The first ``limit`` bytes of a small object and its size, in memory; ``None`` when it is not
-        there, a problem when it is a directory marker."""
-        import obstore
-
-        async with self._gate:
-            try:
-                response = await obstore.get_async(self.store, self.key(rel))
-                size = response.meta["size"]
-                data = bytes(await response.bytes_async()) if size < limit else bytes(await obstore.get_range_async(
-                    self.store, self.key(rel), start=0, length=limit))
-                return data, size
-            except Exception as exc:
-                error = store_error(exc, rel)
-                if not isinstance(error, NotFoundError):
-                    raise error from None
-        if await self._is_marker(rel):
-            return Problem(rel, None, "a directory marker key, not an object")
-        return None
+        """The first ``limit`` bytes of a small object and its size (``BucketAio.get_small``); a problem for a marker."""
+        got = await self._aio.get_small(rel, limit)
+        return Problem(rel, None, got) if isinstance(got, str) else got
 
     async def _is_marker(self, rel: str) -> bool:
-        """Whether ``rel`` is a directory (a ``rel/`` marker or a prefix): the parent's delimiter listing says so."""
-        parent, _, name = checked(rel).rpartition("/")
-        dirs, _ = await self.children(parent)
-        return name in dirs
+        return await self._aio.is_marker(rel)
 
     async def _walk(self, rel_dir: str) -> list[Listed]:
         """Objects under ``rel_dir`` by delimiter listings, level by level; empty directories made in the mirror."""
@@ -321,6 +278,10 @@ class Mirror:
         os.replace(partial, target)
         self._etags.pop(listed.rel, None)
         self._stand_ins[listed.rel] = listed.etag
+
+
+def _listed(found: Stat) -> Listed:
+    return Listed(found.path, found.size, found.version, found.mtime)
 
 
 def _below(base: str, rel: str) -> str:

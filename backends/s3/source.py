@@ -6,12 +6,13 @@ inventory come from listings. The source holds ``self.storage``
 (``BucketStorage``) and the services built on it: ``self.wal``
 (``WalService``: the index built from a streamed GET, lines by ranged GETs,
 validation, diff and search reading streamed GETs line by line, no local
-copy) and the snapshot operations (``StoredSnapshotsService``: trees from
+copy), the snapshot operations (``StoredSnapshotsService``: trees from
 listings, pairs with one ETag and size never fetched, the rest and single
-entries by GETs into memory). Artifacts and checksum work still run the
-directory's engines on a private read-through mirror (``backends.s3.mirror``)
-of exactly the objects they need: a manifest's directory is fetched with 32
-concurrent GETs. Live events poll the listing and say so.
+entries by GETs into memory), ``self.checksums`` (``ChecksumsService``:
+manifests verified by 32 concurrent streamed GETs, verdicts decided as for a
+directory) and ``self.aio`` (``BucketAio``: listings, HEADs and small GETs on
+the event loop). Run details, record pages and artifact previews are read
+through them too. Live events poll the listing and say so.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator
 
 from backends.base import BaseSource
 from backends.errors import NotFoundError, UnreadableError
-from backends.layout import CONFIG_NAME
+from backends.layout import CONFIG_NAME, MAX_CONFIG_BYTES, Layout, parse_config
 from backends.models import (
     CAP_CHECKSUMS,
     CAP_FILES,
@@ -46,14 +47,24 @@ from backends.models import (
     SourceInfo,
     WalPair,
 )
-from backends.runs import MAX_STATUS_BYTES, parse_event_cursor, parse_status, read_events_from, status_summary
+from backends.checksums.local import ChecksumsService
+from backends.runs import (
+    MAX_ARTIFACT_PARSE_BYTES,
+    MAX_STATUS_BYTES,
+    parse_event_cursor,
+    parse_status,
+    preview_artifact,
+    read_events_from,
+    status_summary,
+)
 from backends.s3.keys import checked, glob_regex, literal_head, segment_matches
-from backends.s3.mirror import CONCURRENCY, Listed, Mirror
+from backends.s3.mirror import Listed, Mirror
 from backends.s3.ordered import ordered_map
 from backends.s3.store import open_store, parse_spec, store_error
-from backends.storage.base import ChunkStream
+from backends.storage.base import ChunkStream, Stat
 from backends.storage.bucket import BucketStorage
 from backends.s3.snapshots import StoredSnapshotsService
+from backends.storage.bucket_async import CONCURRENCY, MARKER, BucketAio
 from backends.wal.local import WalService
 
 if TYPE_CHECKING:
@@ -100,8 +111,10 @@ class S3Source(BaseSource):
         self.root = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
         self.store = open_store(self.bucket)
         self.storage = BucketStorage(self.store, self.prefix, self.root)
+        self.aio = BucketAio(self.storage)
         self.wal = WalService(self.storage)
-        self.mirror = Mirror(self.store, self.prefix, self.root)
+        self.checksums = ChecksumsService(self.storage)
+        self.mirror = Mirror(self.store, self.prefix, self.root)  # the snapshot operations' copy, nothing else's
         try:
             try:  # the probe: a signed list says whether bucket, credentials and endpoint are usable
                 obstore.list_with_delimiter(self.store, self.prefix + "/" if self.prefix else None)
@@ -110,27 +123,24 @@ class S3Source(BaseSource):
                 if isinstance(error, NotFoundError):  # a listing finds no key or a bucket: only the bucket can be missing
                     error = NotFoundError(f"s3://{self.bucket}: no such bucket", path=self.root)
                 raise error from None
-            self._fetch_config()
+            config = self._fetch_config()
+            self.layout, self.config = parse_config(config) if config is not None else (Layout(), {})
+            if config is not None:  # the snapshot operations' directory engine reads its rules there
+                with open(self.mirror.local(CONFIG_NAME), "wb") as handle:
+                    handle.write(config)
             from backends.local import LocalSource
 
             self._local: LocalSource = LocalSource(self.mirror.dir)
         except BaseException:
             self.mirror.close()
             raise
-        self.layout = self._local.layout
 
-    def _fetch_config(self) -> None:
-        import obstore
-
+    def _fetch_config(self) -> bytes | None:
+        """``driftdeck.yaml``'s bytes (one more than the limit, to tell a file too large); ``None`` without one."""
         try:
-            data = obstore.get(self.store, self.mirror.key(CONFIG_NAME)).bytes()
-        except Exception as exc:
-            error = store_error(exc, CONFIG_NAME)
-            if isinstance(error, NotFoundError):
-                return
-            raise error from None
-        with open(self.mirror.local(CONFIG_NAME), "wb") as handle:
-            handle.write(bytes(data))
+            return self.storage.read_range(CONFIG_NAME, 0, MAX_CONFIG_BYTES + 1)
+        except NotFoundError:
+            return None
 
     def __repr__(self) -> str:
         return f"S3Source({self.root!r})"
@@ -155,7 +165,7 @@ class S3Source(BaseSource):
         segments = (pattern or self.layout.runs).strip("/").split("/")
         level: list[tuple[str, str | None]] = [("", None)]
         for segment in segments:
-            listings = await asyncio.gather(*(self.mirror.children(base) for base, _ in level))
+            listings = await asyncio.gather(*(self.aio.children(base) for base, _ in level))
             nxt: list[tuple[str, str | None]] = []
             for (base, capture), (dirs, _) in zip(level, listings, strict=False):
                 for name in dirs:
@@ -171,13 +181,17 @@ class S3Source(BaseSource):
 
     async def _summary(self, key: str, fallback: str) -> RunSummary:
         rel = f"{key}/{self.layout.status}"
-        got = await self.mirror.get_small(rel, MAX_STATUS_BYTES + 1)
-        if isinstance(got, Problem):
-            return status_summary({}, got, key, fallback, rel)
+        return status_summary(*await self._status(rel), key, fallback, rel)
+
+    async def _status(self, rel: str) -> tuple[dict[str, Any], Problem | None]:
+        """A run's status object parsed (one GET, in memory), or the problem with it."""
+        got = await self.aio.get_small(rel, MAX_STATUS_BYTES + 1)
+        if got == MARKER:
+            return {}, Problem(rel, None, MARKER)
         if got is None:
-            return status_summary({}, Problem(rel, None, "no status file in this run directory"), key, fallback, rel)
-        data, size = got
-        return status_summary(*parse_status(data, size, rel), key, fallback, rel)
+            return {}, Problem(rel, None, "no status file in this run directory")
+        assert isinstance(got, tuple)
+        return parse_status(*got, rel)
 
     async def iter_runs(
         self, query: RunQuery = RunQuery(), batch: int = 500, after: str | None = None
@@ -227,28 +241,28 @@ class S3Source(BaseSource):
         Raises:
             NotFoundError: When no run has that id or key.
         """
+        return (await self._find_summary(run)).key
+
+    async def _find_summary(self, run: str) -> RunSummary:
         dirs = await self._run_dirs()
         for summary in await self._summaries([d for d in dirs if run in (d[0], d[1])]):
             if run in (summary.run_id, summary.key):
-                return summary.key
+                return summary
         async with aclosing(self._in_order(dirs)) as summaries:
             async for summary in summaries:
                 if run in (summary.run_id, summary.key):
-                    return summary.key
+                    return summary
         raise NotFoundError(f"{run}: no such run in {self.root}")
 
     async def get_run(self, run: str) -> RunDetail:
-        """The run's status and artifacts fetched into the mirror; its record and WAL files stood in by their
-        sizes, never downloaded (they are read through the storage: record pages, the WAL engines)."""
-        key = await self._find(run)
-        wal = glob_regex(self.layout.wal)
-        record = f"{key}/{self.layout.record}"
+        """The run read through the storage, nothing written: its status and artifacts fetched in memory,
+        its record and WAL files sized from one listing of the run, never downloaded (record pages and
+        the WAL engines read them by range and stream)."""
+        from backends.s3.rundetail import run_detail
 
-        def streamed(rel: str) -> bool:
-            return rel == record or bool(wal.match(rel[len(key) + 1:]))
-
-        await self.mirror.sync_tree(key, stand_in=streamed)
-        return await self._local.get_run(run)
+        summary = await self._find_summary(run)
+        status, _ = await self._status(f"{summary.key}/{self.layout.status}")
+        return await run_detail(self.aio, self.layout, summary, status)
 
     async def run_events(self, run: str, cursor: str | None = None, limit: int = 200) -> Page[RunEvent]:
         """A page of the run's record, read from a ranged GET (from the cursor's byte to the end) line by line."""
@@ -273,8 +287,20 @@ class S3Source(BaseSource):
         return Page(tuple(events), None if at_end else f"{offset}:{line}")
 
     async def artifact_preview(self, path: str, max_bytes: int = 65536) -> ArtifactPreview:
-        await self._need(path)
-        return await self._local.artifact_preview(path, max_bytes)
+        """One HEAD, then a ranged GET of what the preview shows: all of an artifact small enough to
+        pretty-print, only the first ``max_bytes`` of a larger one."""
+        max_bytes = max(256, max_bytes)
+
+        def want(size: int) -> int:
+            return max_bytes if size > MAX_ARTIFACT_PARSE_BYTES else size
+
+        got = await self.aio.get_head(checked(path), want)
+        if got is None:
+            raise NotFoundError(f"{path}: no such file", path=path)
+        if got == MARKER:
+            raise UnreadableError(f"{path}: unreadable: {MARKER}", path=path)
+        assert isinstance(got, tuple)
+        return preview_artifact(path, *got, max_bytes)
 
     async def _need(self, path: str) -> None:
         """Bring one object into the mirror, or raise as a missing file would."""
@@ -288,28 +314,22 @@ class S3Source(BaseSource):
 
     async def list_dir(self, path: str = "", after: str | None = None, limit: int | None = None) -> list[FileEntry]:
         rel = checked(path)
-        dirs, objects = await self.mirror.children(rel)
+        dirs, objects = await self.aio.children(rel)
         if rel and not dirs and not objects:
             raise NotFoundError(f"{path or '.'}: no such directory", path=path)
         entries = [FileEntry(f"{rel}/{d}" if rel else d, "dir", 0, 0.0) for d in dirs]
-        entries += [FileEntry(o.rel, "file", o.size, o.mtime) for o in objects]
+        entries += [FileEntry(o.path, "file", o.size, o.mtime) for o in objects]
         entries.sort(key=lambda e: e.name)
         if after is not None:
             entries = [e for e in entries if e.name > after]
         return entries[:limit] if limit is not None else entries
 
     async def stat(self, path: str) -> FileEntry:
-        import obstore
-
         rel = checked(path)
-        try:
-            meta = await obstore.head_async(self.store, self.mirror.key(rel))
-            return FileEntry(rel, "file", meta["size"], meta["last_modified"].timestamp())
-        except Exception as exc:
-            error = store_error(exc, path)
-            if not isinstance(error, NotFoundError):
-                raise error from None
-        dirs, objects = await self.mirror.children(rel)
+        found = await self.aio.head(rel) if rel else None
+        if found is not None:
+            return FileEntry(rel, "file", found.size, found.mtime)
+        dirs, objects = await self.aio.children(rel)
         if dirs or objects:
             return FileEntry(rel, "dir", 0, 0.0)
         raise NotFoundError(f"{path}: no such file", path=path)
@@ -325,20 +345,20 @@ class S3Source(BaseSource):
         if end <= offset:
             return b""
         try:
-            return bytes(await obstore.get_range_async(self.store, self.mirror.key(entry.name), start=offset, end=end))
+            return bytes(await obstore.get_range_async(self.store, self.storage.key(entry.name), start=offset, end=end))
         except Exception as exc:
             raise store_error(exc, path) from None
 
     # Inventory -------------------------------------------------------------
 
-    async def _matching(self, pattern: str) -> list[Listed]:
+    async def _matching(self, pattern: str) -> list[Stat]:
         regex = glob_regex(pattern)
-        return [o for o in await self.mirror.listing(literal_head(pattern)) if regex.match(o.rel)]
+        return [o for o in await self.aio.listing(literal_head(pattern)) if regex.match(o.path)]
 
     async def list_manifests(self) -> list[str]:
         found: set[str] = set()
         for pattern in self.layout.manifests:
-            found.update(o.rel for o in await self._matching(pattern))
+            found.update(o.path for o in await self._matching(pattern))
         return sorted(found)
 
     async def list_snapshots(self) -> list[SnapshotInfo]:
@@ -349,8 +369,8 @@ class S3Source(BaseSource):
         wal = glob_regex(self.layout.wal)
         pairs: list[WalPair] = []
         with_wal: list[tuple[tuple[str, str], list[str]]] = []
-        for (key, fallback), listed in zip(dirs, await asyncio.gather(*(self.mirror.listing(key) for key, _ in dirs)), strict=False):
-            files = [o.rel[len(key) + 1:] for o in listed if wal.match(o.rel[len(key) + 1:])]
+        for (key, fallback), listed in zip(dirs, await asyncio.gather(*(self.aio.listing(key) for key, _ in dirs)), strict=False):
+            files = [o.path[len(key) + 1:] for o in listed if wal.match(o.path[len(key) + 1:])]
             if files:
                 with_wal.append(((key, fallback), files))
         summaries = await self._summaries([d for d, _ in with_wal])
@@ -369,12 +389,16 @@ class S3Source(BaseSource):
     async def verify_checksums(
         self, manifest: str, *, include_new: bool = True, scope: Any = None, emit_ok: bool = True
     ) -> AsyncIterator[ChecksumEntry | ChecksumProgress | ChecksumSummary]:
-        await self._need(manifest)
-        await self.mirror.sync_tree(checked(manifest).rpartition("/")[0], empty_dirs=True)
+        """Verified by concurrent streamed GETs (``backends.checksums.storage_verify``), entries decided as
+        for a directory.
+
+        Raises:
+            ForbiddenError: The manifest path leaves the source root.
+        """
         kwargs: dict[str, Any] = {"include_new": include_new, "emit_ok": emit_ok}
         if scope is not None:
             kwargs["scope"] = scope
-        async for item in self._local.verify_checksums(manifest, **kwargs):
+        async for item in self.checksums.verify_checksums(checked(manifest), **kwargs):
             yield item
 
     # WAL ----------------------------------------------------------------------
@@ -452,13 +476,13 @@ class S3Source(BaseSource):
                 not filters.include or any(glob_matches(g, change.path) for g in filters.include)
             ) and not any(glob_matches(g, change.path) for g in filters.exclude)
 
-        seen = {o.rel: (o.etag, o.mtime) for o in await self.mirror.listing(rel)}
+        seen = {o.path: (o.version, o.mtime) for o in await self.aio.listing(rel)}
         yield [event("notice", rel, f"polling the bucket listing every {POLL_SECONDS:g} s (object stores push no events)")]
         if filters is not None and filters.baseline:
             yield [event("exists", name) for name in sorted(seen)]
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            now = {o.rel: (o.etag, o.mtime) for o in await self.mirror.listing(rel)}
+            now = {o.path: (o.version, o.mtime) for o in await self.aio.listing(rel)}
             batch = [event("created", n) for n in sorted(now.keys() - seen.keys())]
             batch += [event("modified", n) for n in sorted(now.keys() & seen.keys()) if now[n] != seen[n]]
             batch += [event("deleted", n) for n in sorted(seen.keys() - now.keys())]

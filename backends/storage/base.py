@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Iterable, Iterator, Protocol, runtime_checkable
 
 CHUNK = 1 << 21
 """Bytes per chunk of ``stream`` by default (the WAL index builder's block)."""
@@ -92,6 +92,34 @@ class Storage(Protocol):
         """The content of the file ``path`` in chunks, in order (chunk borders fall anywhere).
 
         Errors are raised as for :meth:`read_range`, when the stream starts.
+        """
+        ...
+
+
+def parents(paths: Iterable[str]) -> set[str]:
+    """Every directory the slash-separated ``paths`` imply (``a/b/c`` implies ``a`` and ``a/b``): what a
+    bucket's recursive listing says of its "directories" (each path walks up only to a known one)."""
+    found: set[str] = set()
+    for path in paths:
+        cut = path.rfind("/")
+        while cut > 0:
+            above = path[:cut]
+            if above in found:
+                break
+            found.add(above)
+            cut = path.rfind("/", 0, cut)
+    return found
+
+
+@runtime_checkable
+class WalkStorage(Storage, Protocol):
+    """A storage that lists a whole tree at once (a bucket: one recursive listing, 1,000 keys a request)."""
+
+    def walk(self, path: str = "") -> Iterator[Stat]:
+        """Every file under the directory ``path``, at any depth.
+
+        Raises:
+            DriftdeckError: When it cannot be listed.
         """
         ...
 

@@ -111,6 +111,24 @@ class BucketStorage:
         return Listing(tuple(p for p, item in page if isinstance(item, str)),
                        tuple(item for _, item in page if isinstance(item, Stat)), cursor)
 
+    def walk(self, path: str = "") -> Iterator[Stat]:
+        """Every object under the directory ``path``, at any depth, in key order (one recursive listing,
+        1,000 keys a page). Empty ``dir/`` markers are not objects: ``list`` shows them as directories.
+
+        Raises:
+            DriftdeckError: When the store refuses or cannot be reached.
+        """
+        import obstore
+
+        rel = checked(path)
+        base = self.key(rel)
+        try:
+            for chunk in obstore.list(self.store, base + "/" if base else None, chunk_size=1000):
+                for meta in chunk:
+                    yield self._meta_stat(meta)
+        except Exception as exc:
+            raise store_error(exc, self.name(rel)) from None
+
     def stat(self, path: str) -> Stat:
         import obstore
 

@@ -22,6 +22,8 @@ class Relay:
         self.target_port = target_port
         self.url = ""
         self._cut = False
+        self.downstream = 0
+        """Bytes the server has sent back through the relay."""
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
@@ -36,9 +38,11 @@ class Relay:
         self._stop = asyncio.Event()
         tasks: set[asyncio.Task[None]] = set()
 
-        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, down: bool = False) -> None:
             try:
                 while data := await reader.read(1 << 16):
+                    if down:
+                        self.downstream += len(data)
                     writer.write(data)
                     await writer.drain()
             except (ConnectionError, asyncio.CancelledError):
@@ -60,7 +64,7 @@ class Relay:
             assert task is not None
             tasks.add(task)
             try:
-                await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+                await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer, down=True))
             except asyncio.CancelledError:
                 pass  # the relay stops
             finally:

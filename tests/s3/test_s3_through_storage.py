@@ -89,7 +89,7 @@ def test_a_wal_object_that_vanishes_is_one_line(seaweed: SeaweedFS) -> None:
     asyncio.run(run())
 
 
-def test_a_run_detail_does_not_download_its_record_or_wal_files(s3_demo: str, s3_twin: Path) -> None:
+def test_a_run_detail_writes_nothing_and_pages_the_record_by_range(s3_demo: str, s3_twin: Path) -> None:
     async def run() -> None:
         local = LocalSource(str(s3_twin))
         pair = next(p for p in await local.list_wal_pairs() if p.replay)
@@ -98,9 +98,8 @@ def test_a_run_detail_does_not_download_its_record_or_wal_files(s3_demo: str, s3
             detail = await source.get_run(pair.run_id)
             assert detail == await local.get_run(pair.run_id)
             assert detail.record_path is not None and detail.record_size > 0 and detail.wal_files
-            for rel in (detail.record_path, *detail.wal_files):
-                copy = os.stat(os.path.join(source.mirror.dir, rel))
-                assert copy.st_blocks == 0 and copy.st_size > 0, rel  # stood in by its size, never fetched
+            written = [os.path.join(d, f) for d, _, files in os.walk(source.mirror.dir) for f in files]
+            assert written == [], written  # read through the storage: nothing written, not even a stand-in
             cursor, pages, want = None, [], []
             while True:  # small pages: the cursor's byte offset becomes a ranged GET
                 page = await source.run_events(pair.run_id, cursor, limit=7)
@@ -120,3 +119,37 @@ def test_a_run_detail_does_not_download_its_record_or_wal_files(s3_demo: str, s3
             await source.aclose()
 
     asyncio.run(run())
+
+
+def test_an_artifact_preview_of_a_large_object_transfers_only_its_first_bytes(
+    seaweed: SeaweedFS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import obstore
+
+    from backends.runs import MAX_ARTIFACT_PARSE_BYTES
+    from tests.contract.relay import Relay
+
+    store = seaweed.store()
+    big = b'{"reason_code": "TOO_BIG", "blob": "' + b"x" * (MAX_ARTIFACT_PARSE_BYTES * 2) + b'"}\n'
+    obstore.put(store, "big-artifact/runs/r/quarantine/huge.json", big)
+    obstore.put(store, "big-artifact/runs/r/quarantine/small.json", b'{"reason_code": "SMALL", "detail": "d"}')
+
+    with Relay(seaweed.s3_port) as relay:  # every byte the store sends passes here and is counted
+        monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
+
+        async def run() -> tuple:
+            source = S3Source("s3://driftdeck/big-artifact")
+            try:
+                before = relay.downstream
+                preview = await source.artifact_preview("runs/r/quarantine/huge.json", max_bytes=4096)
+                sent = relay.downstream - before
+                small = await source.artifact_preview("runs/r/quarantine/small.json")
+                return preview, sent, small
+            finally:
+                await source.aclose()
+
+        preview, sent, small = asyncio.run(run())
+    assert preview.size == len(big) and preview.truncated and preview.text.startswith('{"reason_code": "TOO_BIG"')
+    assert "too large to pretty-print" in str(preview.problem)
+    assert 4096 <= sent < 4096 + 16384, sent  # the head and the response headers, not 16 MiB
+    assert small.language == "json" and '"reason_code": "SMALL"' in small.text
