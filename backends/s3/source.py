@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import time
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, AsyncGenerator, AsyncIterator
@@ -58,7 +57,6 @@ from backends.runs import (
     status_summary,
 )
 from backends.s3.keys import checked, glob_regex, literal_head, segment_matches
-from backends.s3.mirror import Listed, Mirror
 from backends.s3.ordered import ordered_map
 from backends.s3.store import open_store, parse_spec, store_error
 from backends.storage.base import ChunkStream, Stat
@@ -70,7 +68,6 @@ from backends.wal.local import WalService
 if TYPE_CHECKING:
     from backends.checksums.models import ChecksumEntry, ChecksumProgress, ChecksumSummary
     from backends.events.model import FsEvent, WatchFilter
-    from backends.local import LocalSource
     from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
     from backends.wal.diff import WalDiffSummary, WalDivergence
     from backends.wal.index import WalIndexInfo
@@ -114,26 +111,15 @@ class S3Source(BaseSource):
         self.aio = BucketAio(self.storage)
         self.wal = WalService(self.storage)
         self.checksums = ChecksumsService(self.storage)
-        self.mirror = Mirror(self.store, self.prefix, self.root)  # the snapshot operations' copy, nothing else's
-        try:
-            try:  # the probe: a signed list says whether bucket, credentials and endpoint are usable
-                obstore.list_with_delimiter(self.store, self.prefix + "/" if self.prefix else None)
-            except Exception as exc:
-                error = store_error(exc, self.root)
-                if isinstance(error, NotFoundError):  # a listing finds no key or a bucket: only the bucket can be missing
-                    error = NotFoundError(f"s3://{self.bucket}: no such bucket", path=self.root)
-                raise error from None
-            config = self._fetch_config()
-            self.layout, self.config = parse_config(config) if config is not None else (Layout(), {})
-            if config is not None:  # the snapshot operations' directory engine reads its rules there
-                with open(self.mirror.local(CONFIG_NAME), "wb") as handle:
-                    handle.write(config)
-            from backends.local import LocalSource
-
-            self._local: LocalSource = LocalSource(self.mirror.dir)
-        except BaseException:
-            self.mirror.close()
-            raise
+        try:  # the probe: a signed list says whether bucket, credentials and endpoint are usable
+            obstore.list_with_delimiter(self.store, self.prefix + "/" if self.prefix else None)
+        except Exception as exc:
+            error = store_error(exc, self.root)
+            if isinstance(error, NotFoundError):  # a listing finds no key or a bucket: only the bucket can be missing
+                error = NotFoundError(f"s3://{self.bucket}: no such bucket", path=self.root)
+            raise error from None
+        self._config_raw = self._fetch_config()
+        self.layout, self.config = parse_config(self._config_raw) if self._config_raw is not None else (Layout(), {})
 
     def _fetch_config(self) -> bytes | None:
         """``driftdeck.yaml``'s bytes (one more than the limit, to tell a file too large); ``None`` without one."""
@@ -156,7 +142,7 @@ class S3Source(BaseSource):
         )
 
     async def aclose(self) -> None:
-        self.mirror.close()
+        """Nothing to release: the source holds no local copy and no connection of its own."""
 
     # Runs ------------------------------------------------------------------
 
@@ -302,14 +288,6 @@ class S3Source(BaseSource):
         assert isinstance(got, tuple)
         return preview_artifact(path, *got, max_bytes)
 
-    async def _need(self, path: str) -> None:
-        """Bring one object into the mirror, or raise as a missing file would."""
-        problem = await self.mirror.fetch_file(path)
-        if problem is not None:
-            raise UnreadableError(str(problem), path=path)
-        if not os.path.lexists(self.mirror.local(path)):
-            raise NotFoundError(f"{path}: no such file", path=path)
-
     # Files -----------------------------------------------------------------
 
     async def list_dir(self, path: str = "", after: str | None = None, limit: int | None = None) -> list[FileEntry]:
@@ -429,7 +407,10 @@ class S3Source(BaseSource):
     # Snapshots ------------------------------------------------------------------
 
     async def snapshot_rules(self) -> SnapshotRules:
-        return await self._local.snapshot_rules()
+        from backends.snapshots.rules import rules_from_config, yaml_key_locator
+
+        text = (self._config_raw or b"").decode("utf-8-sig", errors="replace")
+        return rules_from_config(self.config or {}, yaml_key_locator(text))
 
     @functools.cached_property
     def _snapshots(self) -> StoredSnapshotsService:

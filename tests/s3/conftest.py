@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 
@@ -22,3 +26,16 @@ def s3_twin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def s3_demo(seaweed: SeaweedFS, s3_twin: Path) -> str:
     upload_tree(seaweed, "driftdeck", s3_twin, "teams/demo")
     return "s3://driftdeck/teams/demo"
+
+
+@contextlib.contextmanager
+def local_writes() -> Iterator[Callable[[], list[str]]]:
+    """What is written to temporary files meanwhile: ``tempfile`` points at a fresh directory, and the
+    callable lists the files in it (a bucket source reads through its storage, into memory, and writes none)."""
+    saved = tempfile.tempdir
+    with tempfile.TemporaryDirectory(prefix="driftdeck-writes-") as fresh:
+        tempfile.tempdir = fresh
+        try:
+            yield lambda: [os.path.join(d, f) for d, _, files in os.walk(fresh) for f in files]
+        finally:
+            tempfile.tempdir = saved

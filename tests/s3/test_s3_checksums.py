@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import obstore
 import pytest
@@ -18,6 +18,7 @@ from backends.checksums.verify import verify_manifest
 from backends.s3.source import S3Source
 from backends.storage.base import Stat
 from backends.storage.bucket import BucketStorage
+from tests.s3.conftest import local_writes
 from tests.seaweed import SeaweedFS, make_marker, upload_tree
 
 
@@ -180,16 +181,17 @@ def test_a_marker_or_nothing_where_the_manifest_should_be_is_a_one_line_problem(
 
 
 def test_verifying_writes_nothing_on_this_machine(s3_demo: str) -> None:
-    async def run() -> tuple[ChecksumSummary, list[str]]:
+    async def run(written: Callable[[], list[str]]) -> tuple[ChecksumSummary, list[str]]:
         source = S3Source(s3_demo)
         try:
             items = [item async for item in source.verify_checksums("fixtures/golden/SHA256SUMS")]
-            return items[-1], [os.path.join(d, f) for d, _, files in os.walk(source.mirror.dir) for f in files]
+            return items[-1], written()
         finally:
             await source.aclose()
 
-    summary, written = asyncio.run(run())
-    assert summary.files_hashed > 5 and written == []
+    with local_writes() as written:
+        summary, files = asyncio.run(run(written))
+    assert summary.files_hashed > 5 and files == []
 
 
 def test_a_manifest_too_big_to_hold_is_parsed_as_its_get_streams(seaweed: SeaweedFS, tmp_path: Path) -> None:

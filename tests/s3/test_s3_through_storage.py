@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from backends.errors import NotFoundError
 from backends.local import LocalSource
 from backends.s3.source import S3Source
+from tests.s3.conftest import local_writes
 from tests.seaweed import SeaweedFS
 
 
@@ -31,12 +31,12 @@ def test_wal_engines_read_the_bucket_without_a_mirror_copy(s3_demo: str, s3_twin
             got = await drain(source.diff_wal(pair.record, pair.replay))
             assert got[-1] == (await drain(local.diff_wal(pair.record, pair.replay)))[-1]
             assert (await drain(source.validate_wal(pair.replay)))[-1] == (await drain(local.validate_wal(pair.replay)))[-1]
-            copied = [os.path.join(d, f) for d, _, files in os.walk(source.mirror.dir) for f in files]
-            assert not [path for path in copied if path.endswith(".jsonl")], copied  # nothing was downloaded to disk
+            assert written() == []  # nothing was downloaded to disk
         finally:
             await source.aclose()
 
-    asyncio.run(run())
+    with local_writes() as written:
+        asyncio.run(run())
 
 
 def test_snapshot_pairs_with_one_etag_and_size_are_not_downloaded(seaweed: SeaweedFS) -> None:
@@ -60,14 +60,14 @@ def test_snapshot_pairs_with_one_etag_and_size_are_not_downloaded(seaweed: Seawe
             assert entries == {"same.json": "unchanged", "changed.json": "changed", "added.txt": "added"}
             same_entry = await source.diff_entry("a", "b", "same.json", mode="unified")
             assert same_entry.notes == ("identical",) and same_entry.size_a == same_entry.size_b == len(same)
-            # read through the storage into memory: nothing of the snapshots lands in the mirror directory
-            assert not [f for _, _, files in os.walk(source.mirror.dir) for f in files if f.endswith((".json", ".txt"))]
+            assert written() == []  # read through the storage into memory
             changed = await source.diff_entry("a", "b", "changed.json", mode="unified")
             assert any(line.text == '{"x": 2}' for line in changed.lines)
         finally:
             await source.aclose()
 
-    asyncio.run(run())
+    with local_writes() as written:
+        asyncio.run(run())
 
 
 def test_a_wal_object_that_vanishes_is_one_line(seaweed: SeaweedFS) -> None:
@@ -98,8 +98,7 @@ def test_a_run_detail_writes_nothing_and_pages_the_record_by_range(s3_demo: str,
             detail = await source.get_run(pair.run_id)
             assert detail == await local.get_run(pair.run_id)
             assert detail.record_path is not None and detail.record_size > 0 and detail.wal_files
-            written = [os.path.join(d, f) for d, _, files in os.walk(source.mirror.dir) for f in files]
-            assert written == [], written  # read through the storage: nothing written, not even a stand-in
+            assert written() == []  # read through the storage: nothing written, not even a stand-in
             cursor, pages, want = None, [], []
             while True:  # small pages: the cursor's byte offset becomes a ranged GET
                 page = await source.run_events(pair.run_id, cursor, limit=7)
@@ -118,7 +117,8 @@ def test_a_run_detail_writes_nothing_and_pages_the_record_by_range(s3_demo: str,
         finally:
             await source.aclose()
 
-    asyncio.run(run())
+    with local_writes() as written:
+        asyncio.run(run())
 
 
 def test_an_artifact_preview_of_a_large_object_transfers_only_its_first_bytes(
