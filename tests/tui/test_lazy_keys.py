@@ -14,10 +14,8 @@ from tui.goto import parse_goto
 from tui.panes.base import DeckPane
 from tui.panes.checksums import ChecksumsPane
 from tui.panes.live import LivePane
-from tui.panes.runs import RunsPane
 from tui.panes.snapshots import SnapshotsPane
 from tui.panes.wal import WalPane
-from tui.widgets.checksum_table import ChecksumTable
 from tui.widgets.snapshot_tree import SnapshotTree
 from tui.widgets.wal_pair_list import WalPairList
 
