@@ -278,7 +278,10 @@ class DriftdeckApp(App[None]):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane
-        if isinstance(pane, DeckPane):
+        focused = self.focused
+        # Not when the focus is in the pane already: a key typed right after the pane's number (handled
+        # before this message arrives) may have focused one of its widgets, such as its filter line.
+        if isinstance(pane, DeckPane) and (focused is None or pane not in focused.ancestors_with_self):
             pane.focus_pane()
 
     def action_toggle_side_panels(self) -> None:
@@ -288,8 +291,18 @@ class DriftdeckApp(App[None]):
         self.set_class(shown, "-side-off")
         self.notify("side panels shown" if not shown else "side panels hidden", timeout=2)
 
-    def action_show_pane(self, pane_id: str) -> None:
-        """Show the pane with this id and focus its main widget (from a screen over the deck too)."""
+    async def action_show_pane(self, pane_id: str) -> None:
+        """Show the pane with this id and focus its main widget (from a screen over the deck too).
+
+        Returns once the pane's content is mounted (composed now if the pane was not shown yet):
+        the app handles nothing else meanwhile, so keys typed right after the pane's number
+        reach the pane's widgets, in order.
+        """
+        self.show_pane(pane_id)
+        await self.active_pane.ready()
+
+    def show_pane(self, pane_id: str) -> None:
+        """Show the pane with this id; its main widget takes the focus once its content is mounted."""
         while len(self.screen_stack) > 1:
             self.pop_screen()
         tabs = self.query_one("#panes", TabbedContent)
@@ -505,7 +518,7 @@ class DriftdeckApp(App[None]):
             return False
         from tui.screens.run_detail import RunDetailScreen
 
-        self.action_show_pane("runs")
+        self.show_pane("runs")
         self.push_screen(RunDetailScreen(run))
         return True
 
@@ -521,10 +534,8 @@ class DriftdeckApp(App[None]):
             raise GotoError(f"{_pane_name(pane_id)}: {missing}")
         while self.screen is not self.screen_stack[0]:
             self.pop_screen()
-        self.action_show_pane(pane_id)
-        pane = self.active_pane
-        await pane.ready()  # a pane shown for the first time is being composed
-        return await pane.goto(target)
+        await self.action_show_pane(pane_id)  # a pane shown for the first time is composed meanwhile
+        return await self.active_pane.goto(target)
 
     def action_open_file(self, purpose: str) -> None:
         """``O`` / ``V``: the selected item's file in ``$EDITOR`` / ``$PAGER`` (a remote file as a temporary copy)."""

@@ -6,9 +6,7 @@ import os
 from typing import AsyncIterator
 
 from backends.errors import NotFoundError
-from backends.events.child import watch_in_child
 from backends.events.model import FsEvent, WatchFilter
-from backends.events.watcher import watch_events
 from backends.models import CAP_WATCH
 from backends.storage.directory import DirStorage
 from backends.threadstream import iterate_in_thread
@@ -53,6 +51,11 @@ class EventsService:
         top = self._resolve(rel or ".")
         if not os.path.isdir(top):
             raise NotFoundError(f"{rel or '.'}: no such directory to watch", path=rel)
+        # Imported here, not with the source: watchdog's observers and the child's pipe took ~30 ms
+        # of every start (the TUI's first screen, every CLI command), and only a watch needs them.
+        from backends.events.child import watch_in_child
+        from backends.events.watcher import watch_events
+
         if filters.isolate:
             return watch_in_child(top, filters, prefix=rel)
         return iterate_in_thread(

@@ -6,6 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING, Callable, ClassVar
 
 from textual.app import ComposeResult
+from textual.widget import Widget
 from textual.widgets import Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -113,7 +114,9 @@ class DeckPane(TabPane):
             self._focus_when_ready = False
             tabs = self.app.query_one("#panes", TabbedContent)
             if tabs.active == self.PANE_ID:
-                self.focus_pane()
+                # At once, not with ``focus()`` (which waits its turn in the app's queue): a key typed right
+                # after the pane's number is next in that queue and must find this pane's widget focused.
+                self.screen.set_focus(self._focus_target())
 
     @property
     def source(self) -> "DataSource":
@@ -189,10 +192,13 @@ class DeckPane(TabPane):
         (once the content is mounted, if it is still being composed)."""
         if not self.content_ready:
             self._focus_when_ready = True
-        elif self.not_offered_text is not None:
-            self.query_one(f"#{self.PANE_ID}-not-offered", NotOffered).focus()
         else:
-            self.focus_main()
+            self._focus_target().focus()
+
+    def _focus_target(self) -> Widget:
+        if self.not_offered_text is not None:
+            return self.query_one(f"#{self.PANE_ID}-not-offered", NotOffered)
+        return self.main_widget()
 
     def retry_after_outage(self) -> None:
         """Load again what an unreachable source made fail (called once it answers); default: nothing."""
@@ -212,9 +218,13 @@ class DeckPane(TabPane):
         back = getattr(self.app, "return_to_origin", None)
         return bool(back is not None and back())
 
+    def main_widget(self) -> Widget:
+        """The widget that takes the focus when the pane is shown; default: the pane."""
+        return self
+
     def focus_main(self) -> None:
-        """Focus the pane's main widget (called when the pane is shown)."""
-        self.focus()
+        """Focus the pane's main widget."""
+        self.main_widget().focus()
 
     # Selection, go-to and marks: what the app-level keys y, Y, :, m, ', " and O ask of a pane --------
 

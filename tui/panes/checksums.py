@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, Label, ProgressBar, Static
 from textual.widgets import OptionList
 from textual.worker import Worker
@@ -105,10 +106,10 @@ class ChecksumsPane(DeckPane):
     def content_resized(self) -> None:
         self._draw_header()
 
-    def focus_main(self) -> None:
+    def main_widget(self) -> Widget:
         """The entries when there are some to show, else the manifests (an OK manifest hides all its entries)."""
         table = self.query_one(ChecksumTable)
-        (table if table.row_count else self.query_one(ManifestList)).focus()
+        return table if table.row_count else self.query_one(ManifestList)
 
     # Loading and verifying -----------------------------------------------------
 

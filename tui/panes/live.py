@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from backends.errors import DriftdeckError
@@ -113,8 +114,8 @@ class LivePane(DeckPane):
             self.state.started = True
             self._restart()
 
-    def focus_main(self) -> None:
-        self.query_one(LiveEventList).focus()
+    def main_widget(self) -> Widget:
+        return self.query_one(LiveEventList)
 
     def on_unmount(self) -> None:
         self._stop_recording()

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
 from backends.local import LocalSource
@@ -91,8 +92,8 @@ class RunsPane(DeckPane):
         self.query_one("#runs-filter", Input).display = False
         self.reload()
 
-    def focus_main(self) -> None:
-        self.query_one(RunTable).focus()
+    def main_widget(self) -> Widget:
+        return self.query_one(RunTable)
 
     # Loading -----------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
@@ -111,8 +112,8 @@ class SnapshotsPane(DeckPane):
         self.query_one("#snap-context", Static).display = False
         self._load()
 
-    def focus_main(self) -> None:
-        self.query_one(SnapshotTree).focus()
+    def main_widget(self) -> Widget:
+        return self.query_one(SnapshotTree)
 
     # Loading -------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from backends.models import CAP_INVENTORY, WalPair
@@ -125,8 +126,8 @@ class WalPane(DeckPane):
             self.state.started = True
             self._load_pairs()
 
-    def focus_main(self) -> None:
-        self.query_one(WalPairList).focus()
+    def main_widget(self) -> Widget:
+        return self.query_one(WalPairList)
 
     def content_resized(self) -> None:
         self._update_header()
