@@ -177,7 +177,7 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
         await hubs.reap(everything=True)  # stop every watch (observers, threads) on shutdown
-        await source.aclose()  # here, not after uvicorn.run: uvicorn re-raises SIGTERM, so nothing after it runs (a bucket's mirror stayed)
+        await source.aclose()  # here, not after uvicorn.run: uvicorn re-raises SIGTERM, so nothing after it runs
 
     return Guard(Starlette(routes=routes, lifespan=lifespan), token, allowed_hosts)
 
