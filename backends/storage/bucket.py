@@ -28,9 +28,11 @@ def checked(path: str) -> str:
     """A root-relative POSIX path made safe to use as a key suffix (``""`` is the root).
 
     Raises:
-        ForbiddenError: For an absolute path, a ``..`` segment or a NUL byte.
+        ForbiddenError: For an absolute path, a ``..`` segment or a NUL byte. A ``..`` between
+            backslashes counts too: SeaweedFS reads ``a\\b`` as ``a/b`` (measured: a GET of
+            ``ws/a\\f.txt`` returned ``ws/a/f.txt``), so ``..\\`` must not reach a store.
     """
-    if "\x00" in path or path.startswith("/") or ".." in path.split("/"):
+    if "\x00" in path or path.startswith(("/", "\\")) or ".." in path.replace("\\", "/").split("/"):
         raise ForbiddenError(f"{path}: outside the source root", path=path)
     return "/".join(p for p in path.split("/") if p not in ("", "."))
 

@@ -137,9 +137,19 @@ def test_paths_outside_the_prefix_are_refused(s3_demo: str) -> None:
     from backends.errors import ForbiddenError
 
     source = S3Source(s3_demo)
-    for path in ("../other/x", "/etc/passwd", "runs/../../x"):
-        with pytest.raises(ForbiddenError):
+    # SeaweedFS reads a backslash as a slash (a GET of "a\\b" returns "a/b"): ".." between backslashes is refused too
+    for path in ("../other/x", "/etc/passwd", "runs/../../x", "..\\other\\x", "runs\\..\\..\\x", "\\x"):
+        with pytest.raises(ForbiddenError, match="outside the source root"):
             asyncio.run(source.read_range(path, 0, 10))
+        with pytest.raises(ForbiddenError, match="outside the source root"):
+            asyncio.run(source.artifact_preview(path))
+
+
+def test_a_backslash_in_a_name_is_a_name() -> None:
+    from backends.storage.bucket import checked
+
+    assert checked("fixtures/back\\slash.txt") == "fixtures/back\\slash.txt"
+    assert checked("a/./b\\..c") == "a/b\\..c"
 
 
 async def test_live_events_on_a_bucket_poll_the_listing_and_say_so(seaweed: SeaweedFS) -> None:
