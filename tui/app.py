@@ -295,11 +295,12 @@ class DriftdeckApp(App[None]):
         """Show the pane with this id and focus its main widget (from a screen over the deck too).
 
         Returns once the pane's content is mounted (composed now if the pane was not shown yet):
-        the app handles nothing else meanwhile, so keys typed right after the pane's number
-        reach the pane's widgets, in order.
+        as a key's action the app handles no other key meanwhile, so keys typed right after the
+        pane's number reach the pane's widgets, in order.
         """
+        pane = self.query_one(f"#{pane_id}", DeckPane)
         self.show_pane(pane_id)
-        await self.active_pane.ready()
+        await pane.ready()
 
     def show_pane(self, pane_id: str) -> None:
         """Show the pane with this id; its main widget takes the focus once its content is mounted."""
@@ -534,8 +535,12 @@ class DriftdeckApp(App[None]):
             raise GotoError(f"{_pane_name(pane_id)}: {missing}")
         while self.screen is not self.screen_stack[0]:
             self.pop_screen()
-        await self.action_show_pane(pane_id)  # a pane shown for the first time is composed meanwhile
-        return await self.active_pane.goto(target)
+        pane = self.query_one(f"#{pane_id}", DeckPane)
+        self.show_pane(pane_id)
+        await pane.ready()  # a pane shown for the first time is composed meanwhile; keys are still handled
+        if self.active_pane is not pane:
+            raise GotoError(f"not followed: another pane was chosen while {_pane_name(pane_id)} was opening")
+        return await pane.goto(target)
 
     def action_open_file(self, purpose: str) -> None:
         """``O`` / ``V``: the selected item's file in ``$EDITOR`` / ``$PAGER`` (a remote file as a temporary copy)."""

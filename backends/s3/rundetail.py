@@ -13,10 +13,11 @@ import stat
 from typing import Any
 
 from backends.confine import not_regular
+from backends.errors import ForbiddenError
 from backends.layout import Layout
 from backends.models import ArtifactInfo, Problem, RunDetail, RunSummary
 from backends.runs import MAX_ARTIFACT_PARSE_BYTES, evidence_refs, parse_artifact
-from backends.s3.keys import glob_regex
+from backends.s3.keys import checked, glob_regex
 from backends.storage.base import parents
 from backends.storage.bucket_async import MARKER, BucketAio
 
@@ -68,7 +69,11 @@ async def _exists(aio: BucketAio, ref: str) -> bool | None:
     if "://" in ref:
         return None
     target = ref.split("#", 1)[0]
-    if not target or target.startswith("/") or ".." in target.split("/") or "\x00" in target:
+    try:
+        checked(target)
+    except ForbiddenError:
+        return None
+    if not target:
         return None
     if await aio.head(target) is not None:
         return True

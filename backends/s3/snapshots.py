@@ -13,7 +13,7 @@ import asyncio
 import threading
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 
-from backends.errors import NotFoundError, UnreadableError
+from backends.errors import ForbiddenError, NotFoundError, UnreadableError
 from backends.models import CAP_SNAPSHOTS, SnapshotInfo
 from backends.s3.keys import checked, glob_regex, literal_head, segment_matches
 from backends.snapshots.models import DiffProgress, DiffSummary, EntryContent, EntryDiff, SnapshotRules
@@ -94,7 +94,10 @@ class StoredSnapshotsService:
         for segment in pattern.split("/"):
             following = []
             for base in level:
-                listing = self.storage.list(base, limit=1 << 30)
+                try:
+                    listing = self.storage.list(base, limit=1 << 30)
+                except ForbiddenError:  # a listed name that would read as leaving the root ("..\\" on SeaweedFS)
+                    continue
                 following += [d for d in listing.dirs if segment_matches(segment, d.rsplit("/", 1)[-1])]
             level = following
         return level

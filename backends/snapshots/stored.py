@@ -19,7 +19,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Iterator
 
-from backends.errors import NotFoundError, UnreadableError
+from backends.errors import ForbiddenError, NotFoundError, UnreadableError
 from backends.snapshots.content import ABSENT, Side, first_difference
 from backends.snapshots.models import DiffProgress, DiffSummary, EntryDiff, SnapshotRules
 from backends.snapshots.tree import ANALYZE_MAX, READ_CHUNK, DiffContext, Node, diff_walked
@@ -58,7 +58,7 @@ def walk_stored(
         for rel_dir, future in zip(level, futures, strict=True):
             try:
                 dirs, files = future.result()
-            except (NotFoundError, UnreadableError) as exc:
+            except (NotFoundError, UnreadableError, ForbiddenError) as exc:  # forbidden: a listed name with "..\\"
                 if not rel_dir:
                     raise
                 nodes[rel_dir] = Node("dir", 0, error=f"cannot list directory: {exc}")
@@ -107,7 +107,7 @@ class StoredContext(DiffContext):
         pool: Threads for the GETs.
     """
 
-    READ_ERRORS = (NotFoundError, UnreadableError)
+    READ_ERRORS = (NotFoundError, UnreadableError, ForbiddenError)
 
     def __init__(self, storage: Storage, root_a: str, root_b: str, rules: SnapshotRules, keep_unchanged: bool,
                  stats_a: dict[str, Stat], stats_b: dict[str, Stat], pool: ThreadPoolExecutor) -> None:
@@ -183,7 +183,7 @@ class StoredContext(DiffContext):
             return None
         return self.read(root, rel)
 
-    def problem(self, rel: str, exc: NotFoundError | UnreadableError) -> EntryDiff:
+    def problem(self, rel: str, exc: NotFoundError | UnreadableError | ForbiddenError) -> EntryDiff:
         """The one-line entry of a pair that could not be read: vanished, turned into a marker, or unreadable."""
         reason = str(exc)
         if isinstance(exc, NotFoundError) and exc.path is not None:

@@ -89,8 +89,9 @@ class BucketAio:
         """The object ``rel`` as a HEAD sees it; ``None`` when there is none."""
         import obstore
 
+        key = self.storage.key(rel)  # a path leaving the root raises ForbiddenError as itself, not a store error
         try:
-            return self._stat(await obstore.head_async(self.storage.store, self.storage.key(rel)))  # type: ignore[arg-type]
+            return self._stat(await obstore.head_async(self.storage.store, key))  # type: ignore[arg-type]
         except Exception as exc:
             error = store_error(exc, rel)
             if not isinstance(error, NotFoundError):

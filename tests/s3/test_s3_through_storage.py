@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,7 +13,7 @@ from backends.errors import NotFoundError
 from backends.local import LocalSource
 from backends.s3.source import S3Source
 from tests.s3.conftest import local_writes
-from tests.seaweed import SeaweedFS
+from tests.seaweed import SeaweedFS, upload_tree
 
 
 async def drain(stream) -> list:
@@ -153,3 +155,32 @@ def test_an_artifact_preview_of_a_large_object_transfers_only_its_first_bytes(
     assert "too large to pretty-print" in str(preview.problem)
     assert 4096 <= sent < 4096 + 16384, sent  # the head and the response headers, not 16 MiB
     assert small.language == "json" and '"reason_code": "SMALL"' in small.text
+
+
+def test_hostile_evidence_refs_leave_the_run_detail_readable(seaweed: SeaweedFS, tmp_path: Path) -> None:
+    """Evidence naming paths out of the prefix (slashes or backslashes) is never looked up; the run still opens,
+    as it does from a directory holding the same files."""
+    run = tmp_path / "runs" / "run-1"
+    (run / "quarantine").mkdir(parents=True)
+    (run / "run_status.json").write_text(json.dumps({"run_id": "run-1", "state": "QUARANTINED", "reason_code": "X"}))
+    (run / "run_record.jsonl").write_text('{"event": "start"}\n')
+    refs = ["runs/run-1/run_record.jsonl#L1", "..\\..\\etc\\passwd", "../other/x", "/etc/passwd", "runs/nothing.txt"]
+    evidence = [{"kind": "file", "ref": ref} for ref in refs]
+    (run / "quarantine" / "why.json").write_text(json.dumps({"reason_code": "X", "evidence": evidence}))
+    upload_tree(seaweed, "driftdeck", tmp_path, "hostile-evidence")
+
+    async def both() -> tuple[Any, Any]:
+        source = S3Source("s3://driftdeck/hostile-evidence")
+        try:
+            return await source.get_run("run-1"), await LocalSource(str(tmp_path)).get_run("run-1")
+        finally:
+            await source.aclose()
+
+    remote, local = asyncio.run(both())
+    found = {e.ref: e.exists for a in remote.artifacts for e in a.evidence}
+    assert found["runs/run-1/run_record.jsonl#L1"] is True and found["runs/nothing.txt"] is False
+    assert found["../other/x"] is None and found["/etc/passwd"] is None  # never looked up, as from a directory
+    # a directory reads a backslash as part of a name (no such file); a bucket may read it as a slash (SeaweedFS
+    # does), so a ".." between backslashes is not looked up there either: unknown, not an error for the whole run
+    assert found.pop("..\\..\\etc\\passwd") is None
+    assert found == {e.ref: e.exists for a in local.artifacts for e in a.evidence if e.ref != "..\\..\\etc\\passwd"}

@@ -48,9 +48,10 @@ class DeckPane(TabPane):
         """The placeholder's text once the source was found not to offer what this pane needs."""
         self.built = build
         """Whether the pane's content is composed (or being composed): a pane not shown first is
-        composed when first shown (see ``on_show``)."""
+        composed when first shown or first asked for (``on_show``, ``ready``)."""
         self._ready = asyncio.Event()
         self._focus_when_ready = False
+        self._show_when_ready = False
 
     # Content, composed when first shown ------------------------------------------------
 
@@ -90,10 +91,12 @@ class DeckPane(TabPane):
             self._content_in()
 
     async def on_show(self) -> None:
-        if not self.built:
-            await self._build()
         if self.content_ready:
             self.pane_shown()
+            return
+        self._show_when_ready = True  # shown while (or before) composing: once the content is in
+        if not self.built:
+            await self._build()
 
     def on_resize(self) -> None:
         if self.content_ready:
@@ -110,6 +113,9 @@ class DeckPane(TabPane):
                 field.cursor_blink = False
         self.content_mounted()
         self._ready.set()
+        if self._show_when_ready:
+            self._show_when_ready = False
+            self.pane_shown()
         if self._focus_when_ready:
             self._focus_when_ready = False
             tabs = self.app.query_one("#panes", TabbedContent)
