@@ -227,6 +227,9 @@ def verify_in_storage(
     finally:
         if source is not None:
             source.close()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # ends the manifest's GET now (the chain around it above has no close of its own)
     if not go_on:
         return
     base = posixpath.dirname(manifest)
