@@ -181,7 +181,8 @@ class StoredContext(DiffContext):
     def _whole(self, root: str, rel: str, listed: Stat) -> bytes | None:
         if listed.size > ANALYZE_MAX:
             return None
-        return self.read(root, rel)
+        data = self.read(root, rel, ANALYZE_MAX + 1)  # bounded: the object may have grown since it was listed
+        return None if len(data) > ANALYZE_MAX else data
 
     def problem(self, rel: str, exc: NotFoundError | UnreadableError | ForbiddenError) -> EntryDiff:
         """The one-line entry of a pair that could not be read: vanished, turned into a marker, or unreadable."""

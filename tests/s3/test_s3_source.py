@@ -133,6 +133,40 @@ def test_a_directory_marker_where_a_status_should_be_is_reported_and_the_rest_li
     assert str(runs[1].problem) == "runs/m-2/run_status.json: a directory marker key, not an object"
 
 
+def test_oversized_status_and_artifact_read_their_head_only_and_say_so_like_the_directory(
+    seaweed: SeaweedFS, tmp_path: Path
+) -> None:
+    """A status over 1 MiB and an artifact over 8 MiB: each is one entry's problem, worded as for a directory,
+    and the run and its neighbours still list."""
+    from backends.runs import MAX_ARTIFACT_PARSE_BYTES, MAX_STATUS_BYTES
+
+    big = tmp_path / "runs" / "big"
+    (big / "quarantine").mkdir(parents=True)
+    (big / "run_status.json").write_bytes(b'{"run_id": "big", "state": "READY", "pad": "' + b"x" * MAX_STATUS_BYTES + b'"}')
+    fine = tmp_path / "runs" / "fine"
+    (fine / "quarantine").mkdir(parents=True)
+    (fine / "run_status.json").write_text(json.dumps({"run_id": "fine", "state": "QUARANTINED", "reason_code": "R"}))
+    (fine / "quarantine" / "huge.json").write_bytes(
+        b'{"reason_code": "R", "blob": "' + b"y" * MAX_ARTIFACT_PARSE_BYTES + b'"}')
+    store = seaweed.store()
+    for path in sorted(p for p in tmp_path.rglob("*") if p.is_file()):
+        obstore.put(store, f"oversized/{path.relative_to(tmp_path).as_posix()}", path.read_bytes())
+
+    async def both(source) -> tuple:
+        try:
+            return await runs_of(source), await source.get_run("fine")
+        finally:
+            await source.aclose()
+
+    (remote_runs, remote_detail) = asyncio.run(both(S3Source("s3://driftdeck/oversized")))
+    (local_runs, local_detail) = asyncio.run(both(LocalSource(str(tmp_path))))
+    assert [(r.run_id, r.state, str(r.problem)) for r in remote_runs] == [
+        (r.run_id, r.state, str(r.problem)) for r in local_runs]
+    assert "status file too large" in str(remote_runs[0].problem) and remote_runs[1].state == "QUARANTINED"
+    assert remote_detail == local_detail
+    assert "too large to parse" in str(remote_detail.artifacts[0].problem)
+
+
 def test_paths_outside_the_prefix_are_refused(s3_demo: str) -> None:
     from backends.errors import ForbiddenError
 
