@@ -107,6 +107,8 @@ class DriftdeckApp(App[None]):
         """The run whose evidence was followed and the pane it led to: escape there goes back to the run."""
         """Rows marked with ``m``, for every list of the deck."""
         self._goto = list(goto)
+        self._listed_for_goto: dict[str, dict[str, list[str]]] = {}
+        """What panes not shown yet would complete on the ``:`` line, from their source's lists."""
         self._copies: str | None = None
         """The temporary directory holding copies of remote files opened with ``O`` / ``V``."""
         self.source_label = source_label or source.spec
@@ -453,11 +455,28 @@ class DriftdeckApp(App[None]):
         """What the ``:`` line completes: every pane's known values per target kind."""
         merged: dict[str, list[str]] = {}
         for pane in self.query(DeckPane):
-            if not pane.content_ready:
-                continue  # not shown yet: it has read nothing to complete
-            for kind, values in pane.goto_candidates().items():
+            # a pane not shown yet has read nothing: what its source listed when the line opened stands in
+            known = pane.goto_candidates() if pane.content_ready else self._listed_for_goto.get(pane.PANE_ID, {})
+            for kind, values in known.items():
                 merged.setdefault(kind, []).extend(values)
         return merged
+
+    @work(group="goto-lists", exit_on_error=False)
+    async def _list_for_goto(self) -> None:
+        """Ask the source for what the panes not shown yet would complete (once per pane, at the same time)."""
+        panes = [p for p in self.query(DeckPane) if not p.content_ready and p.PANE_ID not in self._listed_for_goto]
+        for pane in panes:
+            self._listed_for_goto[pane.PANE_ID] = {}  # asked: the next ":" does not ask again meanwhile
+        found = await asyncio.gather(*(pane.source_candidates() for pane in panes), return_exceptions=True)
+        for pane, listed in zip(panes, found, strict=True):
+            if isinstance(listed, DriftdeckError):
+                # not offered, or unreachable: that pane reports it when shown; the line completes less
+                # until a later ":" asks again
+                del self._listed_for_goto[pane.PANE_ID]
+            elif isinstance(listed, BaseException):
+                raise listed
+            else:
+                self._listed_for_goto[pane.PANE_ID] = listed
 
     def action_goto_line(self) -> None:
         """``:``: open the go-to line (from a screen over the deck, back to the deck first)."""
@@ -466,6 +485,7 @@ class DriftdeckApp(App[None]):
         line = self.query_one(GotoLine)
         line.cursor_blink = self.cursor_blink
         line.open()
+        self._list_for_goto()
 
     def on_input_submitted(self, event: GotoLine.Submitted) -> None:
         if not isinstance(event.input, GotoLine):

@@ -125,6 +125,26 @@ async def test_colon_line_completes_and_goes_to_a_run_hidden_by_the_filter(demo_
         assert app.focused is table and "-open" not in line.classes
 
 
+async def test_colon_line_completes_snapshots_manifests_and_wal_runs_of_panes_never_shown(demo_root: Path) -> None:
+    """Straight after start (only the Runs pane built), ``:`` completes what the other panes would list."""
+    app, notes = deck(demo_root)
+    wal_run = sorted(p.parent.parent.name for p in demo_root.glob("runs/*/wal/record.jsonl"))[0]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        unbuilt = [app.query_one(SnapshotsPane), app.query_one(ChecksumsPane), app.query_one(WalPane)]
+        assert not any(pane.content_ready for pane in unbuilt)
+        for typed, completed in [("snap candidate-2026-11-1", "snap candidate-2026-11-15"),
+                                 ("manifest fixtures/gol", "manifest fixtures/golden/SHA256SUMS"),
+                                 ("wal " + wal_run[:-4], "wal " + wal_run)]:
+            await pilot.press("colon", *typed)
+            await wait_until(pilot, lambda c=completed: c in screen_text(pilot), f"the completion {completed!r}")
+            await pilot.press("escape")
+        assert not any(pane.content_ready for pane in unbuilt)  # completing built none of them
+        await pilot.press("colon", *"snap baseline-2026", "tab", *"..candidate-2026-11-08", "enter")
+        await wait_until(pilot, lambda: any(n.startswith("went to snapshots") for n in notes), "the snapshot go-to")
+        assert notes[-1] == "went to snapshots baseline-2026-11-01 → candidate-2026-11-08"
+
+
 async def test_unknown_and_unmatched_targets_say_so(demo_root: Path) -> None:
     app, notes = deck(demo_root)
     async with app.run_test(size=SIZE) as pilot:

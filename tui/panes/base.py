@@ -246,6 +246,15 @@ class DeckPane(TabPane):
         """Values the ``:`` line completes, per target kind (``run`` -> run ids ...); default: none."""
         return {}
 
+    async def source_candidates(self) -> dict[str, list[str]]:
+        """What the ``:`` line completes while the pane has not been shown (it has read nothing yet):
+        the values its source lists cheaply, asked when the line opens; default: none.
+
+        Raises:
+            DriftdeckError: When the source cannot list them (the line then completes less).
+        """
+        return {}
+
     async def goto(self, target: GotoTarget) -> str:
         """Select what ``target`` names (the pane is shown already); what was selected, in words.
 

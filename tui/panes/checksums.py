@@ -466,6 +466,9 @@ class ChecksumsPane(DeckPane):
         run = self.state.runs.get(self.state.current or "")
         return {"manifest": list(self.state.manifests), "path": [e.path for e in (run.entries[:5000] if run else [])]}
 
+    async def source_candidates(self) -> dict[str, list[str]]:
+        return {"manifest": list(await self.source.list_manifests())}
+
     async def goto(self, target: GotoTarget) -> str:
         """``manifest:M``: that manifest (or the one whose path ends in M); ``path:P``: its entry for P."""
         if target.kind == "manifest":

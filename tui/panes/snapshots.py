@@ -491,6 +491,9 @@ class SnapshotsPane(DeckPane):
     def goto_candidates(self) -> dict[str, list[str]]:
         return {"snap": [s.name for s in self.state.snapshots], "path": [e.path for e in self.state.entries[:5000]]}
 
+    async def source_candidates(self) -> dict[str, list[str]]:
+        return {"snap": [s.name for s in await self.source.list_snapshots()]}
+
     async def goto(self, target: GotoTarget) -> str:
         """``snap:A..B``: compare A with B; ``path:P``: entry P of the comparison shown (shown whatever the filters)."""
         if target.kind == "snap":

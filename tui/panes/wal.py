@@ -532,6 +532,9 @@ class WalPane(DeckPane):
     def goto_candidates(self) -> dict[str, list[str]]:
         return {"wal": list(dict.fromkeys(pair.run_id for pair in self.state.pairs))}
 
+    async def source_candidates(self) -> dict[str, list[str]]:
+        return {"wal": list(dict.fromkeys(pair.run_id for pair in await self.source.list_wal_pairs()))}
+
     async def goto(self, target: GotoTarget) -> str:
         """``wal:RUN``: the first pair of that run; ``line:N``: record line N of the pair shown."""
         if target.kind == "wal":
