@@ -69,8 +69,9 @@ def live_app(root: Path) -> DriftdeckApp:
     return DriftdeckApp(LocalSource(str(root)), source_label="demo-workspace", cursor_blink=False)
 
 
-async def wait_until(pilot: Pilot, predicate, what: str, tries: int = 400) -> None:  # type: ignore[no-untyped-def]
-    """Pause until ``predicate()`` holds; fail with the screen's text after ``tries`` pauses."""
+async def wait_until(pilot: Pilot, predicate, what: str, tries: int = 1200) -> None:  # type: ignore[no-untyped-def]
+    """Pause until ``predicate()`` holds; fail with the screen's text after ``tries`` pauses (30 s or more:
+    a fresh CI machine under load is slower than any desk; a wait that passes costs nothing more)."""
     for _ in range(tries):
         if predicate():
             return

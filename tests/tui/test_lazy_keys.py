@@ -53,7 +53,7 @@ async def test_goto_on_the_command_line_crosses_into_panes_not_shown_in_order(de
                parse_goto("snap:baseline-2026-11-01..candidate-2026-11-15")]
     app, notes = deck(demo_root, goto=targets)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: sum(n.startswith("went to") for n in notes) == 4, "four go-tos", tries=800)
+        await wait_until(pilot, lambda: sum(n.startswith("went to") for n in notes) == 4, "four go-tos", tries=2400)
         wal = app.query_one(WalPane)
         rows = app.query_one(WalPairList)
         assert wal.state.pair is not None and wal.state.pair.run_id == run

@@ -342,7 +342,7 @@ async def test_O_on_a_remote_source_opens_a_read_only_temporary_copy(
             await wait_for_runs(pilot)
             await pilot.press("colon", *"manifest golden/SHA256SUMS", "enter")
             await pilot.press("colon", *"path fixtures/golden/data/c.json", "enter")
-            await wait_until(pilot, lambda: sum(n.startswith("went to") for n in notes) == 2, "both go-tos", tries=800)
+            await wait_until(pilot, lambda: sum(n.startswith("went to") for n in notes) == 2, "both go-tos", tries=2400)
             await pilot.press("O")
             await wait_until(pilot, log.exists, "the editor to run")
             opened = Path(log.read_text().splitlines()[0])
