@@ -35,7 +35,7 @@ def make_app(demo_root: Path):
 async def wait_for_runs(pilot: Pilot) -> None:
     """Wait until the runs scan has finished and the view is drawn."""
     pane = pilot.app.query_one(RunsPane)
-    for _ in range(500):
+    for _ in range(3000):
         if not pane.state.scanning and not pane.state.pending:
             break
         await pilot.pause(0.01)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from backends.local import LocalSource
 from tests.conftest import tree_fingerprint
 from tests.tui.conftest import screen_text, wait_for_runs
 from tui.panes.snapshots import SnapshotsPane
@@ -248,3 +249,51 @@ async def test_the_diff_follows_the_cursor_without_another_key(make_app) -> None
         text = screen_text(pilot)
         assert "rules/velocity.yaml  changed · rule drift" in text
         assert "rule.thresholds.max_amount_eur" in text
+
+
+
+class HeldAtTheEnd(LocalSource):
+    """The demo workspace, whose comparisons each hold their end until ``release`` is set (a slow disk)."""
+
+    def __init__(self, root: str) -> None:
+        super().__init__(root)
+        self.release = asyncio.Event()
+
+    async def diff_snapshots(self, a, b, rules=None, *, unchanged=True):  # type: ignore[no-untyped-def, override]
+        async for item in super().diff_snapshots(a, b, rules, unchanged=unchanged):
+            yield item
+        await self.release.wait()
+
+
+async def test_a_comparison_replaced_while_running_leaves_the_new_one_running_and_its_goto_followed(
+    demo_root: Path,
+) -> None:
+    """A go-to asking another pair while the pane's first comparison runs (evidence followed to a pane not
+    shown yet): the replaced comparison's end must not end the new one, nor let a path go-to look at it
+    half read (CI saw the cursor left on the first difference)."""
+    from tui.app import DriftdeckApp
+    from tui.goto import parse_goto
+
+    source = HeldAtTheEnd(str(demo_root))
+    app = DriftdeckApp(source, source_label="demo-workspace", cursor_blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_runs(pilot)
+        await pilot.press("4")
+        pane = app.query_one(SnapshotsPane)
+        for _ in range(1000):  # the pane's own first comparison has streamed its entries and is held
+            if pane.state.summary is not None:
+                break
+            await pilot.pause(0.01)
+        assert pane.state.comparing and pane.state.pair == ("candidate-2026-11-08", "candidate-2026-11-15")
+        await pane.goto(parse_goto("snap:baseline-2026-11-01..candidate-2026-11-08"))
+        await pilot.pause(0.1)  # the replaced comparison is cancelled and ends meanwhile
+        assert pane.state.comparing, "the replaced comparison's end ended the new one"
+        follow = asyncio.ensure_future(pane.goto(parse_goto("path:blobs/feature-index.bin")))
+        await pilot.pause(0.1)
+        assert not follow.done()  # it waits for the comparison it names
+        source.release.set()
+        assert (await follow).startswith("blobs/feature-index.bin")
+        await wait_for_diff(pilot)
+        tree = app.query_one(SnapshotTree)
+        assert tree.current is not None and tree.current.key == "blobs/feature-index.bin"
+        assert pane.state.pair == ("baseline-2026-11-01", "candidate-2026-11-08") and not pane.state.comparing

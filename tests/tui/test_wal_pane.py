@@ -22,7 +22,7 @@ FIRST = "≠ changed: line 37 (id 37, kind ExternalIOFinished): payload.status e
 async def settled(pilot: Pilot) -> WalPane:
     """Wait until the pane's diff and validations are done and merged."""
     pane = pilot.app.query_one(WalPane)
-    for _ in range(500):
+    for _ in range(1500):
         done = pane.state.pair is not None and (pane.state.pair.replay is None or pane.state.summary is not None)
         done = done and all(pane.state.validation.get(s) is not None for s, _ in pane.state.paths())
         if done and not pane.state.pending and not pane.state.searching:

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from backends.errors import DriftdeckError, ForbiddenError
 from backends.snapshots.models import CATEGORY_TITLES, EntryContent, EntryDiff, SnapshotRules
@@ -159,19 +159,25 @@ class SnapshotsPane(DeckPane):
 
     @work(exclusive=True, group="snap-diff", exit_on_error=False)
     async def _diff(self, baseline: str, candidate: str, rules: SnapshotRules) -> None:
+        this = get_current_worker()
         try:
             async for item in self.source.diff_snapshots(baseline, candidate, rules):
                 self.state.add(item)
         finally:
-            self.state.comparing = False
-            self._flush()
-            if self._flush_timer is not None:
-                self._flush_timer.pause()
-            tree = self.query_one(SnapshotTree)
-            if tree.current is None or tree.current.entry is None:
-                first = next((i for i, r in enumerate(tree.rows) if r.entry is not None and r.entry.is_difference), None)
-                if first is not None:
-                    tree.move_to(first)
+            if this is self._diff_worker:  # a comparison replaced by another (a go-to) ends without a word
+                self._diff_ended()
+
+    def _diff_ended(self) -> None:
+        """The comparison shown has ended (all read, failed or cancelled): show what it read."""
+        self.state.comparing = False
+        self._flush()
+        if self._flush_timer is not None:
+            self._flush_timer.pause()
+        tree = self.query_one(SnapshotTree)
+        if tree.current is None or tree.current.entry is None:
+            first = next((i for i, r in enumerate(tree.rows) if r.entry is not None and r.entry.is_difference), None)
+            if first is not None:
+                tree.move_to(first)
 
     def _flush(self) -> None:
         if self.state.take_pending():

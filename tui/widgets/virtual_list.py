@@ -129,7 +129,9 @@ class VirtualList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
         target = self.cursor if cursor is None else cursor
         self.cursor = max(0, min(target, len(rows) - 1))
-        self.call_after_refresh(self.scroll_to_row, self.cursor)
+        # the cursor as it is once laid out, not as it is now: a move made before then (a go-to, the
+        # first divergence) must not be scrolled away from by a stale index
+        self.call_after_refresh(lambda: self.scroll_to_row(self.cursor))
         self.refresh()
 
     def set_empty_text(self, text: str) -> None:
@@ -261,6 +263,9 @@ class VirtualList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows))
         self._strips.clear()
+        # a scroll made while the list had another height (panels below filling in) may have been
+        # clamped: the cursor stays in view whatever the height settles at
+        self.call_after_refresh(lambda: self.scroll_to_row(self.cursor))
 
     def on_focus(self) -> None:
         self.refresh()
