@@ -354,7 +354,7 @@ class WalPane(DeckPane):
         if context:
             # A fixed number of rows above, not a share of the height: the panels below
             # fill in later and change the height, and the picture must not depend on when.
-            rows.call_after_refresh(rows.scroll_to, y=max(0, index - CONTEXT_ROWS), animate=False)
+            rows.call_after_refresh(rows.scroll_to_top, max(0, index - CONTEXT_ROWS))
         self.query_one("#wal-current", Label).update(self._describe_row(rows.row_at(rows.cursor)))
 
     def action_divergence(self, step: int) -> None:
