@@ -94,11 +94,18 @@ def confined_path(root: str, path: str, *, follow: bool = True, real_root: str |
     joined = os.path.join(root, path) if path else root
     head, name = os.path.split(joined.rstrip("/") or "/")
     if follow or name in ("", ".", ".."):
-        real = os.path.realpath(joined)
+        real = resolved = os.path.realpath(joined)
     else:
-        real = os.path.join(os.path.realpath(head), name)
+        resolved = os.path.realpath(head)
+        real = os.path.join(resolved, name)
     if not inside(real_root, real):
         raise ForbiddenError(f"{path}: resolves outside the source root", path=path)
+    if ".." in path.split("/") and os.path.realpath(resolved) != resolved:
+        # realpath gives up at a symlink loop and applies the rest lexically: ``a/../up/x`` with
+        # ``a -> b -> a`` came back as ROOT/up/x, which the kernel resolves through ``up -> ..``
+        # (a listing outside the root). A real path is its own real path; this one is not.
+        # Only a ``..`` after the loop moves the rest; without one the kernel stops at the loop.
+        raise ForbiddenError(f"{path}: resolves through a symlink loop", path=path)
     return real
 
 

@@ -85,15 +85,9 @@ def parse_config(raw: bytes) -> tuple[Layout, dict[str, Any]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as bad:
         raise MalformedError(CONFIG_NAME, raw.count(b"\n", 0, bad.start) + 1, "invalid UTF-8") from None
-    import yaml  # only when there is a config to read: it is slow to import
+    from backends.yamlread import load_yaml  # only when there is a config to read: yaml is slow to import
 
-    try:
-        config = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
-        raise MalformedError(CONFIG_NAME, line, f"invalid YAML: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise MalformedError(CONFIG_NAME, None, f"invalid YAML: {exc}") from None
+    config = load_yaml(text, CONFIG_NAME)
     if config is None:
         return Layout(), {}
     if not isinstance(config, dict):

@@ -39,7 +39,7 @@ class Place:
 def split_ref(ref: str) -> tuple[str, int | None]:
     """``path#L12`` -> ``("path", 12)``; a ref without a line anchor -> ``(ref, None)``."""
     path, sep, anchor = ref.partition("#L")
-    if sep and anchor.isdigit():
+    if sep and anchor.isascii() and anchor.isdigit():  # "²" is a digit int() refuses: a ref is data, not trusted
         return path, int(anchor)
     return ref, None
 

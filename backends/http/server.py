@@ -196,7 +196,7 @@ def _handler(source: Any, op: Operation, hide: tuple[str, ...]) -> Any:
         skip = 0
         try:
             if op.kind == "stream" and op.resumable and "skip" in query:
-                if not query["skip"].isdigit():
+                if not (query["skip"].isascii() and query["skip"].isdigit()):  # int() refuses "²", a digit
                     raise errors.MalformedError("?skip", None, "expected a count of items")
                 skip = int(query["skip"])
                 query = _without(query, "skip")

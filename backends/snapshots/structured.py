@@ -100,20 +100,13 @@ def load_value(data: bytes, fmt: str, path: str) -> Any:
 
 
 def _load_yaml(data: bytes, path: str) -> Any:
-    import yaml
+    from backends.yamlread import load_yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as bad:
         raise MalformedError(path, data.count(b"\n", 0, bad.start) + 1, "invalid UTF-8") from None
-    try:
-        docs = list(yaml.load_all(text, Loader=loader))
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
-        raise MalformedError(path, line, f"invalid YAML: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise MalformedError(path, None, f"invalid YAML: {exc}") from None
+    docs = load_yaml(text, path, documents=True)
     return docs[0] if len(docs) == 1 else docs
 
 

@@ -184,8 +184,8 @@ class LineReader:
         return lines[-count:]
 
     def ends_with_newline(self) -> bool:
-        """Whether the file (as opened) ends with ``\\n``; an empty file does."""
-        if self.size == 0:
+        """Whether the file (as opened) ends with ``\\n``; an empty file, or one holding only a byte-order mark, does."""
+        if self.size == (len(UTF8_BOM) if self.bom else 0):  # no line at all, so none is torn (was "torn at line 0")
             return True
         try:
             return self._read_at(1, self.size - 1) == b"\n"

@@ -144,7 +144,7 @@ def _apply(node: Any, path: tuple[str, ...], depth: int, action: int) -> None:
     elif isinstance(node, list):
         if segment == "*":
             indexes: Iterable[int] = range(len(node))
-        elif segment.isdigit() and int(segment) < len(node):
+        elif segment.isascii() and segment.isdigit() and int(segment) < len(node):  # int() refuses "²", a digit
             indexes = (int(segment),)
         else:
             indexes = ()

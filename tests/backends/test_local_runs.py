@@ -220,6 +220,9 @@ def test_broken_config_names_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "driftdeck.yaml").write_text("layout:\n  runs: [unclosed\n")
     with pytest.raises(MalformedError, match=r"driftdeck.yaml:\d+: invalid YAML"):
         LocalSource(str(tmp_path))
+    (tmp_path / "driftdeck.yaml").write_text("layout:\n  runs: 'x/*'\nsnapshots:\n  since: 2026-13-01\n")
+    with pytest.raises(MalformedError, match=r"driftdeck.yaml:4: invalid YAML: '2026-13-01' is not a valid timestamp"):
+        LocalSource(str(tmp_path))  # PyYAML raised a bare ValueError for month 13
     (tmp_path / "driftdeck.yaml").write_text("layout:\n  runs: '../outside/*'\n")
     with pytest.raises(MalformedError, match="inside the root"):
         LocalSource(str(tmp_path))

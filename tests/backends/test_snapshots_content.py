@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import orjson
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from backends.snapshots.content import entry_content
@@ -207,6 +207,8 @@ def test_unified_lines_rebuild_both_sides(a: list[str], b: list[str]) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(data=st.binary(max_size=400), fmt=st.sampled_from(["json", "yaml", "jsonl"]))
+@example(data=b"when: 2026-13-01\n", fmt="yaml")  # PyYAML's timestamp constructor raised ValueError (month 13)
+@example(data=b"a: [1, !!bool maybe]\n", fmt="yaml")  # and its bool constructor KeyError
 def test_parsers_never_crash_on_garbage(data: bytes, fmt: str) -> None:
     from backends.errors import MalformedError
 

@@ -158,3 +158,10 @@ def test_wall_clock_replay_of_a_thousand_events_is_parity(tmp_path: Path) -> Non
     found, summary = run_diff(tmp_path, record, replay, WalRules())
     assert [(d.record_line, d.changes[0].path) for d in found] == [(500, "payload.n")]
     assert (summary.matched, summary.identical) == (999, 0)
+
+
+def test_a_rule_index_that_is_a_digit_but_not_ascii_names_no_item() -> None:
+    """``items.²``: "²" is a digit to ``str.isdigit`` and ``int()`` raised on it; it is a key no list has."""
+    event = {"items": [1, 2], "payload": {"²": 3}}
+    CompiledRules(WalRules.build(ignore=["items.²", "payload.²"])).drop_ignored(event)
+    assert event == {"items": [1, 2], "payload": {}}

@@ -130,3 +130,9 @@ def test_non_loopback_bind_without_token_is_refused(tmp_path: Path) -> None:
     result = subprocess.run([*command, "serve", str(tmp_path), "--host", "0.0.0.0"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "refusing to bind a non-loopback address without a token" in result.stderr
+
+
+@pytest.mark.parametrize("skip", ["%C2%B2", "-1", "1.0", "x"])  # "²" is a digit to str.isdigit, and int() refused it: a 500
+def test_a_skip_that_is_not_a_count_is_a_400(server: BackgroundServer, skip: str) -> None:
+    response = get(server, f"/api/v1/runs/stream?skip={skip}")
+    assert response.status_code == 400 and "expected a count of items" in response.text, response.text

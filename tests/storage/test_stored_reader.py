@@ -24,16 +24,17 @@ def _event(i: int, status: int = 200) -> bytes:
 def test_lines_position_and_tail_are_the_same(lines: list[bytes], bom: bool, newline: bool) -> None:
     import tempfile
 
-    root = Path(tempfile.mkdtemp())
-    data = (b"\xef\xbb\xbf" if bom else b"") + b"\n".join(lines) + (b"\n" if newline and lines else b"")
-    (root / "w.jsonl").write_bytes(data)
-    local = LineReader(str(root / "w.jsonl"), "w.jsonl")
-    stored = LineReader(Stored(DirStorage(str(root)), "w.jsonl"), "w.jsonl")
-    with local, stored:
-        assert (stored.bom, stored.size, stored.ends_with_newline()) == (local.bom, local.size, local.ends_with_newline())
-        for a, b in zip(local.lines(), stored.lines(), strict=True):
-            assert a == b and local.position == stored.position and local.at_end() == stored.at_end()
-        assert stored.before(stored.position, 3) == local.before(local.position, 3)
+    with tempfile.TemporaryDirectory() as name:  # one per example, removed after it (mkdtemp left 60 a run in /tmp)
+        root = Path(name)
+        data = (b"\xef\xbb\xbf" if bom else b"") + b"\n".join(lines) + (b"\n" if newline and lines else b"")
+        (root / "w.jsonl").write_bytes(data)
+        local = LineReader(str(root / "w.jsonl"), "w.jsonl")
+        stored = LineReader(Stored(DirStorage(str(root)), "w.jsonl"), "w.jsonl")
+        with local, stored:
+            assert (stored.bom, stored.size, stored.ends_with_newline()) == (local.bom, local.size, local.ends_with_newline())
+            for a, b in zip(local.lines(), stored.lines(), strict=True):
+                assert a == b and local.position == stored.position and local.at_end() == stored.at_end()
+            assert stored.before(stored.position, 3) == local.before(local.position, 3)
 
 
 def test_validate_diff_and_search_through_the_stream(tmp_path: Path) -> None:

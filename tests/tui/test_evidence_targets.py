@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from backends.models import ArtifactInfo, EvidenceRef, RunDetail, RunSummary, SnapshotInfo
@@ -64,3 +64,14 @@ def test_the_reason_picks_the_place_that_answers_it() -> None:
 def test_split_ref_reads_back_the_line_anchor(path: str, line: int) -> None:
     assert split_ref(f"{path}#L{line}") == (path, line)
     assert split_ref(path) == (path, None)
+
+
+@given(st.text())
+@example("runs/r/run_record.jsonl#L\u00b2")  # "²" is a digit to str.isdigit, and int() raised on it
+def test_split_ref_never_raises_and_reads_only_ascii_line_numbers(ref: str) -> None:
+    path, line = split_ref(ref)
+    before, _, anchor = ref.partition("#L")
+    if line is None:
+        assert path == ref
+    else:
+        assert path == before and anchor.isascii() and anchor.isdigit() and int(anchor) == line

@@ -22,7 +22,7 @@ def schema_command(name: str | None) -> int:
         return 0
     base, _, version = name.removeprefix("driftdeck/").partition("/")
     try:
-        text = schema_text(base, int(version[1:]) if version.startswith("v") and version[1:].isdigit() else None)
+        text = schema_text(base, int(version[1:]) if version.startswith("v") and version[1:].isascii() and version[1:].isdigit() else None)
     except KeyError:
         raise click.BadParameter(f"no schema {name!r} (one of {', '.join(VERSIONS)})", param_hint="NAME") from None
     if version and not version.startswith("v"):

@@ -25,7 +25,7 @@ from tui.errors import error_message
 from tui.host import deck_host
 from tui.selection import Selection
 from tui.units import human_size
-from tui.evidence_targets import evidence_place, reason_place
+from tui.evidence_targets import evidence_place, reason_place, split_ref
 from tui.widgets.evidence_list import EvidenceList, EvidenceRow, evidence_rows, missing_summary
 from tui.widgets.source_bar import SourceBar
 from tui.theme_style import syntax_theme, theme_style
@@ -40,10 +40,8 @@ TIMELINE_CAP = 200_000
 
 def record_line(ref: str, record_path: str | None) -> int | None:
     """The line ``ref`` names in the run's record (``<record>#L<n>``), if it names one."""
-    path, _, anchor = ref.partition("#L")
-    if record_path is None or path != record_path or not anchor.isdigit():
-        return None
-    return int(anchor)
+    path, line = split_ref(ref)
+    return line if record_path is not None and path == record_path else None
 
 
 class RunDetailScreen(Screen[None]):
