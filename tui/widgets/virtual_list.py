@@ -131,6 +131,8 @@ class VirtualList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
         target = self.cursor if cursor is None else cursor
         self.cursor = max(0, min(target, len(rows) - 1))
+        if not rows:
+            self._pending_top = None  # a scroll waiting for the last rows is not one for the next
         # the cursor as it is once laid out, not as it is now: a move made before then (a go-to, the
         # first divergence) must not be scrolled away from by a stale index
         self.call_after_refresh(lambda: self.scroll_to_row(self.cursor))
