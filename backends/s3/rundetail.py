@@ -69,11 +69,11 @@ async def _exists(aio: BucketAio, ref: str) -> bool | None:
     if "://" in ref:
         return None
     target = ref.split("#", 1)[0]
+    if not target:
+        return None
     try:
         checked(target)
     except ForbiddenError:
-        return None
-    if not target:
         return None
     if await aio.head(target) is not None:
         return True
