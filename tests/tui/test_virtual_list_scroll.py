@@ -26,6 +26,7 @@ async def test_a_scroll_asked_before_the_rows_can_scroll_happens_once_they_can()
         assert not rows.allow_vertical_scroll  # the state the moves below arrive in
         rows.move_to(55)  # the divergence, shown with five rows above it, as the WAL pane does
         rows.scroll_to_top(50)
+        rows.scroll_to_row(55)  # a later "keep the cursor in view" (a resize, more rows) before the list can scroll
         await pilot.pause()
         assert rows.scroll_offset.y == 50 and screen_text(pilot).splitlines()[0].strip() == "row 50"
         rows.move_to(300)  # later moves follow the cursor, as a key's would

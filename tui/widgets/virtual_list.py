@@ -315,8 +315,8 @@ class VirtualList(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, new))
 
     def scroll_to_row(self, index: int) -> None:
-        """Scroll the least needed to show ``index``."""
-        top = self.scroll_offset.y
+        """Scroll the least needed to show ``index`` (from where a scroll still waiting will put the list)."""
+        top = self.scroll_offset.y if self._pending_top is None else self._pending_top
         height = self.scrollable_content_region.height
         if height <= 0:
             return
